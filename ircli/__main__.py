@@ -1,0 +1,6 @@
+"""``python -m ircli``."""
+
+from ircli.cli import main
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,212 @@
+"""The hash chain, as pure functions: canonical form, record hash, verification.
+
+Normative description in docs/audit.md. In short: a record's hash is the lowercase hex
+SHA-256 of the canonical JSON (RFC 8785 / JCS; no floats allowed) of the object
+
+    {"v": 1, "seq", "ts", "operator", "kind", "incident", "run", "step", "target",
+     "params", "outcome", "prev_hash"}
+
+where ``prev_hash`` is the previous record's ``hash`` (64 zeros for ``seq`` 1).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ircli.audit.records import Anchor, AuditRecord
+
+__all__ = [
+    "CHAIN_VERSION",
+    "GENESIS_HASH",
+    "VerifyResult",
+    "canonical_json",
+    "check_json_value",
+    "record_hash",
+    "verify_records",
+]
+
+CHAIN_VERSION = 1
+GENESIS_HASH = "0" * 64
+
+
+def check_json_value(value: Any, where: str = "value") -> None:
+    """Raise ``TypeError`` unless ``value`` is float-free JSON with string keys."""
+    if value is None or isinstance(value, bool | int | str):
+        if isinstance(value, str):
+            value.encode("utf-8")  # lone surrogates cannot be hashed canonically
+        return
+    if isinstance(value, list | tuple):
+        for item in value:
+            check_json_value(item, where)
+        return
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise TypeError(f"{where}: object keys must be strings, got {key!r}")
+            check_json_value(item, where)
+        return
+    raise TypeError(f"{where}: {type(value).__name__} is not allowed in an audit record")
+
+
+def canonical_json(value: Any) -> str:
+    """Canonical JSON text: keys sorted, no whitespace, UTF-8 characters kept as they are.
+
+    For float-free values with ASCII keys this equals RFC 8785 (JCS) output.
+    """
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def hashed_content(
+    *,
+    seq: int,
+    ts: str,
+    operator: str,
+    kind: str,
+    incident: str | None,
+    run: str | None,
+    step: str | None,
+    target: str | None,
+    params: Mapping[str, Any],
+    outcome: Mapping[str, Any],
+    prev_hash: str,
+) -> dict[str, Any]:
+    """The object whose canonical form is hashed."""
+    return {
+        "v": CHAIN_VERSION,
+        "seq": seq,
+        "ts": ts,
+        "operator": operator,
+        "kind": kind,
+        "incident": incident,
+        "run": run,
+        "step": step,
+        "target": target,
+        "params": params,
+        "outcome": outcome,
+        "prev_hash": prev_hash,
+    }
+
+
+def record_hash(content: Mapping[str, Any]) -> str:
+    """SHA-256 (lowercase hex) of the canonical UTF-8 bytes of ``content``."""
+    return hashlib.sha256(canonical_json(content).encode("utf-8")).hexdigest()
+
+
+def hash_of(record: AuditRecord) -> str:
+    """Recompute the hash a stored record should carry."""
+    return record_hash(
+        hashed_content(
+            seq=record.seq,
+            ts=record.ts,
+            operator=record.operator,
+            kind=record.kind,
+            incident=record.incident,
+            run=record.run,
+            step=record.step,
+            target=record.target,
+            params=record.params,
+            outcome=record.outcome,
+            prev_hash=record.prev_hash,
+        )
+    )
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    """The outcome of walking the chain."""
+
+    total: int
+    valid: int
+    first_bad_seq: int | None = None
+    reason: str | None = None
+    head: Anchor | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when every record checked out (and the anchor, if any, matched)."""
+        return self.first_bad_seq is None
+
+
+def verify_records(records: Iterable[AuditRecord], anchor: Anchor | None = None) -> VerifyResult:
+    """Walk records in ascending ``seq`` order and report the first break.
+
+    Detects modified records (hash mismatch), deleted records (a gap in ``seq``), reordered
+    or inserted records (``prev_hash`` not linking to the predecessor), and — given an anchor
+    past the end — a truncated tail. Stops at the first problem.
+    """
+    expected_seq = 1
+    prev_hash = GENESIS_HASH
+    total = 0
+    failure: tuple[int, str] | None = None
+    anchor_seen = anchor is None or anchor == Anchor(0, GENESIS_HASH)
+    for record in records:
+        total += 1
+        if failure is not None:
+            continue  # keep counting, so the report can say "k/N records valid"
+        failure = _check_link(record, expected_seq, prev_hash)
+        if failure is None and anchor is not None and record.seq == anchor.seq:
+            anchor_seen = True
+            if record.hash != anchor.hash:
+                failure = (
+                    record.seq,
+                    (
+                        f"record {record.seq} has hash {record.hash[:16]}…, but the anchor says "
+                        f"{anchor.hash[:16]}…; the chain was rewritten up to or after this record"
+                    ),
+                )
+        if failure is None:
+            prev_hash = record.hash
+            expected_seq += 1
+    valid = expected_seq - 1
+    if failure is not None:
+        return VerifyResult(total, valid, failure[0], failure[1])
+    head = Anchor(valid, prev_hash) if total else None
+    if not anchor_seen and anchor is not None:
+        reason = (
+            f"the chain ends at seq {valid} but the anchor names seq {anchor.seq}; "
+            "records were removed from the tail"
+        )
+        return VerifyResult(total, total, valid + 1, reason, head)
+    return VerifyResult(total, total, None, None, head)
+
+
+def _check_link(record: AuditRecord, expected_seq: int, prev_hash: str) -> tuple[int, str] | None:
+    if record.seq > expected_seq:
+        missing = (
+            f"record {expected_seq} is missing"
+            if record.seq == expected_seq + 1
+            else f"records {expected_seq}..{record.seq - 1} are missing"
+        )
+        return expected_seq, f"{missing} (deleted); the next record is seq {record.seq}"
+    if record.seq < expected_seq:
+        return record.seq, f"seq {record.seq} appears again after seq {expected_seq - 1}"
+    if record.prev_hash != prev_hash:
+        return record.seq, (
+            f"prev_hash does not match the hash of record {record.seq - 1}; "
+            "records were inserted, deleted or reordered before it"
+            if record.seq > 1
+            else "the first record does not start from the genesis hash"
+        )
+    if hash_of(record) != record.hash:
+        return record.seq, "the content does not match its hash; the record was modified"
+    return None
+
+
+def link_records(
+    head: Anchor | None, contents: Iterable[dict[str, Any]]
+) -> list[tuple[int, str, str, dict[str, Any]]]:
+    """Chain new contents after ``head``: (seq, prev_hash, hash, content) for each."""
+    seq = head.seq if head else 0
+    prev_hash = head.hash if head else GENESIS_HASH
+    linked = []
+    for content in contents:
+        seq += 1
+        content = {**content, "seq": seq, "prev_hash": prev_hash}
+        digest = record_hash(content)
+        linked.append((seq, prev_hash, digest, content))
+        prev_hash = digest
+    return linked

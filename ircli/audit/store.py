@@ -1,0 +1,367 @@
+"""The audit store: an append-only, hash-chained table behind SQLAlchemy.
+
+SQLite (the default) runs in WAL mode with a busy timeout; every write transaction starts
+with ``BEGIN IMMEDIATE``, so concurrent writers queue instead of forking the chain. Other
+databases take a transaction-scoped lock (PostgreSQL: an advisory lock) before reading the
+head. Unique ``prev_hash`` and ``hash`` columns make a fork impossible even if a writer
+misbehaves; on SQLite triggers also refuse updates, deletes and non-extending inserts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, exc, func, insert, select
+from sqlalchemy.engine import make_url
+
+from ircli.audit.chain import (
+    VerifyResult,
+    canonical_json,
+    check_json_value,
+    hashed_content,
+    link_records,
+    verify_records,
+)
+from ircli.audit.records import Anchor, AuditRecord, NewRecord, RecordFilter
+from ircli.audit.schema import HEAD_REVISION, audit_records
+from ircli.clock import Clock, format_utc, system_clock
+from ircli.errors import AuditIntegrityError, InvalidInput, IrcliError, OperationFailed
+from ircli.redaction import Redactor, mask_url_password
+
+__all__ = ["AuditStore", "open_store", "store_url"]
+
+BUSY_TIMEOUT_MS = 30_000
+_WRITE = "ircli_write"
+_PG_LOCK_KEY = 0x6972636C69  # "ircli"
+_FORK_RETRIES = 5
+
+
+def store_url(target: str) -> str:
+    """A SQLAlchemy URL for ``target``: a URL as given, a path as a SQLite file URL."""
+    if "://" in target:
+        return target
+    return f"sqlite:///{Path(target).expanduser().resolve()}"
+
+
+def open_store(
+    target: str,
+    *,
+    operator: str,
+    clock: Clock = system_clock,
+    redactor: Redactor | None = None,
+) -> AuditStore:
+    """Open (creating and migrating as needed) the audit store at a path or URL."""
+    url = store_url(target)
+    shown = mask_url_password(url)
+    try:
+        parsed = make_url(url)
+    except exc.ArgumentError:
+        raise InvalidInput(f"{shown!r} is not a database URL or a file path.") from None
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        _create_private_file(Path(parsed.database), shown)
+    try:
+        engine = create_engine(url, connect_args=_connect_args(parsed.get_backend_name()))
+    except (exc.ArgumentError, exc.NoSuchModuleError, ImportError) as error:
+        raise InvalidInput(f"cannot use the audit store {shown}: {error}.") from None
+    if engine.dialect.name == "sqlite":
+        _configure_sqlite(engine)
+    store = AuditStore(engine, operator=operator, clock=clock, redactor=redactor or Redactor())
+    try:
+        store.migrate()
+    except exc.DatabaseError as error:
+        engine.dispose()
+        raise _database_error(shown, error) from None
+    return store
+
+
+def _connect_args(backend: str) -> dict[str, Any]:
+    if backend == "sqlite":
+        return {"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
+    return {}
+
+
+def _create_private_file(path: Path, shown: str) -> None:
+    """Create the SQLite file (and its directory) readable by its owner only."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        descriptor = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+        os.close(descriptor)
+    except OSError as error:
+        raise InvalidInput(f"cannot open the audit store {shown}: {error.strerror}.") from None
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite's own is deferred).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        writing = connection.get_execution_options().get(_WRITE, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+
+
+def _database_error(shown: str, error: exc.DatabaseError) -> IrcliError:
+    detail = str(error.orig).strip().rstrip(".") if error.orig else type(error).__name__
+    if "not a database" in detail or "malformed" in detail:
+        return AuditIntegrityError(f"the audit store {shown} is damaged: {detail}.")
+    if "locked" in detail or "busy" in detail:
+        return OperationFailed(
+            f"the audit store {shown} stayed locked for {BUSY_TIMEOUT_MS // 1000} s: {detail}."
+        )
+    return OperationFailed(f"the audit store {shown} failed: {detail}.")
+
+
+class AuditStore:
+    """Append records to the chain, read them back, and verify the chain."""
+
+    def __init__(self, engine: Engine, *, operator: str, clock: Clock, redactor: Redactor) -> None:
+        self._engine = engine
+        self.operator = operator
+        self.clock = clock
+        self.redactor = redactor
+        self.url = mask_url_password(engine.url.render_as_string(hide_password=True))
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def migrate(self) -> None:
+        """Bring the schema to ``HEAD_REVISION`` (a no-op, without Alembic, when current)."""
+        if self._revision() == HEAD_REVISION:
+            return
+        from alembic import command
+        from alembic.config import Config
+
+        config = Config()
+        config.set_main_option(
+            "script_location", str(resources.files("ircli.audit") / "migrations")
+        )
+        with self._writer() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+
+    def _revision(self) -> str | None:
+        try:
+            with self._engine.connect() as connection:
+                return connection.exec_driver_sql(
+                    "SELECT version_num FROM alembic_version"
+                ).scalar()
+        except exc.OperationalError as error:
+            if "no such table" in str(error.orig) or "does not exist" in str(error.orig):
+                return None
+            raise
+        except exc.ProgrammingError:  # PostgreSQL: undefined table
+            return None
+
+    def close(self) -> None:
+        """Release all connections."""
+        self._engine.dispose()
+
+    def __enter__(self) -> AuditStore:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def _writer(self) -> Any:
+        connection = self._engine.connect().execution_options(**{_WRITE: True})
+        return _Transaction(connection)
+
+    def append(self, record: NewRecord) -> AuditRecord:
+        """Append one record durably and return it as stored."""
+        return self.append_many([record])[0]
+
+    def append_many(self, records: Sequence[NewRecord]) -> list[AuditRecord]:
+        """Append records in one transaction, in order; all or none are stored."""
+        if not records:
+            return []
+        ts = format_utc(self.clock())
+        contents = [self._content(record, ts) for record in records]
+        for attempt in range(_FORK_RETRIES):
+            try:
+                return self._append_contents(contents)
+            except exc.IntegrityError:
+                # Another writer won the race for this head (only possible on databases
+                # without a head lock); read the new head and link again.
+                if attempt == _FORK_RETRIES - 1:
+                    raise
+            except exc.DatabaseError as error:
+                raise _database_error(self.url, error) from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _content(self, record: NewRecord, ts: str) -> dict[str, Any]:
+        redact = self.redactor
+        params = redact.value(dict(record.params))
+        outcome = redact.value(dict(record.outcome))
+        check_json_value(params, "params")
+        check_json_value(outcome, "outcome")
+        return hashed_content(
+            seq=0,
+            ts=ts,
+            operator=redact.text(self.operator),
+            kind=record.kind,
+            incident=record.incident,
+            run=record.run,
+            step=None if record.step is None else redact.text(record.step),
+            target=None if record.target is None else redact.text(record.target),
+            params=params,
+            outcome=outcome,
+            prev_hash="",
+        )
+
+    def _append_contents(self, contents: list[dict[str, Any]]) -> list[AuditRecord]:
+        with self._writer() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_LOCK_KEY})")
+            linked = link_records(_head(connection), contents)
+            rows = [
+                {
+                    **{key: content[key] for key in _PLAIN_COLUMNS},
+                    "seq": seq,
+                    "params": canonical_json(content["params"]),
+                    "outcome": canonical_json(content["outcome"]),
+                    "prev_hash": prev_hash,
+                    "hash": digest,
+                }
+                for seq, prev_hash, digest, content in linked
+            ]
+            connection.execute(_INSERT, rows)
+        return [
+            AuditRecord(
+                **{key: content[key] for key in _PLAIN_COLUMNS},
+                seq=seq,
+                params=content["params"],
+                outcome=content["outcome"],
+                prev_hash=prev_hash,
+                hash=digest,
+            )
+            for seq, prev_hash, digest, content in linked
+        ]
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def head(self) -> Anchor | None:
+        """The newest (seq, hash), or None for an empty store."""
+        with self._engine.connect() as connection:
+            return _head(connection)
+
+    def count(self) -> int:
+        """How many records the store holds."""
+        with self._engine.connect() as connection:
+            return int(
+                connection.execute(select(func.count()).select_from(audit_records)).scalar_one()
+            )
+
+    def records(self, where: RecordFilter | None = None) -> Iterator[AuditRecord]:
+        """Records matching ``where``, in ``seq`` order, streamed."""
+        where = where or RecordFilter()
+        table = audit_records
+        query = select(table).where(table.c.seq > where.after_seq).order_by(table.c.seq)
+        if where.incident is not None:
+            query = query.where(table.c.incident == where.incident)
+        if where.run is not None:
+            query = query.where(table.c.run == where.run)
+        if where.kinds:
+            exact = [kind for kind in where.kinds if not kind.endswith(".")]
+            prefixes = [kind for kind in where.kinds if kind.endswith(".")]
+            from sqlalchemy import or_
+
+            query = query.where(
+                or_(
+                    table.c.kind.in_(exact),
+                    *(table.c.kind.startswith(prefix, autoescape=True) for prefix in prefixes),
+                )
+            )
+        if where.since is not None:
+            query = query.where(table.c.ts >= where.since)
+        if where.until is not None:
+            query = query.where(table.c.ts <= where.until)
+        if where.limit is not None:
+            query = query.limit(where.limit)
+        with self._engine.connect() as connection:
+            result = connection.execution_options(yield_per=2000).execute(query)
+            for row in result.mappings():
+                yield _record_from_row(row)
+
+    def verify(self, anchor: Anchor | None = None) -> VerifyResult:
+        """Walk the whole chain (see ``ircli.audit.chain.verify_records``)."""
+        try:
+            return verify_records(self.records(), anchor)
+        except (json.JSONDecodeError, TypeError, ValueError) as error:
+            raise AuditIntegrityError(f"a stored record cannot be decoded: {error}.") from None
+
+
+_PLAIN_COLUMNS = ("ts", "operator", "kind", "incident", "run", "step", "target")
+
+
+class _Transaction:
+    """``with`` a write connection: commit on success, roll back on error, always close."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    def __enter__(self) -> Connection:
+        self._connection.begin()
+        return self._connection
+
+    def __exit__(self, exc_type: object, *_rest: object) -> None:
+        try:
+            if exc_type is None:
+                self._connection.commit()
+            else:
+                self._connection.rollback()
+        finally:
+            self._connection.close()
+
+
+# Built once: constructing statements per append costs more than running them.
+_HEAD_QUERY = (
+    select(audit_records.c.seq, audit_records.c.hash).order_by(audit_records.c.seq.desc()).limit(1)
+)
+_INSERT = insert(audit_records)
+
+
+def _head(connection: Connection) -> Anchor | None:
+    row = connection.execute(_HEAD_QUERY).first()
+    return Anchor(int(row.seq), str(row.hash)) if row else None
+
+
+def _record_from_row(row: Any) -> AuditRecord:
+    return AuditRecord(
+        seq=int(row["seq"]),
+        ts=row["ts"],
+        operator=row["operator"],
+        kind=row["kind"],
+        incident=row["incident"],
+        run=row["run"],
+        step=row["step"],
+        target=row["target"],
+        params=json.loads(row["params"]),
+        outcome=json.loads(row["outcome"]),
+        prev_hash=row["prev_hash"],
+        hash=row["hash"],
+    )
+
+
+def chunked(items: Iterable[NewRecord], size: int) -> Iterator[list[NewRecord]]:
+    """Split an iterable of records into lists of at most ``size``."""
+    batch: list[NewRecord] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

@@ -1,0 +1,64 @@
+"""The root Typer application: global options and the command groups."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from ircli import __version__
+from ircli.cli import audit, incident, timeline
+from ircli.cli.helptext import CONTEXT_SETTINGS, example
+from ircli.cli.state import state_of
+
+__all__ = ["app"]
+
+
+app = typer.Typer(
+    name="ircli",
+    help="Incident response at machine speed, with a tamper-evident audit trail.",
+    epilog=example("ircli incident open 'Live-stream flood' --severity P1"),
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    no_args_is_help=True,
+    add_completion=False,
+    context_settings=CONTEXT_SETTINGS,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"ircli {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    db: Annotated[
+        str | None,
+        typer.Option("--db", metavar="URL|PATH", help="Audit store (env IRCLI_DB)."),
+    ] = None,
+    operator: Annotated[
+        str | None,
+        typer.Option("--operator", metavar="NAME", help="Who is acting (env IRCLI_OPERATOR)."),
+    ] = None,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Machine-readable output on stdout.")
+    ] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """Incident response at machine speed, with a tamper-evident audit trail."""
+    state = state_of(ctx)
+    state.debug = debug
+    state.display.json_mode = json_output
+    state.flags = {"db": db, "operator": operator}
+
+
+app.add_typer(incident.app, name="incident")
+app.add_typer(timeline.app, name="timeline")
+app.add_typer(audit.app, name="audit")

@@ -1,0 +1,240 @@
+"""``ircli audit``: the chain's head, verification, log and exports."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from ircli.cli.display import safe
+from ircli.cli.helptext import CONTEXT_SETTINGS, example
+from ircli.cli.state import CliState, state_of
+from ircli.errors import AuditIntegrityError, InvalidInput
+
+if TYPE_CHECKING:
+    from ircli.audit.records import Anchor, RecordFilter
+
+__all__ = ["app"]
+
+app = typer.Typer(
+    help="Inspect, verify and export the tamper-evident audit store.",
+    epilog=example("ircli audit verify", "ircli audit log --incident INC-20261128-7QK2"),
+    rich_markup_mode=None,
+    no_args_is_help=True,
+    context_settings=CONTEXT_SETTINGS,
+)
+
+IncidentFilter = Annotated[
+    str | None, typer.Option("--incident", metavar="ID", help="Only this incident.")
+]
+RunFilter = Annotated[str | None, typer.Option("--run", metavar="RUN", help="Only this run.")]
+KindFilter = Annotated[
+    list[str] | None,
+    typer.Option("--kind", help="Only this kind; 'action.' matches a prefix. Repeatable."),
+]
+SinceFilter = Annotated[
+    str | None, typer.Option("--since", metavar="TIME", help="Recorded at or after TIME.")
+]
+UntilFilter = Annotated[
+    str | None, typer.Option("--until", metavar="TIME", help="Recorded at or before TIME.")
+]
+
+
+@app.command("head", epilog=example("ircli audit head", "ircli --json audit head"))
+def head(ctx: typer.Context) -> None:
+    """Print the newest record's seq and hash: an anchor to keep elsewhere."""
+    from ircli.audit.chain import GENESIS_HASH
+
+    state = state_of(ctx)
+    anchor = state.store().head()
+    seq, digest = (anchor.seq, anchor.hash) if anchor else (0, GENESIS_HASH)
+    if state.display.json_mode:
+        state.display.json({"seq": seq, "hash": digest})
+    else:
+        state.display.result(f"{seq}:{digest}")
+
+
+@app.command(
+    "verify",
+    epilog=example("ircli audit verify", "ircli audit verify --anchor 1042:9f2c…e1"),
+)
+def verify(
+    ctx: typer.Context,
+    anchor: Annotated[
+        str | None,
+        typer.Option(
+            "--anchor",
+            metavar="SEQ:HASH",
+            help="A head printed earlier; also detects a truncated tail.",
+        ),
+    ] = None,
+) -> None:
+    """Verify the whole chain; exit 4 at the first bad record."""
+    state = state_of(ctx)
+    pinned = parse_anchor(anchor) if anchor else None
+    result = state.store().verify(pinned)
+    if state.display.json_mode:
+        state.display.json(
+            {
+                "ok": result.ok,
+                "total": result.total,
+                "valid": result.valid,
+                "first_bad_seq": result.first_bad_seq,
+                "reason": result.reason,
+                "head": None
+                if result.head is None
+                else {"seq": result.head.seq, "hash": result.head.hash},
+            }
+        )
+    if not result.ok:
+        raise AuditIntegrityError(
+            f"audit chain broken at seq {result.first_bad_seq}: {result.reason} "
+            f"({result.valid}/{result.total} records valid)."
+        )
+    if not state.display.json_mode:
+        state.display.result(f"{result.valid}/{result.total} records valid")
+
+
+def parse_anchor(text: str) -> Anchor:
+    """``SEQ:HASH`` → ``Anchor``; anything else is invalid input."""
+    from ircli.audit.records import Anchor
+
+    seq_text, _, digest = text.partition(":")
+    digest = digest.strip().lower()
+    if not seq_text.strip().isdigit() or len(digest) != 64 or not _is_hex(digest):
+        raise InvalidInput(
+            f"invalid anchor {text!r}: expected SEQ:HASH as printed by 'ircli audit head'."
+        )
+    return Anchor(int(seq_text), digest)
+
+
+def _is_hex(text: str) -> bool:
+    return all(char in "0123456789abcdef" for char in text)
+
+
+def _filter(
+    state: CliState,
+    incident: str | None,
+    run: str | None,
+    kind: list[str] | None,
+    since: str | None,
+    until: str | None,
+    limit: int | None = None,
+) -> RecordFilter:
+    from ircli.audit.records import RecordFilter
+    from ircli.clock import format_utc, parse_time
+
+    now = state.environment.clock()
+    return RecordFilter(
+        incident=incident,
+        run=run,
+        kinds=tuple(kind or ()),
+        since=format_utc(parse_time(since, now=now, what="--since time")) if since else None,
+        until=format_utc(parse_time(until, now=now, what="--until time")) if until else None,
+        limit=limit,
+    )
+
+
+@app.command(
+    "log",
+    epilog=example(
+        "ircli audit log --incident INC-20261128-7QK2 --kind incident. --since 2026-11-28T21:00Z"
+    ),
+)
+def log(
+    ctx: typer.Context,
+    incident: IncidentFilter = None,
+    run: RunFilter = None,
+    kind: KindFilter = None,
+    since: SinceFilter = None,
+    until: UntilFilter = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", min=1, help="At most this many records.")
+    ] = None,
+) -> None:
+    """Show audit records, oldest first, as a table (or JSON with --json)."""
+    state = state_of(ctx)
+    records = state.store().records(_filter(state, incident, run, kind, since, until, limit))
+    if state.display.json_mode:
+        state.display.json([record.as_dict() for record in records])
+        return
+    state.display.table(
+        ("seq", "recorded", "operator", "kind", "incident", "target", "details"),
+        (
+            (
+                r.seq,
+                r.ts,
+                r.operator,
+                r.kind,
+                r.incident or "",
+                r.target or "",
+                _details(r.params, r.outcome),
+            )
+            for r in records
+        ),
+    )
+
+
+def _details(params: dict[str, object], outcome: dict[str, object]) -> str:
+    from ircli.audit.chain import canonical_json
+
+    merged = {**params, **({"outcome": outcome} if outcome else {})}
+    return safe(canonical_json(merged), limit=120)
+
+
+@app.command(
+    "export",
+    epilog=example(
+        "ircli audit export --format csv -o audit.csv",
+        "ircli audit export --format jsonl --incident INC-20261128-7QK2 > audit.jsonl",
+    ),
+)
+def export(
+    ctx: typer.Context,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="jsonl or csv.")] = "jsonl",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to FILE (0600), not stdout.")
+    ] = None,
+    incident: IncidentFilter = None,
+    run: RunFilter = None,
+    kind: KindFilter = None,
+    since: SinceFilter = None,
+    until: UntilFilter = None,
+) -> None:
+    """Export audit records as JSON Lines or CSV (formula-safe)."""
+    from ircli.audit import export as exporters
+
+    writers = {"jsonl": exporters.to_jsonl, "csv": exporters.to_csv}
+    writer = writers.get(fmt)
+    if writer is None:
+        raise InvalidInput(f"unknown export format {fmt!r}; expected jsonl or csv.")
+    state = state_of(ctx)
+    records = state.store().records(_filter(state, incident, run, kind, since, until))
+    if output is None:
+        stream = state.environment.stdout
+        for chunk in writer(records):
+            stream.write(chunk)
+        stream.flush()
+        return
+    count = write_private(output, writer(records))
+    state.display.info(f"wrote {output} ({count} bytes)")
+
+
+def write_private(path: Path, chunks: Iterable[str]) -> int:
+    """Write text chunks to a new 0600 file (replacing it atomically); returns bytes written."""
+    temporary = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    written = 0
+    try:
+        descriptor = os.open(temporary, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
+            for chunk in chunks:
+                written += len(chunk.encode("utf-8"))
+                handle.write(chunk)
+        temporary.replace(path)
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        raise InvalidInput(f"cannot write {path}: {error.strerror}.") from None
+    return written

@@ -1,0 +1,74 @@
+"""Per-invocation state handed to every command through ``ctx.obj``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from ircli.cli.display import Display
+from ircli.cli.environment import Environment
+from ircli.config import Settings, resolve_settings
+
+if TYPE_CHECKING:
+    from ircli.audit.store import AuditStore
+
+__all__ = ["CliState", "state_of"]
+
+
+@dataclass
+class CliState:
+    """What the global options resolved to, plus lazily opened resources."""
+
+    environment: Environment
+    display: Display
+    debug: bool = False
+    flags: dict[str, Any] = field(default_factory=dict)
+    _settings: Settings | None = None
+    _store: AuditStore | None = None
+
+    @property
+    def settings(self) -> Settings:
+        """Settings by precedence flag > env > file > default, resolved on first use."""
+        if self._settings is None:
+            env = self.environment
+            self._settings = resolve_settings(
+                flags=self.flags,
+                env=env.env,
+                cwd=env.cwd,
+                user_config_dir=env.user_config_dir(),
+                user_data_dir=env.user_data_dir(),
+            )
+        return self._settings
+
+    def store(self) -> AuditStore:
+        """The audit store, opened (and migrated) on first use."""
+        if self._store is None:
+            from ircli.audit.store import open_store, store_url
+            from ircli.redaction import url_password
+
+            password = url_password(store_url(self.settings.db))
+            if password:
+                self.display.redactor.add_secret(password)
+            self._store = open_store(
+                self.settings.db,
+                operator=self.settings.operator,
+                clock=self.environment.clock,
+                redactor=self.display.redactor,
+            )
+        return self._store
+
+    def close(self) -> None:
+        """Release resources opened during the command."""
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+
+def state_of(ctx: typer.Context) -> CliState:
+    """The ``CliState`` of the running invocation."""
+    state = ctx.find_root().obj
+    if not isinstance(state, CliState):  # pragma: no cover - only if wired wrongly
+        raise TypeError("the CLI was invoked without its state object")
+    return state

@@ -1,0 +1,114 @@
+"""The redaction layer: secrets are removed before anything is stored, logged or shown.
+
+Two complementary mechanisms:
+
+* **known values** — secrets ircli itself handles (a profile's token, a database password)
+  are registered with ``Redactor.add_secret`` and replaced wherever they appear;
+* **shapes** — keys that name secrets (``password``, ``token``, ``authorization`` …) have their
+  values replaced, and free text is scrubbed of ``key=value`` / ``key: value`` pairs with such
+  keys, ``Bearer``/``Basic`` credentials, and the password part of URLs.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+__all__ = ["REDACTED", "Redactor", "is_secret_key", "mask_url_password", "url_password"]
+
+REDACTED = "[REDACTED]"
+
+_SECRET_WORDS = frozenset(
+    {
+        "pass", "password", "passwd", "passphrase", "secret", "token", "apikey", "auth",
+        "authorization", "cookie", "credential", "credentials", "otp", "pin", "privatekey",
+        "sessionid", "sessionkey", "signature",
+    }
+)  # fmt: skip
+_NOT_SECRET_KEYS = frozenset({"reset_password", "password_reset", "token_scopes"})
+_KEY_PARTS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+_KEY_VALUE = re.compile(
+    r"(?P<key>[A-Za-z0-9_.-]*(?:pass(?:word|wd|phrase)?|secret|token|api[_-]?key|authorization"
+    r"|cookie|credential|private[_-]?key)[A-Za-z0-9_.-]*)"
+    r"(?P<sep>\s*[=:]\s*)(?P<quote>[\"']?)(?P<value>[^\s\"'&,;]+)",
+    re.IGNORECASE,
+)
+_AUTH_SCHEME = re.compile(r"\b(?P<scheme>Bearer|Basic|Token)\s+(?P<value>[A-Za-z0-9._~+/=-]{4,})")
+_URL_PASSWORD = re.compile(r"(?P<prefix>[a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s]*:)(?P<value>[^@\s/]+)@")
+# Every secret shape below needs one of these; most text (ids, titles) has none.
+_CANDIDATE = re.compile(r"[=:]|bearer|basic|token", re.IGNORECASE)
+_MIN_SECRET_LENGTH = 4
+# "Authorization: Basic [REDACTED]" — the scheme word is not the secret.
+_KEEP_VALUES = frozenset({REDACTED, "Bearer", "Basic", "Token", "bearer", "basic", "token"})
+
+
+@functools.lru_cache(maxsize=4096)
+def is_secret_key(key: str) -> bool:
+    """Whether a field named ``key`` holds a secret."""
+    if key.lower() in _NOT_SECRET_KEYS:
+        return False
+    parts = [part.lower() for part in _KEY_PARTS.findall(key)]
+    joined = {a + b for a, b in itertools.pairwise(parts)}
+    return any(part in _SECRET_WORDS for part in parts) or bool(joined & _SECRET_WORDS)
+
+
+def mask_url_password(url: str) -> str:
+    """``postgresql://u:pw@h/db`` → ``postgresql://u:[REDACTED]@h/db``."""
+    return _URL_PASSWORD.sub(lambda m: f"{m['prefix']}{REDACTED}@", url)
+
+
+def url_password(url: str) -> str | None:
+    """The password part of a URL's userinfo, if any (to register it as a secret)."""
+    match = _URL_PASSWORD.search(url)
+    return match["value"] if match else None
+
+
+class Redactor:
+    """Scrubs secrets out of text and JSON-like values."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self._secrets: list[str] = []
+        for secret in secrets:
+            self.add_secret(secret)
+
+    def add_secret(self, secret: str) -> None:
+        """Register a secret value to be replaced wherever it appears."""
+        if len(secret) >= _MIN_SECRET_LENGTH and secret not in self._secrets:
+            self._secrets.append(secret)
+            self._secrets.sort(key=len, reverse=True)
+
+    def text(self, text: str) -> str:
+        """``text`` with every known secret and secret-shaped fragment replaced."""
+        for secret in self._secrets:
+            if secret in text:
+                text = text.replace(secret, REDACTED)
+        if not _CANDIDATE.search(text):
+            return text
+        text = _URL_PASSWORD.sub(lambda m: f"{m['prefix']}{REDACTED}@", text)
+        text = _AUTH_SCHEME.sub(lambda m: f"{m['scheme']} {REDACTED}", text)
+        return _KEY_VALUE.sub(
+            lambda m: (
+                f"{m['key']}{m['sep']}{m['quote']}{REDACTED}"
+                if m["value"] not in _KEEP_VALUES
+                else m.group()
+            ),
+            text,
+        )
+
+    def value(self, value: Any) -> Any:
+        """A copy of a JSON-like value with secrets removed (by key and by content)."""
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, Mapping):
+            return {
+                key: REDACTED
+                if isinstance(key, str) and is_secret_key(key) and value[key] is not None
+                else self.value(item)
+                for key, item in value.items()
+            }
+        if isinstance(value, list | tuple):
+            return [self.value(item) for item in value]
+        return value

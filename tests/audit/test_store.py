@@ -1,0 +1,104 @@
+"""The SQLite store's properties: private file, WAL, migrations, filters, float-free content."""
+
+from __future__ import annotations
+
+import sqlite3
+import stat
+from pathlib import Path
+
+import pytest
+
+from ircli.audit.records import NewRecord, RecordFilter
+from ircli.audit.schema import HEAD_REVISION
+from ircli.audit.store import AuditStore, open_store
+from tests.conftest import FixedClock
+
+
+def test_file_is_private_and_in_wal_mode(store: AuditStore, db_path: Path) -> None:
+    store.append(NewRecord(kind="test"))
+    assert stat.S_IMODE(db_path.stat().st_mode) == 0o600
+    wal = Path(f"{db_path}-wal")
+    assert wal.exists()
+    assert stat.S_IMODE(wal.stat().st_mode) == 0o600
+    connection = sqlite3.connect(db_path)
+    assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    assert connection.execute("SELECT version_num FROM alembic_version").fetchone() == (
+        HEAD_REVISION,
+    )
+    connection.close()
+
+
+def test_migration_head_matches_the_scripts() -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", "ircli/audit/migrations")
+    assert ScriptDirectory.from_config(config).get_heads() == [HEAD_REVISION]
+
+
+def test_reopen_keeps_chain(db_path: Path, clock: FixedClock) -> None:
+    with open_store(str(db_path), operator="a", clock=clock) as first:
+        first.append_many([NewRecord(kind="x", target=str(i)) for i in range(3)])
+    with open_store(str(db_path), operator="b", clock=clock) as second:
+        record = second.append(NewRecord(kind="y"))
+        assert record.seq == 4
+        assert second.verify().ok
+
+
+def test_filters(store: AuditStore, clock: FixedClock) -> None:
+    store.append(NewRecord(kind="incident.opened", incident="A"))
+    clock.advance(60)
+    store.append(NewRecord(kind="action.intent", incident="A", run="R1", target="s1"))
+    store.append(NewRecord(kind="action.outcome", incident="A", run="R1", target="s1"))
+    clock.advance(60)
+    store.append(NewRecord(kind="timeline.note", incident="B"))
+
+    def seqs(where: RecordFilter) -> list[int]:
+        return [record.seq for record in store.records(where)]
+
+    assert seqs(RecordFilter(incident="A")) == [1, 2, 3]
+    assert seqs(RecordFilter(run="R1")) == [2, 3]
+    assert seqs(RecordFilter(kinds=("action.",))) == [2, 3]
+    assert seqs(RecordFilter(kinds=("timeline.note", "incident.opened"))) == [1, 4]
+    assert seqs(RecordFilter(since="2026-11-28T22:01:00.000000Z")) == [2, 3, 4]
+    assert seqs(RecordFilter(until="2026-11-28T22:01:00.000000Z")) == [1, 2, 3]
+    assert seqs(RecordFilter(limit=2)) == [1, 2]
+    assert store.count() == 4
+
+
+def test_floats_and_non_json_values_are_refused(store: AuditStore) -> None:
+    with pytest.raises(TypeError, match="float is not allowed"):
+        store.append(NewRecord(kind="x", outcome={"latency": 0.5}))
+    with pytest.raises(TypeError, match="set is not allowed"):
+        store.append(NewRecord(kind="x", params={"ids": {1, 2}}))
+    assert store.head() is None
+
+
+def test_cli_log_export_and_head(cli, store: AuditStore) -> None:  # type: ignore[no-untyped-def]
+    store.append(NewRecord(kind="timeline.note", incident="A", params={"message": "=1+1"}))
+    head = cli("--json", "audit", "head")
+    assert head.exit_code == 0
+    anchor = store.head()
+    assert anchor is not None
+    assert head.stdout == f'{{"seq": 1, "hash": "{anchor.hash}"}}\n'
+    assert cli("audit", "head").stdout == f"1:{anchor.hash}\n"
+    csv_text = cli("audit", "export", "--format", "csv").stdout
+    assert csv_text.splitlines()[0] == (
+        "seq,ts,operator,kind,incident,run,step,target,params,outcome,prev_hash,hash"
+    )
+    jsonl = cli("audit", "export").stdout.splitlines()
+    assert len(jsonl) == 1
+    assert '"message": "=1+1"' in jsonl[0]
+    logged = cli("audit", "log", "--kind", "timeline.").stdout
+    assert "timeline.note" in logged
+
+
+def test_csv_cells_never_start_a_formula() -> None:
+    from ircli.audit.export import csv_cell
+
+    for hostile in ('=HYPERLINK("x")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "\t=1", " =1"):
+        assert csv_cell(hostile).startswith("'")
+    assert csv_cell("plain") == "plain"
+    assert csv_cell(None) == ""
+    assert csv_cell(7) == "7"

@@ -1,0 +1,82 @@
+"""Shared fixtures: a fixed clock, a temporary audit store, and the CLI run in-process."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from ircli.audit.store import AuditStore, open_store
+from ircli.cli import run
+from ircli.cli.environment import Environment
+
+START = datetime(2026, 11, 28, 22, 0, 0, tzinfo=UTC)
+
+
+class FixedClock:
+    """A clock that only moves when told to (``advance``) or by ``step`` on every read."""
+
+    def __init__(self, start: datetime = START, step: timedelta = timedelta(0)) -> None:
+        self.now = start
+        self.step = step
+
+    def __call__(self) -> datetime:
+        current = self.now
+        self.now = current + self.step
+        return current
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock()
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "audit.db"
+
+
+@pytest.fixture
+def store(db_path: Path, clock: FixedClock) -> Iterator[AuditStore]:
+    with open_store(str(db_path), operator="alice", clock=clock) as opened:
+        yield opened
+
+
+@dataclass
+class CliResult:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+CliRunner = Callable[..., CliResult]
+
+
+@pytest.fixture
+def cli(tmp_path: Path, clock: FixedClock, db_path: Path) -> CliRunner:
+    """Run ``ircli`` in-process against a temporary store; returns exit code and output."""
+
+    def invoke(*argv: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> CliResult:
+        stdout, stderr = io.StringIO(), io.StringIO()
+        environment = Environment(
+            stdout=stdout,
+            stderr=stderr,
+            stdin=io.StringIO(),
+            env={"IRCLI_DB": str(db_path), "IRCLI_OPERATOR": "alice", **(env or {})},
+            cwd=cwd or tmp_path,
+            config_dir=tmp_path / "config",
+            data_dir=tmp_path / "data",
+            clock=clock,
+            stdin_isatty=False,
+        )
+        code = run(list(argv), environment)
+        return CliResult(code, stdout.getvalue(), stderr.getvalue())
+
+    return invoke

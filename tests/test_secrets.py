@@ -1,0 +1,77 @@
+"""A canary secret passed through every input path never lands anywhere."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ircli.redaction import REDACTED, Redactor, is_secret_key
+from tests.conftest import CliRunner
+
+CANARY = "CANARY-7f3e9a1c-secret"
+
+
+def test_canary_never_lands(cli: CliRunner, db_path: Path, tmp_path: Path) -> None:
+    outputs: list[str] = []
+
+    def call(*argv: str, env: dict[str, str] | None = None) -> str:
+        result = cli(*argv, env=env)
+        outputs.extend((result.stdout, result.stderr))
+        return result.stdout
+
+    opened = call(
+        "--json",
+        "incident",
+        "open",
+        f"Flood; admin password={CANARY}",
+        "-s",
+        "P1",
+        "--commander",
+        f"dana token:{CANARY}",
+    )
+    incident_id = json.loads(opened)["id"]
+    call("timeline", "add", incident_id, f"used Authorization: Bearer {CANARY} to log in")
+    call("timeline", "add", incident_id, f"db at postgresql://ops:{CANARY}@db.internal/ircli")
+    call("--operator", f"eve api_key={CANARY}", "timeline", "add", incident_id, "note")
+    call("incident", "show", incident_id)
+    call("audit", "log")
+    # A database URL carrying a password, unusable here: the error must not echo it.
+    call("--db", f"postgresql://ops:{CANARY}@127.0.0.1:1/ircli", "audit", "head")
+    call("--debug", "--db", f"postgresql://ops:{CANARY}@127.0.0.1:1/ircli", "audit", "head")
+    # The environment and a config file are input paths too.
+    call("audit", "head", env={"IRCLI_DB": f"postgresql://ops:{CANARY}@127.0.0.1:1/x"})
+    (tmp_path / "ircli.yaml").write_text(f"db: postgresql://ops:{CANARY}@127.0.0.1:1/x\n")
+    call("audit", "head", env={"IRCLI_DB": ""})
+    (tmp_path / "ircli.yaml").unlink()
+    call("audit", "export", "--format", "jsonl")
+    call("audit", "export", "--format", "csv")
+    export_file = tmp_path / "export.csv"
+    call("audit", "export", "--format", "csv", "-o", str(export_file))
+
+    assert REDACTED in "".join(outputs)
+    for text in outputs:
+        assert CANARY not in text
+    for path in (db_path, Path(f"{db_path}-wal"), export_file):
+        if path.exists():
+            assert CANARY.encode() not in path.read_bytes(), path
+
+
+def test_redactor_by_key_and_by_value() -> None:
+    redactor = Redactor([CANARY])
+    assert redactor.value({"password": "x", "nested": [{"apiKey": "y"}], "title": CANARY}) == {
+        "password": REDACTED,
+        "nested": [{"apiKey": REDACTED}],
+        "title": REDACTED,
+    }
+    assert redactor.text("curl -H 'Authorization: Basic dXNlcjpwYXNz'") == (
+        f"curl -H 'Authorization: Basic {REDACTED}'"
+    )
+    assert redactor.text("secret='s3cr3t' ok") == f"secret='{REDACTED}' ok"
+    assert redactor.text("suspended 17000 streams") == "suspended 17000 streams"
+
+
+def test_secret_key_names() -> None:
+    secret = ["password", "api_key", "X-Auth-Token", "client_secret", "sessionId", "cookie"]
+    plain = ["title", "author", "spinner", "reset_password", "target", "reason", "kind"]
+    assert all(is_secret_key(key) for key in secret)
+    assert not any(is_secret_key(key) for key in plain)
