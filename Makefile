@@ -32,6 +32,7 @@ format: install
 
 bench: install
 	$(PY) bench/audit.py
+	$(PY) bench/sandbox.py
 
 docs: install
 	$(PY) -m ircli.cli.docgen docs/cli.md
