@@ -1,0 +1,79 @@
+"""Turn responses into outcomes, for single requests and batches."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ircli.platform.model import ActionSpec, BatchSpec, Outcome, StatusRule
+
+__all__ = ["classify", "classify_batch", "dig"]
+
+_MISSING = object()
+
+
+def dig(body: Any, path: str) -> Any:
+    """The value at a dotted path (``a.b.0.c``) in a JSON body, or ``_MISSING``."""
+    if not path:
+        return body
+    current = body
+    for part in path.split("."):
+        if isinstance(current, Mapping) and part in current:
+            current = current[part]
+        elif isinstance(current, list) and part.isdigit() and int(part) < len(current):
+            current = current[int(part)]
+        else:
+            return _MISSING
+    return current
+
+
+def found(value: Any) -> bool:
+    """Whether ``dig`` found something."""
+    return value is not _MISSING
+
+
+def _matches(rule: StatusRule, status: int, body: Any) -> bool:
+    if rule.status and status not in rule.status:
+        return False
+    if rule.field is None:
+        return True
+    value = dig(body, rule.field)
+    if value is _MISSING:
+        return False
+    return not rule.equals or value in rule.equals
+
+
+def classify(action: ActionSpec, status: int, body: Any) -> Outcome:
+    """The outcome of a single-target response."""
+    for rule in action.all_rules():
+        if _matches(rule, status, body):
+            return rule.outcome
+    return Outcome.FAILED
+
+
+def classify_batch(
+    batch: BatchSpec, action: ActionSpec, status: int, body: Any, targets: Sequence[str]
+) -> dict[str, Outcome]:
+    """Per-target outcomes of a batch response.
+
+    A response that is not a success as a whole classifies every target the same way (so a
+    429 or 503 retries the batch). Otherwise each listed result maps through ``status_map``
+    (unknown words are ``FAILED``) and targets the response does not mention are retried.
+    """
+    whole = classify(action, status, body)
+    results = dig(body, batch.results)
+    if whole is not Outcome.DONE or not isinstance(results, list):
+        if whole is Outcome.DONE:  # a 2xx without per-target results: cannot tell
+            whole = Outcome.RETRYABLE
+        return dict.fromkeys(targets, whole)
+    outcomes: dict[str, Outcome] = {}
+    wanted = set(targets)
+    for item in results:
+        target_id = dig(item, batch.result_id)
+        if target_id is _MISSING or str(target_id) not in wanted:
+            continue
+        word = dig(item, batch.result_status)
+        outcomes[str(target_id)] = batch.status_map.get(str(word), Outcome.FAILED)
+    for target in targets:
+        outcomes.setdefault(target, Outcome.RETRYABLE)
+    return outcomes

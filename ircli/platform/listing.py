@@ -1,0 +1,216 @@
+"""Walk a profile's listing page by page: cursor, page number, offset, Link header, or none.
+
+``iter_items`` reads with the ``httpx.AsyncClient`` it is given (the caller owns it and its
+auth headers, or passes ``headers``), retries transient refusals (429, 5xx, transport errors)
+within the profile's limits, honouring ``Retry-After``, and yields the items as dicts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from ircli.errors import InvalidInput, OperationFailed
+from ircli.platform.classify import dig, found
+from ircli.platform.fields import did_you_mean
+from ircli.platform.model import ListingSpec, Profile, RequestTemplate
+from ircli.platform.render import render
+
+__all__ = ["check_filters", "iter_items", "listing_of"]
+
+Sleep = Callable[[float], Awaitable[None]]
+_TRANSIENT = frozenset({408, 425, 429, 500, 502, 503, 504})
+
+
+def listing_of(profile: Profile, name: str) -> ListingSpec:
+    """The named listing, or ``InvalidInput`` naming the ones the profile has."""
+    listing = profile.listings.get(name)
+    if listing is None:
+        known = ", ".join(profile.listings) or "none"
+        raise InvalidInput(
+            f"the profile {profile.name!r} has no listing {name!r}"
+            f"{did_you_mean(name, profile.listings)}; its listings: {known}."
+        )
+    return listing
+
+
+def check_filters(listing: ListingSpec, filters: Mapping[str, str]) -> None:
+    """Refuse filter names the listing does not pass through (a typo must not widen a run)."""
+    for name in filters:
+        if name not in listing.filters:
+            allowed = ", ".join(listing.filters) or "none"
+            raise InvalidInput(
+                f"the listing {listing.name!r} has no filter {name!r}"
+                f"{did_you_mean(name, listing.filters)}; its filters: {allowed}."
+            )
+
+
+async def iter_items(
+    client: httpx.AsyncClient,
+    profile: Profile,
+    listing_name: str,
+    filters: Mapping[str, str],
+    *,
+    headers: Mapping[str, str] | None = None,
+    sleep: Sleep = asyncio.sleep,
+) -> AsyncIterator[dict[str, Any]]:
+    """Every item of ``listing_name`` matching ``filters``, across all pages, in order."""
+    listing = listing_of(profile, listing_name)
+    check_filters(listing, filters)
+    if profile.base_url.startswith("${"):
+        raise InvalidInput(f"the base URL of profile {profile.name!r} is not resolved.")
+    base = render(RequestTemplate("GET", listing.path, listing.query), variables=profile.variables)
+    url = profile.base_url + base.path
+    query: dict[str, Any] = {**base.query, **filters}
+    paging = listing.pagination
+    if paging.kind != "none" and paging.limit_param:
+        query[paging.limit_param] = paging.page_size
+    reader = _Reader(client, profile, listing, dict(headers or {}), sleep)
+    position: Any = {"page": paging.first_page, "offset": 0}.get(paging.kind)
+    if position is not None:
+        query[paging.param] = position
+    seen_cursors: set[str] = set()
+    while True:
+        response, body = await reader.get(url, query)
+        items = _items(listing, body)
+        for item in items:
+            yield item
+        if paging.kind == "none" or not items:
+            return
+        if paging.kind == "cursor":
+            cursor = dig(body, paging.next)
+            if not found(cursor) or cursor in (None, ""):
+                return
+            if str(cursor) in seen_cursors:
+                raise OperationFailed(
+                    f"the listing {listing.name!r} returned the cursor {cursor!r} twice; "
+                    "stopping instead of looping."
+                )
+            seen_cursors.add(str(cursor))
+            query[paging.param] = cursor
+        elif paging.kind == "link":
+            link = _next_link(profile, listing, response)
+            if not link:
+                return
+            url, query = link, {}
+        else:
+            if paging.limit_param and len(items) < paging.page_size:
+                return
+            position += 1 if paging.kind == "page" else len(items)
+            query[paging.param] = position
+
+
+def _items(listing: ListingSpec, body: Any) -> list[dict[str, Any]]:
+    items = dig(body, listing.items) if listing.items else body
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        where = f"at {listing.items!r}" if listing.items else "as the body"
+        raise OperationFailed(
+            f"the listing {listing.name!r} did not answer with a list of objects {where}."
+        )
+    return items
+
+
+def _next_link(profile: Profile, listing: ListingSpec, response: httpx.Response) -> str | None:
+    link = response.links.get("next", {}).get("url")
+    if not link:
+        return None
+    target = urljoin(str(response.url), link)
+    wanted, got = urlsplit(profile.base_url), urlsplit(target)
+    if (wanted.scheme, wanted.netloc) != (got.scheme, got.netloc):
+        raise OperationFailed(
+            f"the next page of {listing.name!r} is on {got.scheme}://{got.netloc}, not on the "
+            "profile's base URL; not following it with the profile's credentials.",
+            hint="Set base_url to the platform's canonical address.",
+        )
+    return target
+
+
+class _Reader:
+    """GET with bounded retries on transient refusals."""
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        profile: Profile,
+        listing: ListingSpec,
+        headers: dict[str, str],
+        sleep: Sleep,
+    ) -> None:
+        self.client = client
+        self.limits = profile.limits
+        self.listing = listing
+        self.headers = headers
+        self.sleep = sleep
+
+    async def get(self, url: str, query: Mapping[str, Any]) -> tuple[httpx.Response, Any]:
+        limits = self.limits
+        for attempt in range(limits.retries + 1):
+            last = attempt == limits.retries
+            try:
+                response = await self.client.get(
+                    url, params=dict(query) or None, headers=self.headers, timeout=limits.timeout
+                )
+            except httpx.TransportError as exc:
+                if last:
+                    raise OperationFailed(
+                        f"reading the listing {self.listing.name!r} failed "
+                        f"({type(exc).__name__}) after {attempt + 1} attempts."
+                    ) from None
+                await self.sleep(self._backoff(attempt))
+                continue
+            if response.status_code in _TRANSIENT and not last:
+                await self.sleep(self._delay(response, attempt))
+                continue
+            if not response.is_success:
+                raise OperationFailed(
+                    f"reading the listing {self.listing.name!r} failed: the platform answered "
+                    f"{response.status_code} {response.reason_phrase}."
+                )
+            try:
+                return response, response.json()
+            except ValueError:
+                raise OperationFailed(
+                    f"the listing {self.listing.name!r} did not answer with JSON."
+                ) from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _backoff(self, attempt: int) -> float:
+        return float(min(self.limits.backoff_max, self.limits.backoff_base * 2**attempt))
+
+    def _delay(self, response: httpx.Response, attempt: int) -> float:
+        wait = retry_after_seconds(response.headers.get("Retry-After"), response)
+        if wait is None:
+            return self._backoff(attempt)
+        if wait > self.limits.max_retry_after:
+            raise OperationFailed(
+                f"the platform asked to wait {wait:.0f}s before reading {self.listing.name!r} "
+                f"again, more than the profile's max_retry_after "
+                f"({self.limits.max_retry_after:g}s)."
+            )
+        return wait
+
+
+def retry_after_seconds(value: str | None, response: httpx.Response | None = None) -> float | None:
+    """Seconds from a ``Retry-After`` header: delta-seconds or an HTTP-date (vs ``Date``)."""
+    if not value:
+        return None
+    text = value.strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    reference = response.headers.get("Date") if response is not None else None
+    try:
+        now = parsedate_to_datetime(reference) if reference else None
+    except (TypeError, ValueError):
+        now = None
+    if now is None:
+        return None
+    return max(0.0, (when - now).total_seconds())
