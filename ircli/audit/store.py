@@ -64,8 +64,14 @@ def open_store(
         raise InvalidInput(f"{shown!r} is not a database URL or a file path.") from None
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         _create_private_file(Path(parsed.database), shown)
+    options: dict[str, Any] = {"connect_args": _connect_args(parsed.get_backend_name())}
+    if parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:"):
+        # One shared connection, or every thread would see its own empty database.
+        from sqlalchemy.pool import StaticPool
+
+        options["poolclass"] = StaticPool
     try:
-        engine = create_engine(url, connect_args=_connect_args(parsed.get_backend_name()))
+        engine = create_engine(url, **options)
     except (exc.ArgumentError, exc.NoSuchModuleError, ImportError) as error:
         raise InvalidInput(f"cannot use the audit store {shown}: {error}.") from None
     if engine.dialect.name == "sqlite":

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from ircli import __version__
-from ircli.cli import audit, incident, profile, sandbox, timeline
+from ircli.cli import actions, audit, incident, profile, runs, sandbox, timeline
 from ircli.cli.helptext import CONTEXT_SETTINGS, example
 from ircli.cli.state import state_of
 
@@ -60,6 +60,12 @@ def root(
 
 
 app.add_typer(incident.app, name="incident")
+app.add_typer(actions.streams, name="streams")
+app.add_typer(actions.accounts, name="accounts")
+app.add_typer(actions.sessions, name="sessions")
+app.add_typer(actions.domains, name="domains")
+app.add_typer(actions.flags, name="flags")
+app.add_typer(runs.app, name="runs")
 app.add_typer(timeline.app, name="timeline")
 app.add_typer(audit.app, name="audit")
 app.add_typer(sandbox.app, name="sandbox")

@@ -13,6 +13,7 @@ from ircli.config import Settings, resolve_settings
 
 if TYPE_CHECKING:
     from ircli.audit.store import AuditStore
+    from ircli.executor.service import Workspace
 
 __all__ = ["CliState", "state_of"]
 
@@ -58,6 +59,21 @@ class CliState:
                 redactor=self.display.redactor,
             )
         return self._store
+
+    def workspace(self) -> Workspace:
+        """What runs need: the store, the environment, directories and the redactor."""
+        from ircli.executor.crashpoints import crash_hook_from_env
+        from ircli.executor.service import Workspace
+
+        env = self.environment
+        return Workspace(
+            store=self.store(),
+            env=env.env,
+            cwd=env.cwd,
+            user_config_dir=env.user_config_dir(),
+            redactor=self.display.redactor,
+            crash=crash_hook_from_env(env.env),
+        )
 
     def close(self) -> None:
         """Release resources opened during the command."""

@@ -163,7 +163,10 @@ def _entry(record: AuditRecord) -> TimelineEntry:
         message = str(params.get("message", ""))
     else:
         kind = record.kind
-        message = str(params.get("summary") or params.get("message") or record.kind)
+        summary = params.get("summary") or record.outcome.get("summary")
+        message = str(summary or params.get("message") or record.kind)
+        if record.run:
+            message = f"{record.run}: {message}"
     return TimelineEntry(
         at=str(params.get("at") or record.ts),
         kind=kind,

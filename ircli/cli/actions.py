@@ -1,0 +1,343 @@
+"""Ad-hoc actions for the on-call engineer: each a one-step run, audited and resumable.
+
+``ircli streams suspend``, ``accounts freeze|unfreeze|reset-password``, ``sessions revoke``,
+``domains block``, ``flags set`` … all go through ``run_action``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+import typer
+
+from ircli.cli.helptext import CONTEXT_SETTINGS, example
+from ircli.cli.state import CliState, state_of
+from ircli.errors import ExitCode, GuardRefused, InvalidInput
+
+__all__ = ["accounts", "domains", "flags", "run_action", "sessions", "streams"]
+
+Ids = Annotated[
+    list[str] | None, typer.Option("--id", metavar="ID", help="A target id (repeatable).")
+]
+IdsFile = Annotated[
+    Path | None,
+    typer.Option("--ids-file", metavar="FILE", help="Ids, one per line, or a CSV/JSONL column."),
+]
+Column = Annotated[
+    str | None, typer.Option("--column", help="The CSV/JSONL column holding the ids (id).")
+]
+Where = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--where",
+        metavar="KEY=VALUE",
+        help="Select targets with the profile's listing filters (repeatable).",
+    ),
+]
+Profile = Annotated[
+    str | None, typer.Option("--profile", metavar="NAME|PATH", help="Platform profile.")
+]
+Reason = Annotated[str | None, typer.Option("--reason", help="Why; recorded in the audit trail.")]
+Incident = Annotated[
+    str | None, typer.Option("--incident", metavar="ID", help="Put the run on this incident.")
+]
+MaxTargets = Annotated[
+    int | None, typer.Option("--max-targets", min=1, help="Refuse more targets than this.")
+]
+Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+DryRun = Annotated[
+    bool, typer.Option("--dry-run", help="Show exactly what would be sent; send nothing.")
+]
+Batch = Annotated[
+    int | None,
+    typer.Option("--batch", metavar="N", min=1, help="Use the batch endpoint, N per request."),
+]
+Concurrency = Annotated[
+    int | None, typer.Option("--concurrency", min=1, help="Requests in flight.")
+]
+Rate = Annotated[float | None, typer.Option("--rate", min=0.1, help="Requests per second.")]
+Timeout = Annotated[
+    float | None,
+    typer.Option("--timeout", min=0.01, metavar="SECONDS", help="Per-request timeout."),
+]
+
+
+def _group(help_text: str, *examples: str) -> typer.Typer:
+    return typer.Typer(
+        help=help_text,
+        epilog=example(*examples),
+        rich_markup_mode=None,
+        no_args_is_help=True,
+        context_settings=CONTEXT_SETTINGS,
+    )
+
+
+streams = _group("Suspend or resume live streams.", "ircli streams suspend --id str_0000042")
+accounts = _group(
+    "Freeze, unfreeze or force password resets on accounts.",
+    "ircli accounts freeze --ids-file bots.txt --reason 'bot swarm'",
+)
+sessions = _group("Revoke account sessions.", "ircli sessions revoke --id acc_0000042")
+domains = _group("Block link domains.", "ircli domains block --id evil.example")
+flags = _group("Set feature flags (the kill switch).", "ircli flags set live_streaming --off")
+
+
+def run_action(
+    ctx: typer.Context,
+    action: str,
+    *,
+    ids: list[str] | None,
+    ids_file: Path | None,
+    column: str | None,
+    where: list[str] | None,
+    profile: str | None,
+    reason: str | None,
+    incident: str | None,
+    max_targets: int | None,
+    yes: bool,
+    dry_run: bool,
+    batch: int | None,
+    concurrency: int | None,
+    rate: float | None,
+    timeout: float | None = None,
+    params: dict[str, Any] | None = None,
+) -> None:
+    """Resolve targets, apply the guards, then run (or preview) the action."""
+    from ircli.cli.asyncrun import run_draining
+    from ircli.cli.progress import RunProgress, outcome_json, print_outcome
+    from ircli.executor import service
+
+    state = state_of(ctx)
+    display = state.display
+    workspace = state.workspace()
+    loaded = service.load_platform(workspace, profile or state.settings.profile)
+    spec = service.action_of(loaded.profile, action)
+    targets = _targets(state, workspace, loaded, spec.target_kind, ids, ids_file, column, where)
+    plan = service.plan_action(
+        workspace,
+        loaded,
+        action_name=action,
+        targets=targets,
+        params=params or {},
+        max_targets=max_targets or state.settings.max_targets,
+        incident=incident,
+        batch_size=batch,
+        overrides={"concurrency": concurrency, "rate": rate, "timeout": timeout},
+        reason=reason,
+    )
+    if dry_run:
+        _preview(state, plan)
+        return
+    _confirm(state, workspace, plan, yes)
+    progress = RunProgress(display, action, len(plan.targets))
+
+    async def main(stop: Any) -> service.RunOutcome:
+        async with progress.shown():
+            return await service.run_plan(workspace, plan, on_event=progress, stop=stop)
+
+    outcome = run_draining(main, display)
+    finish(state, outcome_json(outcome), lambda: print_outcome(display, outcome))
+
+
+def finish(state: CliState, data: dict[str, Any], show: Any) -> None:
+    """Print the outcome and leave with the exit code its status calls for."""
+    if state.display.json_mode:
+        state.display.json(data)
+    else:
+        show()
+    status = data["status"]
+    counts = data["counts"]
+    if status == "interrupted":
+        raise typer.Exit(ExitCode.INTERRUPTED)
+    if status != "completed" or counts["failed"]:
+        raise typer.Exit(ExitCode.FAILED)
+
+
+def _targets(
+    state: CliState,
+    workspace: Any,
+    loaded: Any,
+    listing: str,
+    ids: list[str] | None,
+    ids_file: Path | None,
+    column: str | None,
+    where: list[str] | None,
+) -> list[str]:
+    from ircli.cli.asyncrun import run_with_stop
+    from ircli.executor import service
+    from ircli.executor.targets import read_ids_file, unique_ids
+
+    sources = sum(1 for given in (ids, ids_file, where) if given)
+    if sources != 1:
+        raise InvalidInput("give the targets with exactly one of --id, --ids-file or --where.")
+    if ids:
+        return unique_ids(ids, "--id")
+    if ids_file is not None:
+        return read_ids_file(ids_file, column)
+    filters = dict(_pair(text) for text in where or [])
+    if not listing:
+        raise InvalidInput("this action names no listing in the profile; --where cannot be used.")
+    state.display.info(f"selecting {listing} where {filters} …")
+
+    async def select(_stop: Any) -> list[str]:
+        return await service.select_targets(workspace, loaded, listing, filters)
+
+    return run_with_stop(select, lambda: None)
+
+
+def _pair(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise InvalidInput(f"--where {text!r}: expected KEY=VALUE, e.g. status=live.")
+    return key.strip(), value.strip()
+
+
+def _preview(state: CliState, plan: Any) -> None:
+    run = "RUN-DRYRUN"
+    requests = plan.preview(run, count=3)
+    data = {
+        "dry_run": True,
+        "action": plan.action.name,
+        "targets": len(plan.targets),
+        "sample": list(plan.targets[:5]),
+        "requests": [
+            {"method": r.method, "path": r.path, "query": dict(r.query), "json": r.json,
+             "idempotency_key": key}
+            for r, key in requests
+        ],
+    }  # fmt: skip
+    if state.display.json_mode:
+        state.display.json(data)
+        return
+    display = state.display
+    display.result(f"dry run: {plan.action.name} on {len(plan.targets):,} targets; nothing sent.")
+    display.result("sample: " + ", ".join(plan.targets[:5]))
+    base = plan.loaded.profile.base_url
+    for request, key in requests:
+        body = "" if request.json is None else f" {json.dumps(request.json)}"
+        query = f"?{urlencode(request.query)}" if request.query else ""
+        display.result(f"  {request.method} {base}{request.path}{query}{body}  [key {key}]")
+
+
+def _confirm(state: CliState, workspace: Any, plan: Any, yes: bool) -> None:
+    from ircli.executor import service
+
+    if yes:
+        return
+    sample = ", ".join(plan.targets[:5]) + (" …" if len(plan.targets) > 5 else "")
+    question = f"{plan.action.name} on {len(plan.targets):,} targets ({sample})? [y/N] "
+    if not state.environment.interactive():
+        service.refuse(workspace, *_refusal(plan), "confirmation required, not interactive")
+        raise GuardRefused(
+            f"{plan.action.name} on {len(plan.targets):,} targets needs confirmation; "
+            "nothing was sent.",
+            hint="Pass --yes to confirm non-interactively.",
+        )
+    state.display.err.print(question, end="", markup=False)
+    answer = state.environment.stdin.readline().strip().lower()
+    if answer not in ("y", "yes"):
+        service.refuse(workspace, *_refusal(plan), "not confirmed")
+        raise GuardRefused("not confirmed; nothing was sent.")
+
+
+def _refusal(plan: Any) -> tuple[str, int, str | None]:
+    return plan.action.name, len(plan.targets), plan.incident
+
+
+def _command(group: typer.Typer, name: str, action: str, help_text: str, *examples: str) -> None:
+    """Register a standard ad-hoc command ``group name`` for ``action``."""
+
+    def command(
+        ctx: typer.Context,
+        ids: Ids = None,
+        ids_file: IdsFile = None,
+        column: Column = None,
+        where: Where = None,
+        profile: Profile = None,
+        reason: Reason = None,
+        incident: Incident = None,
+        max_targets: MaxTargets = None,
+        yes: Yes = False,
+        dry_run: DryRun = False,
+        batch: Batch = None,
+        concurrency: Concurrency = None,
+        rate: Rate = None,
+        timeout: Timeout = None,
+    ) -> None:
+        run_action(
+            ctx, action, ids=ids, ids_file=ids_file, column=column, where=where,
+            profile=profile, reason=reason, incident=incident, max_targets=max_targets,
+            yes=yes, dry_run=dry_run, batch=batch, concurrency=concurrency, rate=rate,
+            timeout=timeout,
+        )  # fmt: skip
+
+    command.__doc__ = help_text
+    group.command(name, epilog=example(*examples))(command)
+
+
+_command(
+    streams, "suspend", "streams.suspend", "Suspend live streams.",
+    "ircli streams suspend --where status=live --where min_reports=20 --reason 'bot flood' --yes",
+)  # fmt: skip
+_command(
+    streams, "resume", "streams.resume", "Resume suspended streams.",
+    "ircli streams resume --ids-file wrongly-suspended.txt --yes",
+)  # fmt: skip
+_command(
+    accounts, "freeze", "accounts.freeze", "Freeze accounts (ends their live streams).",
+    "ircli accounts freeze --ids-file bots.csv --column account --batch 500 --yes",
+)  # fmt: skip
+_command(
+    accounts, "unfreeze", "accounts.unfreeze", "Unfreeze accounts.",
+    "ircli accounts unfreeze --id acc_0000042 --reason 'false positive'",
+)  # fmt: skip
+_command(
+    accounts, "reset-password", "accounts.reset_password", "Force password resets.",
+    "ircli accounts reset-password --ids-file compromised.txt --incident INC-20261128-7QK2",
+)  # fmt: skip
+_command(
+    sessions, "revoke", "sessions.revoke", "Revoke every session of the accounts.",
+    "ircli sessions revoke --ids-file compromised.txt --yes",
+)  # fmt: skip
+_command(
+    domains, "block", "domains.block", "Add link domains to the blocklist.",
+    "ircli domains block --id evil.example --id spam.example --yes",
+)  # fmt: skip
+
+
+@flags.command(
+    "set",
+    epilog=example(
+        "ircli flags set live_streaming --off --incident INC-20261128-7QK2 --yes",
+        "ircli flags set live_streaming --on --rollout 10 --yes",
+    ),
+)
+def set_flag(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(metavar="FLAG", help="The flag (e.g. live_streaming).")],
+    enabled: Annotated[
+        bool | None, typer.Option("--on/--off", help="Turn the flag on or off.")
+    ] = None,
+    rollout: Annotated[
+        int | None,
+        typer.Option("--rollout", min=0, max=100, help="Percent of accounts it applies to."),
+    ] = None,
+    profile: Profile = None,
+    reason: Reason = None,
+    incident: Incident = None,
+    yes: Yes = False,
+    dry_run: DryRun = False,
+) -> None:
+    """Set a feature flag: flip the kill switch or ramp its rollout."""
+    params = {key: value for key, value in (("enabled", enabled), ("rollout_percent", rollout))
+              if value is not None}  # fmt: skip
+    if not params:
+        raise InvalidInput("give --on, --off and/or --rollout PERCENT.")
+    run_action(
+        ctx, "flags.set", ids=[name], ids_file=None, column=None, where=None, profile=profile,
+        reason=reason, incident=incident, max_targets=None, yes=yes, dry_run=dry_run,
+        batch=None, concurrency=None, rate=None, params=params,
+    )  # fmt: skip

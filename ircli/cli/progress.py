@@ -1,0 +1,166 @@
+"""Live progress for a run (Rich), fed by engine events, and the summary that follows."""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
+
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from ircli.cli.display import Display
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from ircli.executor.events import Event
+    from ircli.executor.service import RunOutcome
+
+__all__ = ["RunProgress", "outcome_json", "print_outcome"]
+
+
+class RunProgress:
+    """Counts events cheaply; a timer redraws the bar a few times per second."""
+
+    def __init__(self, display: Display, action: str, total: int) -> None:
+        self.display = display
+        self.action = action
+        self.total = total
+        self.settled = 0
+        self.failed = 0
+        self.retrying = 0
+        self.messages: list[str] = []
+
+    def __call__(self, event: Event) -> None:
+        from ircli.executor.events import (
+            BreakerClosed,
+            BreakerOpened,
+            RetryScheduled,
+            RunPaused,
+            TargetsSettled,
+        )
+
+        if isinstance(event, TargetsSettled):
+            for result in event.results:
+                self.settled += 1
+                if not result.outcome.succeeded:
+                    self.failed += 1
+        elif isinstance(event, RetryScheduled):
+            self.retrying += event.count
+        elif isinstance(event, BreakerOpened):
+            self.messages.append(
+                f"platform failing ({event.failures} in a row): paused until a health probe passes"
+            )
+        elif isinstance(event, BreakerClosed):
+            self.messages.append("platform answering again: resuming")
+        elif isinstance(event, RunPaused):
+            self.messages.append(f"pausing the run: {event.reason}")
+
+    @asynccontextmanager
+    async def shown(self) -> AsyncIterator[None]:
+        """Draw a progress bar on stderr while the block runs (only on a terminal)."""
+        if not self.display.err.is_terminal or self.display.json_mode:
+            yield
+            self._flush_messages()
+            return
+        progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TaskProgressColumn(),
+            TextColumn("failed {task.fields[failed]}  retrying {task.fields[retrying]}"),
+            TextColumn("{task.fields[rate]}"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=self.display.err,
+            transient=False,
+        )
+        task = progress.add_task(self.action, total=self.total, failed=0, retrying=0, rate="")
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+
+        async def redraw() -> None:
+            while True:
+                elapsed = max(loop.time() - started, 1e-6)
+                progress.update(
+                    task,
+                    completed=self.settled,
+                    failed=self.failed,
+                    retrying=self.retrying,
+                    rate=f"{self.settled / elapsed:,.0f}/s",
+                )
+                self._flush_messages(progress)
+                await asyncio.sleep(0.1)
+
+        with progress:
+            drawer = asyncio.create_task(redraw())
+            try:
+                yield
+            finally:
+                drawer.cancel()
+                progress.update(task, completed=self.settled, failed=self.failed)
+                self._flush_messages(progress)
+
+    def _flush_messages(self, progress: Progress | None = None) -> None:
+        while self.messages:
+            message = self.messages.pop(0)
+            if progress is not None:
+                progress.console.print(message, markup=False)
+            else:
+                self.display.warning(message)
+
+
+def outcome_json(outcome: RunOutcome) -> dict[str, Any]:
+    """The ``--json`` summary of a run."""
+    report, state = outcome.report, outcome.state
+    elapsed = report.elapsed
+    settled = sum(1 for r in report.results.values() if r.outcome.final)
+    return {
+        "run": outcome.spec.run,
+        "action": outcome.spec.action,
+        "status": report.status,
+        "reason": report.reason,
+        "targets": len(outcome.spec.targets),
+        "counts": state.counts(),
+        "requests": report.requests,
+        "retries": report.retries,
+        "elapsed_s": round(elapsed, 3),
+        "actions_per_s": round(settled / elapsed, 1) if elapsed > 0 else None,
+        "audit_head": None
+        if outcome.head is None
+        else {"seq": outcome.head.seq, "hash": outcome.head.hash},
+    }
+
+
+def print_outcome(display: Display, outcome: RunOutcome) -> None:
+    """The human summary table and what to do next."""
+    data = outcome_json(outcome)
+    counts = data["counts"]
+    display.table(
+        ("run", "action", "status", "targets", "done", "already", "failed", "unresolved",
+         "requests", "retries", "elapsed", "rate"),
+        [(
+            data["run"], data["action"], data["status"], data["targets"], counts["done"],
+            counts["already_done"], counts["failed"],
+            counts["retryable"] + counts["unknown"] + counts["untouched"], data["requests"],
+            data["retries"], f"{data['elapsed_s']:.1f}s",
+            f"{data['actions_per_s']:,.0f}/s" if data["actions_per_s"] else "-",
+        )],
+    )  # fmt: skip
+    head = data["audit_head"]
+    if head:
+        display.result(f"audit head {head['seq']}:{head['hash']}")
+    if data["status"] in ("interrupted", "paused", "incomplete"):
+        display.warning(
+            f"run {data['run']} is {data['status']}"
+            + (f" ({data['reason']})" if data["reason"] else "")
+            + f"; continue it with: ircli runs resume {data['run']}"
+        )

@@ -1,0 +1,408 @@
+"""The executor: one action over many targets, as fast as the platform allows.
+
+Shape of a run::
+
+    producer ──intent (durable)──▶ queue ──▶ N workers ──▶ outcomes (buffered, flushed)
+                                               │  token bucket, circuit breaker,
+                                               └─ retries with backoff / Retry-After
+
+Nothing is sent for a target before its intent record is committed. Every attempt for a
+target (or batch) carries the same idempotency key. A stop request (Ctrl-C) or a pause
+(Retry-After too long, breaker open too long) stops the producer, lets in-flight requests
+finish, records what is known, and reports the run as interrupted or paused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from ircli.executor.breaker import CircuitBreaker
+from ircli.executor.crashpoints import CrashHook, no_crash
+from ircli.executor.events import (
+    BreakerClosed,
+    BreakerOpened,
+    EventSink,
+    RetryScheduled,
+    RunPaused,
+    TargetsSettled,
+    ignore,
+)
+from ircli.executor.journal import RunJournal, TargetResult, idempotency_key
+from ircli.executor.pacing import RetryBudget, TokenBucket, backoff_delay, parse_retry_after
+from ircli.platform.classify import classify, classify_batch, dig, found
+from ircli.platform.client import PlatformClient, Reply, TransportFailure
+from ircli.platform.model import ActionSpec, Limits, Outcome, Profile
+from ircli.platform.render import PreparedRequest, render
+
+__all__ = ["ExecutionReport", "Executor", "Tuning"]
+
+INTENT_GROUP = 512
+"""Targets per intent record in single-target mode (one commit covers this many sends)."""
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """The limits one execution runs with (profile defaults, then overrides)."""
+
+    concurrency: int = 32
+    rate: float = 1000.0
+    burst: float | None = None
+    batch_size: int | None = None
+    retries: int = 5
+    retry_budget: float = 0.2
+    backoff_base: float = 0.05
+    backoff_max: float = 5.0
+    max_retry_after: float = 60.0
+    breaker_failures: int = 20
+    breaker_probe: float = 1.0
+    breaker_max_pause: float = 600.0
+
+    @classmethod
+    def from_limits(cls, limits: Limits, overrides: Mapping[str, Any]) -> Tuning:
+        """Profile limits with command-line / playbook overrides applied."""
+        base = cls(
+            concurrency=limits.concurrency,
+            rate=limits.rate,
+            burst=limits.burst,
+            retries=limits.retries,
+            retry_budget=limits.retry_budget,
+            backoff_base=limits.backoff_base,
+            backoff_max=limits.backoff_max,
+            max_retry_after=limits.max_retry_after,
+            breaker_failures=limits.breaker_failures,
+            breaker_probe=limits.breaker_probe,
+        )
+        known = {k: v for k, v in overrides.items() if v is not None and hasattr(base, k)}
+        return replace(base, **known)
+
+
+@dataclass
+class ExecutionReport:
+    """What one execution did."""
+
+    status: str
+    results: dict[str, TargetResult] = field(default_factory=dict)
+    requests: int = 0
+    retries: int = 0
+    elapsed: float = 0.0
+    reason: str | None = None
+
+    def counts(self) -> dict[str, int]:
+        counts = {outcome.value: 0 for outcome in Outcome}
+        for result in self.results.values():
+            counts[result.outcome.value] += 1
+        return counts
+
+
+@dataclass
+class _Item:
+    targets: list[str]
+    key: str
+    attempts: int = 0
+    charged: int = 0
+    """Attempts counted against the retry limit (failures during an outage are not)."""
+    started: float = 0.0
+
+
+class Executor:
+    """Runs one action for a list of targets; see the module docstring."""
+
+    def __init__(
+        self,
+        *,
+        profile: Profile,
+        action: ActionSpec,
+        params: Mapping[str, Any],
+        client: PlatformClient,
+        journal: RunJournal,
+        tuning: Tuning,
+        on_event: EventSink = ignore,
+        rng: random.Random | None = None,
+        stop: asyncio.Event | None = None,
+        crash: CrashHook = no_crash,
+    ) -> None:
+        self.profile = profile
+        self.crash = crash
+        self.action = action
+        self.params = dict(params)
+        self.client = client
+        self.journal = journal
+        self.tuning = tuning
+        self.on_event = on_event
+        self.rng = rng or random.Random()
+        self.stop = stop or asyncio.Event()
+        self.batch = action.batch if tuning.batch_size and action.batch else None
+        self.bucket = TokenBucket(tuning.rate, tuning.burst)
+        self.budget = RetryBudget(tuning.retry_budget)
+        self.breaker = CircuitBreaker(tuning.breaker_failures)
+        self.report = ExecutionReport(status="running")
+        self._prober: asyncio.Task[None] | None = None
+        self._paused: str | None = None
+
+    # -- the run ---------------------------------------------------------------------------
+
+    async def run(self, targets: Sequence[str]) -> ExecutionReport:
+        """Execute for ``targets`` (in order) and return the report."""
+        started = time.monotonic()
+        queue: asyncio.Queue[_Item | None] = asyncio.Queue(maxsize=self.tuning.concurrency * 2)
+        flusher = asyncio.create_task(self.journal.flush_periodically())
+        workers = [asyncio.create_task(self._worker(queue)) for _ in range(self.tuning.concurrency)]
+        try:
+            await self._produce(list(targets), queue)
+            for _ in workers:
+                await queue.put(None)
+            await asyncio.gather(*workers)
+        finally:
+            for task in (*workers, flusher, self._prober):
+                if task is not None and not task.done():
+                    task.cancel()
+            await asyncio.gather(*workers, flusher, return_exceptions=True)
+            await self.journal.flush()
+        self.report.elapsed = time.monotonic() - started
+        self.report.retries = self.budget.retries
+        self.report.status = self._final_status(targets)
+        return self.report
+
+    def _final_status(self, targets: Sequence[str]) -> str:
+        if self._paused is not None:
+            self.report.reason = self._paused
+            return "paused"
+        if self.stop.is_set():
+            return "interrupted"
+        results = self.report.results
+        if all(t in results and results[t].outcome.final for t in targets):
+            return "completed"
+        return "incomplete"
+
+    def _items(self, targets: list[str]) -> list[_Item]:
+        run, step, name = self.journal.spec.run, self.journal.spec.step, self.action.name
+        if self.batch is None:
+            return [_Item([t], idempotency_key(run, step, name, [t])) for t in targets]
+        size = min(self.tuning.batch_size or self.batch.max_size, self.batch.max_size)
+        chunks = [targets[i : i + size] for i in range(0, len(targets), size)]
+        return [_Item(chunk, idempotency_key(run, step, name, chunk)) for chunk in chunks]
+
+    async def _produce(self, targets: list[str], queue: asyncio.Queue[_Item | None]) -> None:
+        items = self._items(targets)
+        group_size = max(1, INTENT_GROUP // (len(items[0].targets) if items else 1))
+        for start in range(0, len(items), group_size):
+            if self.stop.is_set():
+                return
+            group = items[start : start + group_size]
+            self.crash("before-intent")
+            await self.journal.intend(
+                [t for item in group for t in item.targets], batch=self.batch is not None
+            )
+            self.crash("after-intent")
+            self.budget.record_first_attempt(len(group))
+            for item in group:
+                if self.stop.is_set():
+                    self._settle_unsent(item)
+                    continue
+                await queue.put(item)
+
+    async def _worker(self, queue: asyncio.Queue[_Item | None]) -> None:
+        while True:
+            item = await queue.get()
+            if item is None:
+                return
+            if self.stop.is_set():
+                self._settle_unsent(item)
+                continue
+            await self._process(item)
+
+    # -- one item (a target, or a batch) ---------------------------------------------------
+
+    async def _process(self, item: _Item) -> None:
+        item.started = time.monotonic()
+        pending = list(item.targets)
+        while pending:
+            await self.breaker.acquire()
+            if self.stop.is_set() and item.attempts == 0:
+                self._settle_unsent(item)
+                return
+            await self.bucket.acquire()
+            item.attempts += 1
+            self.report.requests += 1
+            outcomes, status, error, retry_after = await self._attempt(item, pending)
+            for target in [t for t in pending if outcomes[t].final]:
+                self._settle(item, target, outcomes[target], status, error)
+            pending = [t for t in pending if not outcomes[t].final]
+            if not pending:
+                return
+            if self.breaker.is_open and not self.stop.is_set():
+                # The platform is down: wait for it (in acquire) without spending retries.
+                self.on_event(RetryScheduled(len(pending), 0.0, "waiting for the platform"))
+                continue
+            item.charged += 1
+            delay = self._retry_delay(item, retry_after)
+            if delay is None:
+                reason = error or f"HTTP {status}"
+                for target in pending:
+                    self._settle(item, target, Outcome.RETRYABLE, status, f"gave up: {reason}")
+                return
+            self.on_event(RetryScheduled(len(pending), delay, error or f"HTTP {status}"))
+            if await self._sleep_or_stop(delay):
+                for target in pending:
+                    self._settle(item, target, Outcome.RETRYABLE, status, "stopped before retry")
+                return
+
+    async def _attempt(
+        self, item: _Item, pending: list[str]
+    ) -> tuple[dict[str, Outcome], int | None, str | None, float | None]:
+        """One request; returns per-target outcomes, status, error text and Retry-After."""
+        request = self._request(pending)
+        # A batch retry sends only the targets still pending: a different body needs a new key.
+        key = (
+            item.key
+            if pending == item.targets
+            else idempotency_key(
+                self.journal.spec.run, self.journal.spec.step, self.action.name, pending
+            )
+        )
+        try:
+            reply = await self.client.send(request, key)
+            self.crash("after-send")
+        except TransportFailure as failure:
+            if self.breaker.record_failure():
+                self._breaker_opened()
+            if failure.ambiguous and not self.action.idempotent:
+                return await self._reconcile(pending, failure), None, str(failure), None
+            return dict.fromkeys(pending, Outcome.RETRYABLE), None, str(failure), None
+        if reply.status >= 500:
+            if self.breaker.record_failure():
+                self._breaker_opened()
+        elif self.breaker.is_open:
+            self.breaker.record_success()
+            self.on_event(BreakerClosed())
+        else:
+            self.breaker.record_success()
+        outcomes = self._classify(reply, pending)
+        error = None if all(o.succeeded for o in outcomes.values()) else _error_text(reply)
+        retry_after = parse_retry_after(reply.headers.get("retry-after"))
+        return outcomes, reply.status, error, retry_after
+
+    def _request(self, pending: list[str]) -> PreparedRequest:
+        variables = self.profile.variables
+        if self.batch is not None:
+            return render(
+                self.batch.request, targets=pending, params=self.params, variables=variables
+            )
+        return render(
+            self.action.request, target=pending[0], params=self.params, variables=variables
+        )
+
+    def _classify(self, reply: Reply, pending: list[str]) -> dict[str, Outcome]:
+        if self.batch is not None:
+            return classify_batch(self.batch, self.action, reply.status, reply.body, pending)
+        return {pending[0]: classify(self.action, reply.status, reply.body)}
+
+    async def _reconcile(self, pending: list[str], failure: TransportFailure) -> dict[str, Outcome]:
+        """After an ambiguous failure of a non-idempotent action: read before resending."""
+        check = self.action.check
+        outcomes = dict.fromkeys(pending, Outcome.RETRYABLE)
+        if check is None:
+            # Unsafe to resend and no way to look: leave it for a human.
+            return dict.fromkeys(pending, Outcome.FAILED)
+        for target in pending:
+            request = render(
+                check.request, target=target, params=self.params, variables=self.profile.variables
+            )
+            try:
+                reply = await self.client.send(request)
+            except TransportFailure:
+                continue
+            value = dig(reply.body, check.field)
+            if reply.status < 300 and found(value) and value in check.equals:
+                outcomes[target] = Outcome.DONE
+        return outcomes
+
+    def _retry_delay(self, item: _Item, retry_after: float | None) -> float | None:
+        """Seconds to wait before the next attempt, or None to give up."""
+        if item.charged > self.tuning.retries or not self.budget.try_spend():
+            return None
+        if retry_after is not None:
+            if retry_after > self.tuning.max_retry_after:
+                self._pause(
+                    f"the platform asked to wait {retry_after:.0f} s (Retry-After), more than "
+                    f"the {self.tuning.max_retry_after:.0f} s maximum"
+                )
+            return retry_after
+        return backoff_delay(
+            item.attempts, self.tuning.backoff_base, self.tuning.backoff_max, self.rng
+        )
+
+    async def _sleep_or_stop(self, delay: float) -> bool:
+        """Sleep ``delay`` seconds; True if the run was stopped meanwhile."""
+        if self.stop.is_set():
+            return True
+        try:
+            await asyncio.wait_for(self.stop.wait(), timeout=delay)
+        except TimeoutError:
+            return False
+        return True
+
+    # -- circuit breaker -------------------------------------------------------------------
+
+    def _breaker_opened(self) -> None:
+        self.on_event(BreakerOpened(self.breaker.consecutive_failures))
+        if self._prober is None or self._prober.done():
+            self._prober = asyncio.create_task(self._probe())
+
+    async def _probe(self) -> None:
+        """While the breaker is not closed: probe health, then let a trial request through."""
+        health = self.profile.health
+        opened = time.monotonic()
+        while self.breaker.is_open:
+            if await self._sleep_or_stop(self.tuning.breaker_probe):
+                self.breaker.release()  # let waiting workers see the stop and leave
+                return
+            if time.monotonic() - opened > self.tuning.breaker_max_pause:
+                self._pause("the platform stayed down longer than the circuit breaker waits")
+                self.breaker.release()
+                return
+            if self.breaker.state != "open":
+                continue  # a trial request is under way
+            if health is not None:
+                try:
+                    reply = await self.client.send(render(health, variables=self.profile.variables))
+                except TransportFailure:
+                    continue
+                if reply.status >= 500:
+                    continue
+            self.breaker.probe_passed()
+
+    # -- bookkeeping -----------------------------------------------------------------------
+
+    def _pause(self, reason: str) -> None:
+        if self._paused is None:
+            self._paused = reason
+            self.on_event(RunPaused(reason))
+        self.stop.set()
+
+    def _settle(
+        self, item: _Item, target: str, outcome: Outcome, status: int | None, error: str | None
+    ) -> None:
+        latency_ms = int((time.monotonic() - item.started) * 1000)
+        result = TargetResult(target, outcome, status, item.attempts, latency_ms, error)
+        self.report.results[target] = result
+        self.journal.add(result)
+        self.on_event(TargetsSettled((result,)))
+
+    def _settle_unsent(self, item: _Item) -> None:
+        for target in item.targets:
+            self._settle(item, target, Outcome.RETRYABLE, None, "not sent: the run stopped")
+
+
+def _error_text(reply: Reply) -> str:
+    code = dig(reply.body, "error.code")
+    message = dig(reply.body, "error.message")
+    if found(code) or found(message):
+        parts = [str(part) for part in (code, message) if found(part)]
+        return f"HTTP {reply.status}: " + ": ".join(parts)
+    return f"HTTP {reply.status}"

@@ -1,0 +1,62 @@
+"""Engine events, in the past tense; the CLI subscribes to draw progress."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ircli.executor.journal import TargetResult
+
+__all__ = [
+    "BreakerClosed",
+    "BreakerOpened",
+    "Event",
+    "EventSink",
+    "RetryScheduled",
+    "RunPaused",
+    "TargetsSettled",
+    "ignore",
+]
+
+
+@dataclass(frozen=True)
+class TargetsSettled:
+    """Targets reached a final outcome (or gave up retrying)."""
+
+    results: tuple[TargetResult, ...]
+
+
+@dataclass(frozen=True)
+class RetryScheduled:
+    """Targets will be tried again after ``delay`` seconds."""
+
+    count: int
+    delay: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class BreakerOpened:
+    """The platform looks down: work is paused until a probe succeeds."""
+
+    failures: int
+
+
+@dataclass(frozen=True)
+class BreakerClosed:
+    """A probe succeeded: work resumes."""
+
+
+@dataclass(frozen=True)
+class RunPaused:
+    """The run stopped taking work and must be resumed later."""
+
+    reason: str
+
+
+Event = TargetsSettled | RetryScheduled | BreakerOpened | BreakerClosed | RunPaused
+EventSink = Callable[[Event], None]
+
+
+def ignore(_event: Event) -> None:
+    """The default sink."""

@@ -1,0 +1,257 @@
+"""The write-ahead journal of a run, kept in the audit chain, and its replay for resume.
+
+Record kinds written here (all carry ``run`` and ``step``; ``incident`` when given):
+
+* ``run.started``    params: the ``RunSpec`` (action, parameters, profile, target ids …)
+* ``action.intent``  params: ``action``, ``targets`` (ids about to be sent), ``batch``
+* ``action.outcome`` outcome: ``results`` — per target ``target, outcome, status, attempts,
+  latency_ms, error``
+* ``run.finished``   outcome: ``status`` (completed, incomplete, interrupted, paused, failed)
+  and counts
+* ``run.resumed``    params: what was already known when a resume began
+
+An intent record is durable before any of its targets' requests leaves; outcomes are
+buffered and flushed in groups. Writes run in a worker thread so commits never block the
+event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ircli.audit.records import NewRecord, RecordFilter
+from ircli.audit.store import AuditStore
+from ircli.errors import InvalidInput
+from ircli.platform.model import Outcome
+
+__all__ = ["RunJournal", "RunSpec", "RunState", "TargetResult", "idempotency_key", "load_run"]
+
+FLUSH_EVERY = 0.05
+FLUSH_SIZE = 2000
+
+
+def idempotency_key(run: str, step: str, action: str, targets: Iterable[str]) -> str:
+    """The same key for the same (run, step, action, target set), on every attempt."""
+    digest = hashlib.sha256("\0".join((run, step, action, *sorted(targets))).encode()).hexdigest()
+    return f"ircli-{digest[:40]}"
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """Everything needed to (re)start a one-action run from the audit store alone."""
+
+    run: str
+    step: str
+    action: str
+    targets: tuple[str, ...]
+    params: Mapping[str, Any]
+    profile: str
+    """The profile as given (name or path) — resolved again on resume."""
+    profile_sha256: str
+    incident: str | None = None
+    batch_size: int | None = None
+    overrides: Mapping[str, Any] = field(default_factory=dict)
+    """Limits overridden on the command line (concurrency, rate …)."""
+    reason: str | None = None
+    """Why, in the operator's words (recorded even when the platform takes no reason)."""
+
+    def as_params(self) -> dict[str, Any]:
+        return {
+            "summary": f"{self.action} on {len(self.targets):,} targets",
+            "reason": self.reason,
+            "action": self.action,
+            "step": self.step,
+            "params": dict(self.params),
+            "profile": self.profile,
+            "profile_sha256": self.profile_sha256,
+            "batch_size": self.batch_size,
+            # The chain holds no floats (docs/audit.md): decimals travel as strings.
+            "overrides": {
+                k: repr(v) if isinstance(v, float) else v for k, v in self.overrides.items()
+            },
+            "target_count": len(self.targets),
+            "targets": list(self.targets),
+        }
+
+
+@dataclass(frozen=True)
+class TargetResult:
+    """The final word on one target in this execution."""
+
+    target: str
+    outcome: Outcome
+    status: int | None
+    attempts: int
+    latency_ms: int
+    error: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "outcome": self.outcome.value,
+            "status": self.status,
+            "attempts": self.attempts,
+            "latency_ms": self.latency_ms,
+            "error": self.error,
+        }
+
+
+class RunJournal:
+    """Writes a run's records; intents synchronously-durable, outcomes in groups."""
+
+    def __init__(
+        self, store: AuditStore, spec: RunSpec, crash: Callable[[str], None] | None = None
+    ) -> None:
+        self._store = store
+        self._crash = crash
+        self.spec = spec
+        self._pending: list[TargetResult] = []
+        self._lock = asyncio.Lock()
+
+    def _record(self, kind: str, **fields: Any) -> NewRecord:
+        return NewRecord(
+            kind=kind, incident=self.spec.incident, run=self.spec.run, step=self.spec.step, **fields
+        )
+
+    def started(self) -> None:
+        """Record ``run.started``."""
+        self._store.append(self._record("run.started", params=self.spec.as_params()))
+
+    def resumed(self, known: Mapping[str, int]) -> None:
+        """Record ``run.resumed`` with what the store already knew."""
+        self._store.append(self._record("run.resumed", params={"known": dict(known)}))
+
+    async def intend(self, targets: list[str], *, batch: bool) -> None:
+        """Make the intent for ``targets`` durable; returns once committed."""
+        record = self._record(
+            "action.intent",
+            target=targets[0] if len(targets) == 1 else None,
+            params={"action": self.spec.action, "targets": targets, "batch": batch},
+        )
+        await asyncio.to_thread(self._store.append, record)
+
+    def add(self, result: TargetResult) -> None:
+        """Buffer an outcome (flushed by ``flush`` or the background flusher)."""
+        self._pending.append(result)
+
+    async def flush(self) -> None:
+        """Write every buffered outcome now."""
+        async with self._lock:
+            pending, self._pending = self._pending, []
+            if not pending:
+                return
+            records = [
+                self._record(
+                    "action.outcome",
+                    target=chunk[0].target if len(chunk) == 1 else None,
+                    params={"action": self.spec.action},
+                    outcome={"results": [result.as_json() for result in chunk]},
+                )
+                for chunk in _chunks(pending, FLUSH_SIZE)
+            ]
+            await asyncio.to_thread(self._store.append_many, records)
+            if self._crash is not None:
+                self._crash("after-outcome")
+
+    async def flush_periodically(self) -> None:
+        """Flush every ``FLUSH_EVERY`` seconds (or sooner when the buffer fills) until cancelled."""
+        while True:
+            await asyncio.sleep(FLUSH_EVERY)
+            await self.flush()
+
+    def finished(self, status: str, summary: Mapping[str, Any]) -> None:
+        """Record ``run.finished`` (after a final flush)."""
+        self._store.append(self._record("run.finished", outcome={"status": status, **summary}))
+
+
+def _chunks(items: list[TargetResult], size: int) -> Iterable[list[TargetResult]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+@dataclass
+class RunState:
+    """A run as the audit store knows it."""
+
+    spec: RunSpec
+    status: str
+    """running (no finish record: crashed or still going), or the last ``run.finished`` status."""
+    intended: set[str] = field(default_factory=set)
+    results: dict[str, TargetResult] = field(default_factory=dict)
+    operator: str = ""
+    started_at: str = ""
+
+    def settled(self) -> set[str]:
+        """Targets with a final outcome (done, already done, failed)."""
+        return {t for t, r in self.results.items() if r.outcome.final}
+
+    def unknown(self) -> list[str]:
+        """Targets whose request may have left but whose outcome was never recorded."""
+        settled = self.settled()
+        return [t for t in self.spec.targets if t in self.intended and t not in settled]
+
+    def untouched(self) -> list[str]:
+        """Targets never sent."""
+        settled = self.settled()
+        return [t for t in self.spec.targets if t not in self.intended and t not in settled]
+
+    def counts(self) -> dict[str, int]:
+        counts = {outcome.value: 0 for outcome in Outcome}
+        for result in self.results.values():
+            counts[result.outcome.value] += 1
+        counts["unknown"] = len(self.unknown())
+        counts["untouched"] = len(self.untouched())
+        return counts
+
+
+def load_run(store: AuditStore, run: str) -> RunState:
+    """Rebuild a run's state from its records alone."""
+    state: RunState | None = None
+    for record in store.records(RecordFilter(run=run)):
+        if record.kind == "run.started":
+            params = record.params
+            spec = RunSpec(
+                run=run,
+                step=str(record.step),
+                action=params["action"],
+                targets=tuple(params["targets"]),
+                params=params["params"],
+                profile=params["profile"],
+                profile_sha256=params["profile_sha256"],
+                incident=record.incident,
+                batch_size=params.get("batch_size"),
+                overrides={
+                    k: float(v) if isinstance(v, str) else v
+                    for k, v in params.get("overrides", {}).items()
+                },
+                reason=params.get("reason"),
+            )
+            state = RunState(spec, "running", operator=record.operator, started_at=record.ts)
+        elif state is None:
+            continue
+        elif record.kind == "action.intent":
+            state.intended.update(record.params["targets"])
+        elif record.kind == "action.outcome":
+            for item in record.outcome["results"]:
+                result = TargetResult(
+                    target=item["target"],
+                    outcome=Outcome(item["outcome"]),
+                    status=item["status"],
+                    attempts=item["attempts"],
+                    latency_ms=item["latency_ms"],
+                    error=item.get("error"),
+                )
+                previous = state.results.get(result.target)
+                if previous is None or not previous.outcome.succeeded:
+                    state.results[result.target] = result
+        elif record.kind == "run.finished":
+            state.status = str(record.outcome.get("status"))
+        elif record.kind == "run.resumed":
+            state.status = "running"
+    if state is None:
+        raise InvalidInput(f"no run {run!r} in the audit store.")
+    return state

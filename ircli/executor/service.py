@@ -1,0 +1,356 @@
+"""Runs of one action: plan (with guards), execute, resume — the API the CLI calls.
+
+A ``Workspace`` carries what a run needs from outside (the audit store, the environment
+mapping, directories, the redactor); nothing here reads global state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import secrets
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from ircli.audit.records import Anchor, NewRecord, RecordFilter
+from ircli.audit.store import AuditStore
+from ircli.errors import GuardRefused, InvalidInput
+from ircli.executor.crashpoints import CrashHook, no_crash
+from ircli.executor.engine import ExecutionReport, Executor, Tuning
+from ircli.executor.events import EventSink, ignore
+from ircli.executor.journal import RunJournal, RunSpec, RunState, idempotency_key, load_run
+from ircli.platform.client import PlatformClient
+from ircli.platform.model import ActionSpec, Outcome, Profile
+from ircli.platform.render import PreparedRequest, render
+from ircli.redaction import Redactor
+
+__all__ = [
+    "ActionPlan",
+    "LoadedProfile",
+    "RunOutcome",
+    "Workspace",
+    "list_runs",
+    "load_platform",
+    "new_run_id",
+    "plan_action",
+    "resume_run",
+    "run_plan",
+    "select_targets",
+]
+
+_ID_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+
+def new_run_id(now: datetime) -> str:
+    """``RUN-YYYYMMDD-XXXXXX``."""
+    return f"RUN-{now:%Y%m%d}-" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(6))
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """What runs need from outside."""
+
+    store: AuditStore
+    env: Mapping[str, str]
+    cwd: Path
+    user_config_dir: Path
+    redactor: Redactor
+    new_run_id: Callable[[datetime], str] = new_run_id
+    crash: CrashHook = no_crash
+    """Test aid (``IRCLI_TEST_CRASH_AT``): kill the process at a named point."""
+
+
+@dataclass(frozen=True)
+class LoadedProfile:
+    """A profile with where it came from and a hash of its text (recorded with each run)."""
+
+    profile: Profile
+    ref: str
+    path: Path
+    sha256: str
+
+
+def load_platform(workspace: Workspace, ref: str | None) -> LoadedProfile:
+    """Resolve and load a profile by name or path; secrets are not read yet."""
+    from ircli.platform import load_profile, profile_search_dirs, resolve_profile
+
+    if not ref:
+        raise InvalidInput(
+            "no platform profile given; pass --profile NAME|PATH or set IRCLI_PROFILE.",
+            hint="'ircli profile list' shows the available profiles.",
+        )
+    path = resolve_profile(ref, profile_search_dirs(workspace.user_config_dir), cwd=workspace.cwd)
+    profile = load_profile(path, workspace.env)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return LoadedProfile(profile, ref, path, digest)
+
+
+def action_of(profile: Profile, name: str) -> ActionSpec:
+    """The named action, or a located-enough error with suggestions."""
+    action = profile.actions.get(name)
+    if action is None:
+        from ircli.platform.fields import did_you_mean
+
+        known = ", ".join(sorted(profile.actions)) or "none"
+        raise InvalidInput(
+            f"the profile {profile.name!r} has no action {name!r}"
+            f"{did_you_mean(name, profile.actions)}; it has: {known}."
+        )
+    return action
+
+
+@dataclass(frozen=True)
+class ActionPlan:
+    """One action over a fixed list of targets, checked and ready to run."""
+
+    loaded: LoadedProfile
+    action: ActionSpec
+    params: Mapping[str, Any]
+    targets: tuple[str, ...]
+    incident: str | None = None
+    step: str = "adhoc"
+    batch_size: int | None = None
+    overrides: Mapping[str, Any] = field(default_factory=dict)
+    reason: str | None = None
+
+    def preview(self, run: str, count: int = 3) -> list[tuple[PreparedRequest, str]]:
+        """The first requests exactly as they would be sent, with their idempotency keys."""
+        profile, action = self.loaded.profile, self.action
+        if self.batch_size and action.batch:
+            size = min(self.batch_size, action.batch.max_size)
+            chunks = [list(self.targets[i : i + size]) for i in range(0, len(self.targets), size)]
+            return [
+                (
+                    render(action.batch.request, targets=chunk, params=self.params,
+                           variables=profile.variables),
+                    idempotency_key(run, self.step, action.name, chunk),
+                )
+                for chunk in chunks[:count]
+            ]  # fmt: skip
+        return [
+            (
+                render(action.request, target=target, params=self.params,
+                       variables=profile.variables),
+                idempotency_key(run, self.step, action.name, [target]),
+            )
+            for target in self.targets[:count]
+        ]  # fmt: skip
+
+
+def plan_action(
+    workspace: Workspace,
+    loaded: LoadedProfile,
+    *,
+    action_name: str,
+    targets: Sequence[str],
+    params: Mapping[str, Any],
+    max_targets: int,
+    incident: str | None = None,
+    batch_size: int | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    reason: str | None = None,
+) -> ActionPlan:
+    """Check everything that can be checked before a request: action, params, caps, incident."""
+    from ircli.platform import bind_params
+
+    action = action_of(loaded.profile, action_name)
+    given = dict(params)
+    if reason is not None and "reason" in (action.param_specs or action.params):
+        given.setdefault("reason", reason)
+    bound = bind_params(action, given)
+    if not targets:
+        raise InvalidInput("no targets: give --id, --ids-file or --where.")
+    if len(targets) > max_targets:
+        refuse(workspace, action.name, len(targets), incident, f"over the cap of {max_targets}")
+        raise GuardRefused(
+            f"{len(targets):,} targets exceed the cap of {max_targets:,}; nothing was sent.",
+            hint="Raise it deliberately with --max-targets N (or max_targets in ircli.yaml).",
+        )
+    if batch_size is not None and action.batch is None:
+        raise InvalidInput(f"the action {action.name!r} has no batch endpoint in this profile.")
+    if incident is not None:
+        from ircli.incident.service import IncidentService
+
+        IncidentService(workspace.store).get(incident)  # refuses an unknown incident
+    return ActionPlan(
+        loaded=loaded,
+        action=action,
+        params=bound,
+        targets=tuple(targets),
+        incident=incident,
+        batch_size=batch_size,
+        overrides=dict(overrides or {}),
+        reason=reason,
+    )
+
+
+def refuse(
+    workspace: Workspace, action: str, count: int, incident: str | None, reason: str
+) -> None:
+    """Record that a guard refused a run before anything was sent (evidence too)."""
+    workspace.store.append(
+        NewRecord(
+            kind="run.refused",
+            incident=incident,
+            params={"action": action, "target_count": count, "reason": reason},
+        )
+    )
+
+
+async def select_targets(
+    workspace: Workspace, loaded: LoadedProfile, listing: str, filters: Mapping[str, str]
+) -> list[str]:
+    """Ids of every object of ``listing`` matching the server-side ``filters``."""
+    from ircli.platform import auth_headers, check_filters, iter_items, listing_of
+
+    profile = loaded.profile
+    spec = listing_of(profile, listing)
+    check_filters(spec, filters)
+    headers = auth_headers(profile, workspace.env, workspace.redactor)
+    async with _client(profile, headers, concurrency=1) as client:
+        return [
+            str(item[spec.id])
+            async for item in iter_items(client.http, profile, listing, filters)
+            if spec.id in item
+        ]
+
+
+def _client(
+    profile: Profile,
+    headers: Mapping[str, str],
+    concurrency: int,
+    timeout: float | None = None,
+) -> PlatformClient:
+    limits = profile.limits
+    return PlatformClient(
+        profile.base_url,
+        headers=headers,
+        timeout=timeout or limits.timeout,
+        connect_timeout=limits.connect_timeout,
+        max_connections=concurrency,
+        idempotency_header=profile.idempotency_header,
+    )
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """A finished (or stopped) execution, with the audit head after it."""
+
+    spec: RunSpec
+    report: ExecutionReport
+    head: Anchor | None
+    state: RunState
+
+
+async def run_plan(
+    workspace: Workspace,
+    plan: ActionPlan,
+    *,
+    run_id: str | None = None,
+    on_event: EventSink = ignore,
+    stop: asyncio.Event | None = None,
+) -> RunOutcome:
+    """Start a new run of ``plan``: ``run.started``, the execution, ``run.finished``."""
+    run = run_id or workspace.new_run_id(workspace.store.clock())
+    spec = RunSpec(
+        run=run,
+        step=plan.step,
+        action=plan.action.name,
+        targets=plan.targets,
+        params=plan.params,
+        profile=plan.loaded.ref,
+        profile_sha256=plan.loaded.sha256,
+        incident=plan.incident,
+        batch_size=plan.batch_size,
+        overrides=plan.overrides,
+        reason=plan.reason,
+    )
+    journal = RunJournal(workspace.store, spec, workspace.crash)
+    journal.started()
+    return await _execute(workspace, plan.loaded, spec, journal, list(spec.targets), on_event, stop)
+
+
+async def resume_run(
+    workspace: Workspace,
+    run_id: str,
+    *,
+    on_event: EventSink = ignore,
+    stop: asyncio.Event | None = None,
+) -> RunOutcome:
+    """Continue a run from the audit store alone; targets known settled are never resent."""
+    state = load_run(workspace.store, run_id)
+    if state.status == "completed":
+        raise InvalidInput(f"the run {run_id} already completed; there is nothing to resume.")
+    spec = state.spec
+    loaded = load_platform(workspace, spec.profile)
+    journal = RunJournal(workspace.store, spec, workspace.crash)
+    journal.resumed(state.counts())
+    settled = state.settled()
+    remaining = [target for target in spec.targets if target not in settled]
+    return await _execute(workspace, loaded, spec, journal, remaining, on_event, stop)
+
+
+async def _execute(
+    workspace: Workspace,
+    loaded: LoadedProfile,
+    spec: RunSpec,
+    journal: RunJournal,
+    targets: list[str],
+    on_event: EventSink,
+    stop: asyncio.Event | None,
+) -> RunOutcome:
+    from ircli.platform import auth_headers
+
+    profile = loaded.profile
+    action = action_of(profile, spec.action)
+    tuning = Tuning.from_limits(profile.limits, {**spec.overrides, "batch_size": spec.batch_size})
+    headers = auth_headers(profile, workspace.env, workspace.redactor)
+    status = "failed"
+    report = ExecutionReport(status="failed")
+    try:
+        timeout = spec.overrides.get("timeout")
+        async with _client(profile, headers, tuning.concurrency, timeout) as client:
+            executor = Executor(
+                profile=profile,
+                action=action,
+                params=spec.params,
+                client=client,
+                journal=journal,
+                tuning=tuning,
+                on_event=on_event,
+                stop=stop,
+                crash=workspace.crash,
+            )
+            report = await executor.run(targets)
+            status = report.status
+    finally:
+        state = load_run(workspace.store, spec.run)
+        journal.finished(status, _summary(spec, state, report))
+    final = load_run(workspace.store, spec.run)
+    return RunOutcome(spec, report, workspace.store.head(), final)
+
+
+def _summary(spec: RunSpec, state: RunState, report: ExecutionReport) -> dict[str, Any]:
+    counts = state.counts()
+    done = counts[Outcome.DONE.value] + counts[Outcome.ALREADY_DONE.value]
+    return {
+        "counts": counts,
+        "requests": report.requests,
+        "retries": report.retries,
+        "elapsed_ms": int(report.elapsed * 1000),
+        "reason": report.reason,
+        "summary": f"{spec.action}: {done:,} of {len(spec.targets):,} targets done",
+    }
+
+
+def list_runs(store: AuditStore) -> list[RunState]:
+    """Every run in the store, newest first."""
+    runs = [
+        record.run
+        for record in store.records(RecordFilter(kinds=("run.started",)))
+        if record.run is not None
+    ]
+    return [load_run(store, run) for run in reversed(runs)]

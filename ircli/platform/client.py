@@ -1,0 +1,132 @@
+"""The HTTP side of a platform: one pooled ``httpx.AsyncClient`` per run.
+
+``PlatformClient.send`` turns a ``PreparedRequest`` into a ``Reply`` and every transport
+problem into a ``TransportFailure`` with a kind the executor can reason about:
+
+* ``timeout``  — the request may or may not have reached the platform (ambiguous);
+* ``connect``  — it never left (safe to resend);
+* ``protocol`` — the connection broke mid-exchange (ambiguous).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import httpx
+
+from ircli.platform.render import PreparedRequest
+
+__all__ = ["PlatformClient", "Reply", "TransportFailure"]
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A platform's answer, with the JSON body decoded when there is one."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: Any
+
+
+class TransportFailure(Exception):
+    """No HTTP response was obtained."""
+
+    def __init__(self, kind: Literal["timeout", "connect", "protocol"], detail: str) -> None:
+        super().__init__(f"{kind}: {detail}")
+        self.kind = kind
+        self.detail = detail
+
+    @property
+    def ambiguous(self) -> bool:
+        """Whether the platform may have acted on the request."""
+        return self.kind != "connect"
+
+
+class PlatformClient:
+    """Sends prepared requests to one platform.
+
+    Requests are ``httpx.Request`` objects handed straight to an httpx transport (by default
+    ``FastTransport``; tests pass ``httpx.MockTransport``): the per-request work of
+    ``httpx.AsyncClient`` (URL merging, cookies, hooks) is skipped on the hot path. ``http``
+    is a regular ``httpx.AsyncClient`` over the same transport, for listings.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        headers: Mapping[str, str],
+        timeout: float,
+        connect_timeout: float,
+        max_connections: int,
+        idempotency_header: str | None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        from ircli.platform.transport import FastTransport
+
+        self.idempotency_header = idempotency_header
+        self._base = base_url.rstrip("/")
+        self._headers = {"user-agent": "ircli", "accept": "application/json", **headers}
+        self._timeouts = {
+            "connect": connect_timeout,
+            "read": timeout,
+            "write": timeout,
+            "pool": timeout,
+        }
+        self._transport = transport or FastTransport(max_connections=max_connections)
+        self.http = httpx.AsyncClient(
+            base_url=base_url,
+            headers=self._headers,
+            timeout=httpx.Timeout(timeout, connect=connect_timeout),
+            transport=self._transport,
+            follow_redirects=False,
+        )
+
+    async def send(self, request: PreparedRequest, idempotency_key: str | None = None) -> Reply:
+        """Send one request; raise ``TransportFailure`` when no response came back."""
+        headers = self._headers
+        if idempotency_key and self.idempotency_header:
+            headers = {**headers, self.idempotency_header: idempotency_key}
+        outgoing = httpx.Request(
+            request.method,
+            self._base + request.path,
+            params=dict(request.query) or None,
+            json=request.json,
+            data=dict(request.form) if request.form is not None else None,
+            headers=headers,
+            extensions={"timeout": self._timeouts},
+        )
+        try:
+            response = await self._transport.handle_async_request(outgoing)
+            content = await response.aread()
+        except httpx.TimeoutException as exc:
+            connect = isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout)
+            kind: Literal["timeout", "connect"] = "connect" if connect else "timeout"
+            raise TransportFailure(kind, str(exc) or "timed out") from None
+        except httpx.ConnectError as exc:
+            raise TransportFailure("connect", str(exc) or "connection refused") from None
+        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
+            raise TransportFailure("protocol", str(exc) or type(exc).__name__) from None
+        return Reply(response.status_code, response.headers, _decode(content))
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+        await self._transport.aclose()
+
+    async def __aenter__(self) -> PlatformClient:
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.aclose()
+
+
+def _decode(content: bytes) -> Any:
+    if not content:
+        return None
+    try:
+        return json.loads(content)
+    except (ValueError, UnicodeDecodeError):
+        return None

@@ -1,0 +1,100 @@
+"""kill -9 at every crash point, and at random moments, then resume: exactly once, nothing lost.
+
+Password resets are the action under test: the sandbox counts a second reset of an account
+as a duplicate effect, so "exactly once" is checked by the platform itself.
+"""
+
+from __future__ import annotations
+
+import random
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from ircli.audit.store import open_store
+from ircli.executor.service import list_runs
+from tests.executor.conftest import Ircli, Platform, account_ids, write_ids
+
+
+def latest_run(ircli: Ircli) -> str:
+    """The newest run in the store."""
+    runs = ircli.json("runs", "list")
+    assert runs, "no run was recorded"
+    return str(runs[0]["run"])
+
+
+def check_exactly_once(ircli: Ircli, platform: Platform, ids: list[str], run: str) -> None:
+    shown = ircli.json("runs", "show", run)
+    assert shown["status"] == "completed", shown
+    assert shown["counts"]["done"] + shown["counts"]["already_done"] == len(ids)
+    assert platform.score()["duplicate_effects"] == 0
+    for account in ids[:: max(1, len(ids) // 40)]:
+        assert platform.get(f"/api/v1/accounts/{account}")["password_reset_required"]
+    verify = ircli("audit", "verify")
+    assert verify.returncode == 0, verify.stderr
+
+
+@pytest.mark.parametrize(
+    ("point", "batch"),
+    [
+        ("before-intent", None),
+        ("after-intent", None),
+        ("after-send", None),
+        ("after-outcome", None),
+        ("after-send", "50"),
+    ],
+)
+def test_kill_at_a_crash_point_then_resume(
+    ircli: Ircli, platform: Platform, tmp_path: Path, point: str, batch: str | None
+) -> None:
+    ids = account_ids(1200, start=100)
+    argv = ["accounts", "reset-password", "--ids-file", str(write_ids(tmp_path / "i", ids)),
+            "--yes", "--concurrency", "16"]  # fmt: skip
+    if batch:
+        argv += ["--batch", batch]
+    # Intents are written per 512 targets and outcomes flushed every 50 ms: fewer passes.
+    hits = {"before-intent": "2", "after-intent": "2", "after-send": "300", "after-outcome": "3"}
+    crash_at = f"{point}:{'5' if batch else hits[point]}"
+    crashed = ircli(*argv, IRCLI_TEST_CRASH_AT=crash_at)
+    assert crashed.returncode == -signal.SIGKILL, crashed.stderr
+    run = latest_run(ircli)
+    before = ircli.json("runs", "show", run)
+    assert before["status"] == "running"  # no finish record: it crashed
+    resumed = ircli("--json", "runs", "resume", run)
+    assert resumed.returncode == 0, resumed.stderr
+    check_exactly_once(ircli, platform, ids, run)
+
+
+def test_random_kills_during_a_10000_target_run(
+    ircli: Ircli, platform: Platform, tmp_path: Path
+) -> None:
+    ids = account_ids(10_000, start=1000)
+    rng = random.Random(4242)
+    argv = ["accounts", "reset-password", "--ids-file", str(write_ids(tmp_path / "i", ids)),
+            "--yes", "--concurrency", "32", "--rate", "2500"]  # fmt: skip
+    kills = 0
+    process = ircli.start(*argv)
+    run: str | None = None
+    for _ in range(80):
+        time.sleep(rng.uniform(0.5, 1.2))
+        killed = process.poll() is None
+        if killed:
+            process.send_signal(signal.SIGKILL)
+        process.communicate(timeout=60)
+        with open_store(str(ircli.db), operator="checker") as store:  # faster than a process
+            runs = list_runs(store)
+        if not runs:
+            process = ircli.start(*argv)  # killed before the run was even recorded
+            continue
+        run = runs[0].spec.run
+        kills += killed
+        if runs[0].status == "completed":
+            break
+        process = ircli.start("runs", "resume", run)
+    else:
+        pytest.fail("the run did not complete")
+    assert kills >= 10
+    assert run is not None
+    check_exactly_once(ircli, platform, ids, run)

@@ -1,0 +1,240 @@
+"""The executor against httpx.MockTransport: retries, keys, budget, pause, breaker, batches."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from ircli.audit.records import RecordFilter
+from ircli.audit.store import AuditStore
+from ircli.executor.engine import ExecutionReport, Executor, Tuning
+from ircli.executor.events import BreakerClosed, BreakerOpened, Event, RunPaused
+from ircli.executor.journal import RunJournal, RunSpec, idempotency_key, load_run
+from ircli.platform import load_profile
+from ircli.platform.client import PlatformClient
+from ircli.platform.model import Outcome, Profile
+
+ROOT = Path(__file__).resolve().parents[2]
+BASE = "http://sandbox.test"
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+@pytest.fixture(scope="module")
+def profile() -> Profile:
+    return load_profile(ROOT / "profiles" / "sandbox.yaml", {"IRCLI_SANDBOX_URL": BASE})
+
+
+def item(target: str, result: str = "suspended", changed: bool = True) -> dict[str, Any]:
+    return {"id": target, "ok": True, "result": result, "changed": changed, "status": "suspended"}
+
+
+def run(
+    store: AuditStore,
+    profile: Profile,
+    handler: Handler,
+    targets: list[str],
+    *,
+    action: str = "streams.suspend",
+    tuning: Tuning | None = None,
+    events: list[Event] | None = None,
+) -> ExecutionReport:
+    spec = RunSpec(
+        run="RUN-T", step="adhoc", action=action, targets=tuple(targets), params={},
+        profile="sandbox", profile_sha256="0" * 64,
+        batch_size=tuning.batch_size if tuning else None,
+    )  # fmt: skip
+    journal = RunJournal(store, spec)
+    journal.started()
+
+    async def main() -> ExecutionReport:
+        client = PlatformClient(
+            BASE, headers={}, timeout=5, connect_timeout=1, max_connections=4,
+            idempotency_header="Idempotency-Key", transport=httpx.MockTransport(handler),
+        )  # fmt: skip
+        executor = Executor(
+            profile=profile, action=profile.actions[action], params={}, client=client,
+            journal=journal,
+            tuning=tuning or Tuning(concurrency=4, rate=10_000, backoff_base=0.001,
+                                    backoff_max=0.01),
+            on_event=(events.append if events is not None else lambda _e: None),
+        )  # fmt: skip
+        try:
+            return await executor.run(targets)
+        finally:
+            await client.aclose()
+
+    report = asyncio.run(main())
+    journal.finished(report.status, {})
+    return report
+
+
+def test_every_attempt_carries_the_same_key_and_retries_end_done(
+    store: AuditStore, profile: Profile
+) -> None:
+    seen: dict[str, list[str]] = {}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        target = request.url.path.split("/")[4]
+        seen.setdefault(target, []).append(request.headers["idempotency-key"])
+        attempt = len(seen[target])
+        if attempt == 1:
+            return httpx.Response(503, json={"error": {"code": "unavailable"}})
+        if attempt == 2:
+            return httpx.Response(429, headers={"Retry-After": "0"}, json={})
+        return httpx.Response(200, json=item(target))
+
+    report = run(store, profile, handler, ["s1", "s2", "s3"])
+    assert report.status == "completed"
+    assert {t: r.outcome for t, r in report.results.items()} == dict.fromkeys(
+        ["s1", "s2", "s3"], Outcome.DONE
+    )
+    assert all(r.attempts == 3 for r in report.results.values())
+    for target, keys in seen.items():
+        assert keys == [idempotency_key("RUN-T", "adhoc", "streams.suspend", [target])] * 3
+
+
+def test_intent_is_durable_before_the_request_leaves(store: AuditStore, profile: Profile) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        target = request.url.path.split("/")[4]
+        intended = {
+            t
+            for record in store.records(RecordFilter(run="RUN-T", kinds=("action.intent",)))
+            for t in record.params["targets"]
+        }
+        assert target in intended
+        return httpx.Response(200, json=item(target))
+
+    assert run(store, profile, handler, [f"s{i}" for i in range(20)]).status == "completed"
+    state = load_run(store, "RUN-T")
+    assert state.settled() == {f"s{i}" for i in range(20)}
+
+
+def test_already_done_and_permanent_failures_are_not_retried(
+    store: AuditStore, profile: Profile
+) -> None:
+    calls: Counter[str] = Counter()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        target = request.url.path.split("/")[4]
+        calls[target] += 1
+        if target == "gone":
+            return httpx.Response(404, json={"error": {"code": "not_found", "message": "no."}})
+        return httpx.Response(200, json=item(target, "already_suspended", changed=False))
+
+    report = run(store, profile, handler, ["old", "gone"])
+    assert report.results["old"].outcome is Outcome.ALREADY_DONE
+    assert report.results["gone"].outcome is Outcome.FAILED
+    assert report.results["gone"].error == "HTTP 404: not_found: no."
+    assert calls == {"old": 1, "gone": 1}
+
+
+def test_retries_stop_at_the_budget(store: AuditStore, profile: Profile) -> None:
+    requests = Counter[str]()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        requests["all"] += 1
+        return httpx.Response(503, json={})
+
+    tuning = Tuning(concurrency=2, rate=10_000, retries=50, retry_budget=0.5,
+                    backoff_base=0.0001, backoff_max=0.001, breaker_failures=10_000)  # fmt: skip
+    targets = [f"s{i}" for i in range(40)]
+    report = run(store, profile, handler, targets, tuning=tuning)
+    assert report.status == "incomplete"
+    # First attempts + at most the budget's retries (floor 20 + 50% of 40).
+    assert requests["all"] <= 40 + 20 + 20
+    assert report.retries <= 40
+    assert all(r.outcome is Outcome.RETRYABLE for r in report.results.values())
+
+
+def test_a_long_retry_after_pauses_the_run(store: AuditStore, profile: Profile) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(429, headers={"Retry-After": "3600"}, json={})
+
+    events: list[Event] = []
+    report = run(store, profile, handler, ["s1", "s2"], events=events)
+    assert report.status == "paused"
+    assert "asked to wait 3600 s" in str(report.reason)
+    assert any(isinstance(event, RunPaused) for event in events)
+
+
+def test_breaker_opens_while_down_and_the_run_finishes_by_itself(
+    store: AuditStore, profile: Profile
+) -> None:
+    state = {"down": 6, "health": 0}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/healthz":
+            state["health"] += 1
+            return httpx.Response(503 if state["health"] < 3 else 200, json={})
+        if state["down"] > 0:
+            state["down"] -= 1
+            return httpx.Response(503, json={})
+        return httpx.Response(200, json=item(request.url.path.split("/")[4]))
+
+    tuning = Tuning(concurrency=1, rate=10_000, breaker_failures=3, breaker_probe=0.01,
+                    backoff_base=0.001, backoff_max=0.002, retries=10)  # fmt: skip
+    events: list[Event] = []
+    report = run(store, profile, handler, ["s1", "s2"], tuning=tuning, events=events)
+    assert report.status == "completed"
+    assert any(isinstance(event, BreakerOpened) for event in events)
+    assert any(isinstance(event, BreakerClosed) for event in events)
+    assert state["health"] >= 3
+
+
+def test_batch_partial_results(store: AuditStore, profile: Profile) -> None:
+    bodies: list[list[str]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        ids = json.loads(request.content)["ids"]
+        bodies.append(ids)
+        results = []
+        for target in ids:
+            if target == "gone":
+                results.append({"id": target, "ok": False, "result": "not_found"})
+            elif target == "late" and len(bodies) == 1:
+                continue  # not mentioned: retried on its own
+            else:
+                results.append(item(target))
+        return httpx.Response(200, json={"results": results})
+
+    report = run(
+        store,
+        profile,
+        handler,
+        ["a", "gone", "late", "b"],
+        tuning=Tuning(
+            concurrency=1, rate=10_000, batch_size=10, backoff_base=0.001, backoff_max=0.001
+        ),
+    )
+    assert bodies == [["a", "gone", "late", "b"], ["late"]]
+    assert report.results["gone"].outcome is Outcome.FAILED
+    assert report.results["late"].outcome is Outcome.DONE
+    assert report.status == "completed"
+
+
+def test_a_timeout_on_a_non_idempotent_action_is_checked_before_resending(
+    store: AuditStore, profile: Profile
+) -> None:
+    import dataclasses
+
+    action = dataclasses.replace(profile.actions["streams.suspend"], idempotent=False)
+    unsafe = dataclasses.replace(profile, actions={**profile.actions, "streams.suspend": action})
+    posts = Counter[str]()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        target = request.url.path.split("/")[4]
+        if request.method == "GET":
+            return httpx.Response(200, json={"id": target, "status": "suspended"})
+        posts[target] += 1
+        raise httpx.ReadTimeout("slow", request=request)
+
+    report = run(store, unsafe, handler, ["s1"])
+    assert report.results["s1"].outcome is Outcome.DONE
+    assert posts == {"s1": 1}
