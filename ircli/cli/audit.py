@@ -190,11 +190,12 @@ def _details(params: dict[str, object], outcome: dict[str, object]) -> str:
     epilog=example(
         "ircli audit export --format csv -o audit.csv",
         "ircli audit export --format jsonl --incident INC-20261128-7QK2 > audit.jsonl",
+        "ircli audit export --format ocsf -o audit.ocsf.jsonl",
     ),
 )
 def export(
     ctx: typer.Context,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="jsonl or csv.")] = "jsonl",
+    fmt: Annotated[str, typer.Option("--format", "-f", help="jsonl, csv or ocsf.")] = "jsonl",
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write to FILE (0600), not stdout.")
     ] = None,
@@ -204,13 +205,14 @@ def export(
     since: SinceFilter = None,
     until: UntilFilter = None,
 ) -> None:
-    """Export audit records as JSON Lines or CSV (formula-safe)."""
+    """Export audit records as JSON Lines, CSV (formula-safe) or OCSF 1.x events (JSONL)."""
     from ircli.audit import export as exporters
+    from ircli.audit.ocsf import to_ocsf
 
-    writers = {"jsonl": exporters.to_jsonl, "csv": exporters.to_csv}
+    writers = {"jsonl": exporters.to_jsonl, "csv": exporters.to_csv, "ocsf": to_ocsf}
     writer = writers.get(fmt)
     if writer is None:
-        raise InvalidInput(f"unknown export format {fmt!r}; expected jsonl or csv.")
+        raise InvalidInput(f"unknown export format {fmt!r}; expected jsonl, csv or ocsf.")
     state = state_of(ctx)
     records = state.store().records(_filter(state, incident, run, kind, since, until))
     if output is None:

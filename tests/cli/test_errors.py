@@ -45,7 +45,7 @@ def test_unknown_export_format(cli: CliRunner) -> None:
     result = cli("audit", "export", "--format", "xml")
     assert (result.exit_code, result.stderr) == (
         2,
-        "error: unknown export format 'xml'; expected jsonl or csv.\n",
+        "error: unknown export format 'xml'; expected jsonl, csv or ocsf.\n",
     )
 
 

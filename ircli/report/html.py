@@ -1,0 +1,169 @@
+"""The report as one self-contained HTML file: inline CSS and SVG, no script, no network.
+
+A Content-Security-Policy forbids every fetch but inline styles and ``data:`` images, as a
+second line of defence: the first is that every value from the store is HTML-escaped
+(``html_text``), so nothing in it can become markup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from ircli.report import sections as s
+from ircli.report.model import Report
+from ircli.report.series import CONTAINMENT_ACTION
+from ircli.report.svg import actions_chart, containment_chart
+from ircli.report.text import html_text as e
+
+__all__ = ["CSP", "render_html"]
+
+CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+_STYLE = """
+:root { color-scheme: light; }
+body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1b1b1b;
+  max-width: 1100px; margin: 2rem auto; padding: 0 1rem; }
+h1 { font-size: 1.6rem; overflow-wrap: anywhere; }
+h2 { border-bottom: 1px solid #ccc; margin-top: 2rem; }
+table { border-collapse: collapse; width: 100%; margin: .5rem 0 1rem; }
+th, td { border: 1px solid #d0d0d0; padding: .25rem .5rem; text-align: left; vertical-align: top; }
+th { background: #f3f3f3; } td { overflow-wrap: anywhere; white-space: pre-wrap; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+code, .hash { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: .85em; }
+.hash td, .hash { overflow-wrap: anywhere; }
+.placeholder { color: #666; font-style: italic; }
+figure { margin: 1rem 0; } figcaption { color: #444; font-size: .9em; }
+svg.chart { width: 100%; height: auto; border: 1px solid #e0e0e0; background: #fff; }
+svg .axis { stroke: #333; stroke-width: 1; } svg .grid { stroke: #eee; stroke-width: 1; }
+svg text { font: 11px system-ui, sans-serif; fill: #333; }
+svg .phase-label { fill: #555; font-size: 10px; }
+svg .label { font-weight: 600; } svg .curve { fill: none; stroke: #d62728; stroke-width: 2; }
+svg .observed { fill: #d62728; } svg .empty { fill: #888; font-size: 13px; }
+.actions td { height: 1.6rem; }
+footer { margin-top: 2rem; padding-top: .5rem; border-top: 2px solid #333; }
+@media print {
+  body { margin: 0; max-width: none; font-size: 10pt; }
+  * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+  h2 { break-after: avoid; } table, figure, tr { break-inside: avoid; }
+  svg.chart { border: none; }
+}
+"""
+
+
+def _table(header: Sequence[str], rows: Iterable[Sequence[str]], css: str = "") -> str:
+    head = "".join(f"<th>{e(cell)}</th>" for cell in header)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{e(cell)}</td>" for cell in row) + "</tr>\n" for row in rows
+    )
+    klass = f' class="{css}"' if css else ""
+    return f"<table{klass}><thead><tr>{head}</tr></thead><tbody>\n{body}</tbody></table>"
+
+
+def _list(lines: Iterable[str], extra: str = "") -> str:
+    items = "".join(f"<li>{e(line)}</li>\n" for line in lines)
+    return f"<ul>\n{items}{extra}</ul>"
+
+
+def _section(section_id: str, title: str, *body: str) -> str:
+    return f'<section id="{section_id}">\n<h2>{e(title)}</h2>\n' + "\n".join(body) + "\n</section>"
+
+
+def render_html(report: Report) -> str:
+    """The whole report as one HTML document."""
+    title = f"Post-incident report: {report.incident.title}"
+    action_header, action_rows = s.action_rows(report)
+    run_header, run_rows = s.run_rows(report)
+    steps = s.step_rows(report)
+    approvals = s.approval_rows(report)
+    head, verification, command = s.anchor_lines(report)
+    placeholder = '<li class="placeholder">{}</li>\n'
+    body = [
+        f"<header>\n<h1>{e(title)}</h1>\n{_table(('Field', 'Value'), s.overview_rows(report))}"
+        "\n</header>",
+        _section("summary", "Summary", f"<p>{e(s.summary(report))}</p>"),
+        _section(
+            "impact",
+            "Impact",
+            _list(s.impact(report), placeholder.format(e(s.PLACEHOLDERS["impact"]))),
+        ),
+        _section("detection", "Detection", _list(s.detection(report))),
+        _section("response", "Response", _list(s.response(report))),
+        _section("recovery", "Recovery", _list(s.recovery(report))),
+        _section(
+            "root-cause",
+            "Root cause",
+            f'<p class="placeholder">{e(s.PLACEHOLDERS["root_cause"])}</p>',
+        ),
+        _section(
+            "charts",
+            "Charts",
+            f"<figure>\n{actions_chart(report.charts)}\n<figcaption>Every result in an "
+            "<code>action.outcome</code> record is one target action, counted in the UTC minute "
+            "the record was written. Shaded bands: impact before detection, detected → "
+            "acknowledged, acknowledged → mitigated, mitigated → resolved.</figcaption>\n</figure>",
+            f"<figure>\n{containment_chart(report.charts)}\n<figcaption>Dots are observations: a "
+            "<code>query.result</code> count on a stream listing (or, without any, a "
+            f"<code>{e(CONTAINMENT_ACTION)}</code> run's target count). After each observation "
+            f"the line drops by every <code>{e(CONTAINMENT_ACTION)}</code> result recorded as "
+            "done. Streams started between two observations only appear at the next one."
+            "</figcaption>\n</figure>",
+        ),
+        _section(
+            "metrics",
+            "Metrics",
+            "<p>Durations are measured from the start of impact (from detection when the start "
+            "is unknown).</p>",
+            _table(("Metric", "Value"), s.metric_rows(report)),
+            "<h3>Targets per action and outcome</h3>",
+            _table(action_header, action_rows)
+            if action_rows
+            else "<p>No target actions recorded.</p>",
+        ),
+        _section(
+            "timeline",
+            "Timeline",
+            "<p>All times UTC.</p>",
+            _table(("Time", "Kind", "Operator", "Event"), s.timeline_rows(report.timeline)),
+        ),
+        _section(
+            "runs",
+            "Runs",
+            _table(run_header, run_rows, "hash") if run_rows else "<p>No runs recorded.</p>",
+            (
+                "<h3>Playbook steps</h3>"
+                + _table(("Run", "Step", "Kind", "Action", "Finished", "Counts"), steps)
+            )
+            if steps
+            else "",
+        ),
+        _section(
+            "approvals",
+            "Approvals",
+            _table(("Time", "Approver", "Plan hash", "Expires", "Run"), approvals)
+            if approvals
+            else "<p>No approvals recorded.</p>",
+        ),
+        _section(
+            "action-items",
+            "Action items",
+            '<p class="placeholder">To be filled in by the incident team.</p>',
+            _table(
+                s.ACTION_ITEM_COLUMNS,
+                [(str(n), "", "", "", "", "") for n in range(1, s.ACTION_ITEM_ROWS + 1)],
+                "actions",
+            ),
+        ),
+        '<footer id="audit-anchor">\n<h2>Audit anchor</h2>\n<ul>\n'
+        f'<li>Audit head (seq:hash): <span class="hash">{e(head)}</span></li>\n'
+        + (f"<li>Re-check later: <code>{e(command)}</code></li>\n" if command else "")
+        + f'<li id="verification">Verification: {e(verification)}</li>\n</ul>\n</footer>',
+    ]
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">\n'
+        '<meta name="referrer" content="no-referrer">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        '<link rel="icon" href="data:,">\n'
+        f"<title>{e(title)}</title>\n<style>{_STYLE}</style>\n</head>\n<body>\n"
+        + "\n".join(body)
+        + "\n</body>\n</html>\n"
+    )

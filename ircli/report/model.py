@@ -1,0 +1,208 @@
+"""The report as data: everything every format shows, built once from the audit store.
+
+Renderers (Markdown, HTML, JSON, CSV, Timesketch) read a ``Report`` and nothing else, so the
+formats cannot disagree. ``Report.as_dict`` is the JSON document (``schema_version`` first,
+keys in declaration order).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "ActionTally",
+    "Approval",
+    "ChainCheck",
+    "Charts",
+    "ContainmentPoint",
+    "IncidentFacts",
+    "Metrics",
+    "MinuteBucket",
+    "Phase",
+    "Report",
+    "RunSummary",
+    "StepSummary",
+    "TimelineItem",
+]
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class IncidentFacts:
+    """Who, what and when of the incident, as its records say."""
+
+    id: str
+    title: str
+    severity: str
+    commander: str | None
+    status: str
+    opened_by: str
+    opened_at: str
+    milestones: dict[str, str]
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    """One line of the report's timeline (``at`` may be backfilled; ``recorded`` never is)."""
+
+    at: str
+    kind: str
+    message: str
+    operator: str
+    seq: int
+    recorded: str
+    record_kind: str
+    run: str | None = None
+    step: str | None = None
+    target: str | None = None
+
+
+@dataclass(frozen=True)
+class ActionTally:
+    """One action's targets by final outcome, and the requests it took."""
+
+    action: str
+    targets: int
+    outcomes: dict[str, int]
+    requests: int
+    retries: int
+
+
+@dataclass(frozen=True)
+class StepSummary:
+    """A playbook step as its ``step.started`` / ``step.finished`` records describe it."""
+
+    step: str
+    kind: str | None
+    action: str | None
+    started_at: str | None
+    finished_at: str | None
+    counts: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """One run: what it was meant to do, under which plan, and how it ended."""
+
+    run: str
+    operator: str
+    started_at: str
+    finished_at: str | None
+    status: str
+    action: str | None
+    step: str | None
+    profile: str | None
+    profile_sha256: str | None
+    playbook: dict[str, str] | None
+    plan_hash: str | None
+    target_count: int | None
+    resumed: int
+    actions: list[ActionTally]
+    steps: list[StepSummary]
+
+
+@dataclass(frozen=True)
+class Approval:
+    """An ``approval.granted`` record."""
+
+    at: str
+    approver: str
+    recorded_by: str
+    plan_hash: str | None
+    expires: str | None
+    run: str | None
+    seq: int
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """The numbers a post-mortem asks for first."""
+
+    time_to_detect: float | None
+    time_to_acknowledge: float | None
+    time_to_mitigate: float | None
+    time_to_resolve: float | None
+    targets_affected: int
+    requests: int
+    failures: int
+    retries: int
+    peak_actions_per_minute: int
+    actions: list[ActionTally]
+
+
+@dataclass(frozen=True)
+class Phase:
+    """A shaded band on the charts: from one milestone to the next."""
+
+    name: str
+    start: str
+    end: str
+
+
+@dataclass(frozen=True)
+class MinuteBucket:
+    """Target actions recorded during one UTC minute, by action."""
+
+    minute: str
+    counts: dict[str, int]
+
+
+@dataclass(frozen=True)
+class ContainmentPoint:
+    """Malicious live streams at ``at``: observed by a query or estimated after suspensions."""
+
+    at: str
+    live: int
+    source: str
+    """``query`` (a ``query.result`` count), ``selected`` (a run's target count) or
+    ``suspended`` (the last observation minus ``streams.suspend`` done outcomes since)."""
+
+
+@dataclass(frozen=True)
+class Charts:
+    """The data behind the HTML charts (also part of the JSON report)."""
+
+    window_start: str
+    window_end: str
+    phases: list[Phase]
+    actions_per_minute: list[MinuteBucket]
+    containment: list[ContainmentPoint]
+
+
+@dataclass(frozen=True)
+class ChainCheck:
+    """The audit head when the report was built, and the chain verified up to it."""
+
+    head_seq: int
+    head_hash: str
+    ok: bool
+    valid: int
+    total: int
+    first_bad_seq: int | None
+    reason: str | None
+    summary: str
+    """``N/N records valid``, or the failure in one sentence."""
+
+
+@dataclass(frozen=True)
+class Report:
+    """One incident's report."""
+
+    generated_at: str
+    incident: IncidentFacts
+    metrics: Metrics
+    timeline: list[TimelineItem]
+    runs: list[RunSummary]
+    approvals: list[Approval]
+    charts: Charts
+    audit: ChainCheck
+    schema_version: int = field(default=SCHEMA_VERSION)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON form: ``schema_version`` first, then fields in declaration order."""
+        data = asdict(self)
+        version = data.pop("schema_version")
+        return {"schema_version": version, **data}
