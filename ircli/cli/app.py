@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from ircli import __version__
-from ircli.cli import actions, audit, incident, profile, report, runs, sandbox, timeline
+from ircli.cli import actions, audit, incident, playbook, profile, report, runs, sandbox, timeline
 from ircli.cli.helptext import CONTEXT_SETTINGS, example
 from ircli.cli.state import state_of
 
@@ -70,4 +70,5 @@ app.add_typer(timeline.app, name="timeline")
 app.add_typer(audit.app, name="audit")
 app.add_typer(sandbox.app, name="sandbox")
 app.add_typer(profile.app, name="profile")
+app.add_typer(playbook.app, name="playbook")
 app.command("report", epilog=report.EPILOG)(report.report)

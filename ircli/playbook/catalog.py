@@ -1,0 +1,48 @@
+"""The playbooks shipped with ircli (``playbooks/`` next to the package)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import ircli
+from ircli.errors import IrcliError
+
+__all__ = ["PlaybookEntry", "available_playbooks", "shipped_playbooks_dir"]
+
+
+@dataclass(frozen=True)
+class PlaybookEntry:
+    """A shipped playbook file and what it says about itself."""
+
+    name: str
+    path: Path
+    description: str
+    steps: int
+    error: str | None = None
+    """Why the file does not load, if it does not."""
+
+
+def shipped_playbooks_dir() -> Path:
+    """The ``playbooks/`` directory next to the ``ircli`` package (a source checkout)."""
+    return Path(ircli.__file__).resolve().parents[1] / "playbooks"
+
+
+def available_playbooks(directory: Path | None = None) -> list[PlaybookEntry]:
+    """Every ``*.yaml`` playbook in ``directory`` (default: the shipped ones), by file name."""
+    from ircli.playbook.loader import load_playbook
+
+    folder = directory or shipped_playbooks_dir()
+    entries: list[PlaybookEntry] = []
+    if not folder.is_dir():
+        return entries
+    for path in sorted(folder.glob("*.yaml")):
+        try:
+            playbook = load_playbook(path)
+        except IrcliError as exc:
+            entries.append(PlaybookEntry(path.stem, path, "", 0, exc.message))
+            continue
+        entries.append(
+            PlaybookEntry(playbook.name, path, playbook.description, len(playbook.steps))
+        )
+    return entries
