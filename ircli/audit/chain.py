@@ -23,6 +23,7 @@ __all__ = [
     "CHAIN_VERSION",
     "GENESIS_HASH",
     "VerifyResult",
+    "audit_safe",
     "canonical_json",
     "check_json_value",
     "record_hash",
@@ -50,6 +51,20 @@ def check_json_value(value: Any, where: str = "value") -> None:
             check_json_value(item, where)
         return
     raise TypeError(f"{where}: {type(value).__name__} is not allowed in an audit record")
+
+
+def audit_safe(value: Any) -> Any:
+    """``value`` made storable: floats become their decimal text, tuples lists, other
+    non-JSON values their ``str``. For parameters that come from users (playbook inputs)."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, Mapping):
+        return {str(key): audit_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [audit_safe(item) for item in value]
+    return str(value)
 
 
 def canonical_json(value: Any) -> str:

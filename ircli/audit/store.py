@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from importlib import resources
 from pathlib import Path
@@ -138,6 +139,9 @@ class AuditStore:
         self.clock = clock
         self.redactor = redactor
         self.url = mask_url_password(engine.url.render_as_string(hide_password=True))
+        # Writers in this process take turns (threads of the executor share the store; an
+        # in-memory database even shares one connection). Other processes queue in SQLite.
+        self._write_lock = threading.Lock()
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -183,7 +187,7 @@ class AuditStore:
 
     def _writer(self) -> Any:
         connection = self._engine.connect().execution_options(**{_WRITE: True})
-        return _Transaction(connection)
+        return _Transaction(connection, self._write_lock)
 
     def append(self, record: NewRecord) -> AuditRecord:
         """Append one record durably and return it as stored."""
@@ -315,11 +319,17 @@ _PLAIN_COLUMNS = ("ts", "operator", "kind", "incident", "run", "step", "target")
 class _Transaction:
     """``with`` a write connection: commit on success, roll back on error, always close."""
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, lock: threading.Lock) -> None:
         self._connection = connection
+        self._lock = lock
 
     def __enter__(self) -> Connection:
-        self._connection.begin()
+        self._lock.acquire()
+        try:
+            self._connection.begin()
+        except BaseException:
+            self._lock.release()
+            raise
         return self._connection
 
     def __exit__(self, exc_type: object, *_rest: object) -> None:
@@ -330,6 +340,7 @@ class _Transaction:
                 self._connection.rollback()
         finally:
             self._connection.close()
+            self._lock.release()
 
 
 # Built once: constructing statements per append costs more than running them.

@@ -7,7 +7,18 @@ from typing import Annotated
 import typer
 
 from ircli import __version__
-from ircli.cli import actions, audit, incident, playbook, profile, report, runs, sandbox, timeline
+from ircli.cli import (
+    actions,
+    audit,
+    incident,
+    playbook,
+    profile,
+    report,
+    runbook,
+    runs,
+    sandbox,
+    timeline,
+)
 from ircli.cli.helptext import CONTEXT_SETTINGS, example
 from ircli.cli.state import state_of
 
@@ -72,3 +83,4 @@ app.add_typer(sandbox.app, name="sandbox")
 app.add_typer(profile.app, name="profile")
 app.add_typer(playbook.app, name="playbook")
 app.command("report", epilog=report.EPILOG)(report.report)
+app.command("run", epilog=runbook.EPILOG)(runbook.run)

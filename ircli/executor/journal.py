@@ -212,6 +212,11 @@ def load_run(store: AuditStore, run: str) -> RunState:
     """Rebuild a run's state from its records alone."""
     state: RunState | None = None
     for record in store.records(RecordFilter(run=run)):
+        if record.kind == "run.started" and "action" not in record.params:
+            raise InvalidInput(
+                f"{run} is a playbook run; resume its interrupted step runs "
+                f"({run}.<step>), or run the playbook again."
+            )
         if record.kind == "run.started":
             params = record.params
             spec = RunSpec(

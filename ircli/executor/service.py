@@ -36,6 +36,7 @@ __all__ = [
     "load_platform",
     "new_run_id",
     "plan_action",
+    "platform_client",
     "resume_run",
     "run_plan",
     "select_targets",
@@ -210,7 +211,7 @@ async def select_targets(
     spec = listing_of(profile, listing)
     check_filters(spec, filters)
     headers = auth_headers(profile, workspace.env, workspace.redactor)
-    async with _client(profile, headers, concurrency=1) as client:
+    async with platform_client(profile, headers, concurrency=1) as client:
         return [
             str(item[spec.id])
             async for item in iter_items(client.http, profile, listing, filters)
@@ -218,7 +219,7 @@ async def select_targets(
         ]
 
 
-def _client(
+def platform_client(
     profile: Profile,
     headers: Mapping[str, str],
     concurrency: int,
@@ -312,7 +313,7 @@ async def _execute(
     report = ExecutionReport(status="failed")
     try:
         timeout = spec.overrides.get("timeout")
-        async with _client(profile, headers, tuning.concurrency, timeout) as client:
+        async with platform_client(profile, headers, tuning.concurrency, timeout) as client:
             executor = Executor(
                 profile=profile,
                 action=action,
@@ -351,6 +352,6 @@ def list_runs(store: AuditStore) -> list[RunState]:
     runs = [
         record.run
         for record in store.records(RecordFilter(kinds=("run.started",)))
-        if record.run is not None
+        if record.run is not None and "action" in record.params  # playbook runs have none
     ]
     return [load_run(store, run) for run in reversed(runs)]

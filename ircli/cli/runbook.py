@@ -1,0 +1,159 @@
+"""``ircli run PLAYBOOK``: run (or plan) a playbook through the normal executor."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from ircli.cli.helptext import example
+from ircli.cli.state import CliState, state_of
+from ircli.errors import ExitCode, GuardRefused, InvalidInput
+
+if TYPE_CHECKING:
+    from ircli.playbook.runner import PlaybookOutcome
+
+__all__ = ["EPILOG", "run"]
+
+EPILOG = example(
+    "ircli run live-flood-containment --incident INC-20261128-7QK2 --dry-run",
+    "ircli run playbooks/live-restore.yaml --input stages=1,10,50,100 --yes",
+)
+
+
+def run(
+    ctx: typer.Context,
+    playbook: Annotated[
+        str, typer.Argument(metavar="PLAYBOOK", help="A playbook file, or a shipped name.")
+    ],
+    inputs: Annotated[
+        list[str] | None,
+        typer.Option("--input", "-i", metavar="NAME=VALUE", help="A playbook input (repeatable)."),
+    ] = None,
+    profile: Annotated[
+        str | None, typer.Option("--profile", metavar="NAME|PATH", help="Platform profile.")
+    ] = None,
+    incident: Annotated[
+        str | None, typer.Option("--incident", metavar="ID", help="The incident it acts for.")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Resolve every query and target; send no change.")
+    ] = False,
+    plan_out: Annotated[
+        Path | None, typer.Option("--plan-out", metavar="FILE", help="Save the dry-run plan.")
+    ] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Run a playbook: queries, actions, notes, waits — every action audited and resumable."""
+    from ircli.cli.progress import RunProgress
+    from ircli.playbook.runner import open_playbook
+
+    state = state_of(ctx)
+    workspace = state.workspace()
+    book = open_playbook(workspace, playbook, profile or state.settings.profile)
+    given = dict(_pair(text) for text in inputs or [])
+    if plan_out is not None and not dry_run:
+        raise InvalidInput("--plan-out saves a dry run's plan; add --dry-run.")
+    if not dry_run and not yes:
+        if not state.environment.interactive():
+            raise GuardRefused(
+                f"running playbook {book.name!r} needs confirmation; nothing was sent.",
+                hint="Look first with --dry-run, then pass --yes.",
+            )
+        planned = _execute(state, book, given, profile, incident, dry_run=True)
+        _show(state, planned)
+        state.display.err.print("run it now? [y/N] ", end="", markup=False)
+        if state.environment.stdin.readline().strip().lower() not in ("y", "yes"):
+            raise GuardRefused("not confirmed; nothing was sent.")
+    progress = RunProgress(state.display, f"playbook {book.name}", 0)
+    outcome = _execute(state, book, given, profile, incident, dry_run=dry_run, on_event=progress)
+    if plan_out is not None:
+        from ircli.cli.audit import write_private
+
+        write_private(plan_out, [_plan_json(outcome)])
+        state.display.info(f"wrote the plan to {plan_out}")
+    _show(state, outcome)
+    codes = {"completed": ExitCode.OK, "refused": ExitCode.REFUSED,
+             "interrupted": ExitCode.INTERRUPTED}  # fmt: skip
+    code = codes.get(outcome.status, ExitCode.FAILED)
+    if code:
+        raise typer.Exit(code)
+
+
+def _execute(
+    state: CliState,
+    book: Any,
+    given: dict[str, str],
+    profile: str | None,
+    incident: str | None,
+    *,
+    dry_run: bool,
+    on_event: Any = None,
+) -> PlaybookOutcome:
+    from ircli.cli.asyncrun import run_draining
+    from ircli.playbook.runner import run_playbook
+
+    workspace = state.workspace()
+
+    async def main(stop: Any) -> PlaybookOutcome:
+        return await run_playbook(
+            workspace, book, inputs=given, profile_ref=profile or state.settings.profile,
+            incident=incident, dry_run=dry_run, stop=stop,
+            **({"on_event": on_event} if on_event else {}),
+        )  # fmt: skip
+
+    return run_draining(main, state.display)
+
+
+def _pair(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip():
+        raise InvalidInput(f"--input {text!r}: expected NAME=VALUE.")
+    return name.strip(), value
+
+
+def outcome_data(outcome: PlaybookOutcome) -> dict[str, Any]:
+    """The JSON form of a playbook run."""
+    return {
+        "run": outcome.run,
+        "status": outcome.status,
+        "reason": outcome.reason,
+        "dry_run": outcome.dry_run,
+        "plan_hash": outcome.plan_hash,
+        "steps": [
+            {"id": s.id, "kind": s.kind, "status": s.status, "summary": s.summary,
+             "targets": s.targets, "sample": s.sample, "estimate_s": s.estimate_s}
+            for s in outcome.steps
+        ],
+        "audit_head": None if outcome.head is None
+        else {"seq": outcome.head.seq, "hash": outcome.head.hash},
+    }  # fmt: skip
+
+
+def _plan_json(outcome: PlaybookOutcome) -> str:
+    import json
+
+    return json.dumps({**outcome_data(outcome), "actions": outcome.plan}, indent=2) + "\n"
+
+
+def _show(state: CliState, outcome: PlaybookOutcome) -> None:
+    display = state.display
+    data = outcome_data(outcome)
+    if display.json_mode:
+        display.json(data)
+        return
+    display.table(
+        ("step", "kind", "status", "targets", "estimate", "summary"),
+        (
+            (s["id"], s["kind"], s["status"], s["targets"] or "",
+             f"{s['estimate_s']:.1f}s" if s["estimate_s"] is not None else "", s["summary"])
+            for s in data["steps"]
+        ),
+        title=f"{'Plan' if outcome.dry_run else 'Run'} {outcome.run}: {outcome.status}",
+    )  # fmt: skip
+    display.result(f"plan hash {outcome.plan_hash}")
+    if outcome.head is not None:
+        display.result(f"audit head {outcome.head.seq}:{outcome.head.hash}")
+    if outcome.reason:
+        display.warning(outcome.reason)

@@ -1,0 +1,100 @@
+"""The playbook runner end to end: dry run, run, conditions, canary, caps, waits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.executor.conftest import Ircli, Platform
+
+PLAYBOOK = """\
+playbook: 1
+name: runner-test
+profile: sandbox
+inputs:
+  min_reports: {type: integer, default: 40}
+steps:
+  - id: start
+    note: {kind: detection, message: "test started by ${run.operator}"}
+  - id: reported
+    query:
+      listing: streams
+      filters: {status: live, min_reports: "${inputs.min_reports}"}
+  - id: never
+    when: steps.reported.count > 1000000
+    action: flags.set
+    targets: [live_streaming]
+    params: {rollout_percent: 0}
+  - id: suspend
+    action: streams.suspend
+    targets: {from: steps.reported.ids}
+    max_targets: 1000
+    canary: {first: 3, check: failure_ratio == 0, on_fail: abort}
+  - id: gone
+    wait:
+      query: {listing: streams, filters: {status: live, min_reports: "${inputs.min_reports}"}}
+      until: count == 0
+      every: 1s
+      timeout: 10s
+  - id: done
+    status: {status: mitigated, message: "suspended ${steps.suspend.succeeded} streams"}
+"""
+
+
+def write(tmp_path: Path, text: str = PLAYBOOK) -> Path:
+    path = tmp_path / "runner-test.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_dry_run_sends_nothing_then_the_run_matches_the_plan(
+    ircli: Ircli, platform: Platform, tmp_path: Path
+) -> None:
+    playbook = write(tmp_path)
+    incident = ircli.json("incident", "open", "Runner test", "-s", "P3")["id"]
+    before = platform.score()
+    plan = ircli.json("run", str(playbook), "--dry-run", "--incident", incident)
+    assert plan["status"] == "completed"
+    assert platform.score()["malicious_streams_suspended"] == before["malicious_streams_suspended"]
+    statuses = {step["id"]: step["status"] for step in plan["steps"]}
+    assert statuses == {"start": "done", "reported": "done", "never": "skipped",
+                        "suspend": "planned", "gone": "skipped", "done": "skipped"}  # fmt: skip
+    planned = next(step for step in plan["steps"] if step["id"] == "suspend")
+    assert planned["targets"] > 3
+
+    result = ircli.json("run", str(playbook), "--yes", "--incident", incident)
+    assert result["status"] == "completed", result
+    assert result["plan_hash"] == plan["plan_hash"]  # the same targets as planned
+    remaining = platform.get("/api/v1/streams?status=live&min_reports=40&limit=10")
+    assert remaining["items"] == []
+    shown = ircli.json("incident", "show", incident)
+    assert shown["status"] == "mitigated"
+    messages = [entry["message"] for entry in shown["timeline"]]
+    assert "test started by tester" in messages
+    assert f"suspended {planned['targets']} streams" in messages
+    runs = ircli.json("runs", "list")
+    assert {r["run"] for r in runs} == {f"{result['run']}.suspend.canary",
+                                        f"{result['run']}.suspend"}  # fmt: skip
+    assert ircli("audit", "verify").returncode == 0
+
+
+def test_a_step_cap_refuses_before_sending(
+    ircli: Ircli, platform: Platform, tmp_path: Path
+) -> None:
+    before = platform.score()["malicious_streams_suspended"]
+    capped = write(tmp_path, PLAYBOOK.replace("max_targets: 1000", "max_targets: 2"))
+    result = ircli("--json", "run", str(capped), "--yes")
+    assert result.returncode == 3
+    assert "over its max_targets of 2" in result.stdout
+    assert platform.score()["malicious_streams_suspended"] == before
+
+
+def test_unconfirmed_run_is_refused(ircli: Ircli, tmp_path: Path) -> None:
+    result = ircli("run", str(write(tmp_path)))
+    assert result.returncode == 3
+    assert "needs confirmation; nothing was sent." in result.stderr
+
+
+def test_bad_input_is_invalid(ircli: Ircli, tmp_path: Path) -> None:
+    result = ircli("run", str(write(tmp_path)), "--yes", "--input", "min_reprots=3")
+    assert result.returncode == 2
+    assert "min_reprots" in result.stderr
