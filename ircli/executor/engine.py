@@ -230,8 +230,8 @@ class Executor:
             item.attempts += 1
             self.report.requests += 1
             outcomes, status, error, retry_after = await self._attempt(item, pending)
-            for target in [t for t in pending if outcomes[t].final]:
-                self._settle(item, target, outcomes[target], status, error)
+            self._settle_many(item, [(t, outcomes[t]) for t in pending if outcomes[t].final],
+                              status, error)  # fmt: skip
             pending = [t for t in pending if not outcomes[t].final]
             if not pending:
                 return
@@ -243,13 +243,13 @@ class Executor:
             delay = self._retry_delay(item, retry_after)
             if delay is None:
                 reason = error or f"HTTP {status}"
-                for target in pending:
-                    self._settle(item, target, Outcome.RETRYABLE, status, f"gave up: {reason}")
+                gave_up = [(t, Outcome.RETRYABLE) for t in pending]
+                self._settle_many(item, gave_up, status, f"gave up: {reason}")
                 return
             self.on_event(RetryScheduled(len(pending), delay, error or f"HTTP {status}"))
             if await self._sleep_or_stop(delay):
-                for target in pending:
-                    self._settle(item, target, Outcome.RETRYABLE, status, "stopped before retry")
+                stopped = [(t, Outcome.RETRYABLE) for t in pending]
+                self._settle_many(item, stopped, status, "stopped before retry")
                 return
 
     async def _attempt(
@@ -385,18 +385,30 @@ class Executor:
             self.on_event(RunPaused(reason))
         self.stop.set()
 
-    def _settle(
-        self, item: _Item, target: str, outcome: Outcome, status: int | None, error: str | None
+    def _settle_many(
+        self,
+        item: _Item,
+        settled: Sequence[tuple[str, Outcome]],
+        status: int | None,
+        error: str | None,
     ) -> None:
+        """Record final outcomes (one event and one journal call for a whole batch)."""
+        if not settled:
+            return
         latency_ms = int((time.monotonic() - item.started) * 1000)
-        result = TargetResult(target, outcome, status, item.attempts, latency_ms, error)
-        self.report.results[target] = result
-        self.journal.add(result)
-        self.on_event(TargetsSettled((result,)))
+        attempts = item.attempts
+        results = tuple(
+            TargetResult(target, outcome, status, attempts, latency_ms,
+                         None if outcome.succeeded else error)
+            for target, outcome in settled
+        )  # fmt: skip
+        self.report.results.update((result.target, result) for result in results)
+        self.journal.add_many(results)
+        self.on_event(TargetsSettled(results))
 
     def _settle_unsent(self, item: _Item) -> None:
-        for target in item.targets:
-            self._settle(item, target, Outcome.RETRYABLE, None, "not sent: the run stopped")
+        unsent = [(target, Outcome.RETRYABLE) for target in item.targets]
+        self._settle_many(item, unsent, None, "not sent: the run stopped")
 
 
 def _error_text(reply: Reply) -> str:

@@ -134,9 +134,9 @@ class RunJournal:
         )
         await asyncio.to_thread(self._store.append, record)
 
-    def add(self, result: TargetResult) -> None:
-        """Buffer an outcome (flushed by ``flush`` or the background flusher)."""
-        self._pending.append(result)
+    def add_many(self, results: Iterable[TargetResult]) -> None:
+        """Buffer outcomes (flushed by ``flush`` or the background flusher)."""
+        self._pending.extend(results)
 
     async def flush(self) -> None:
         """Write every buffered outcome now."""
@@ -203,8 +203,11 @@ class RunState:
         counts = {outcome.value: 0 for outcome in Outcome}
         for result in self.results.values():
             counts[result.outcome.value] += 1
-        counts["unknown"] = len(self.unknown())
-        counts["untouched"] = len(self.untouched())
+        settled = self.settled()
+        open_targets = [t for t in self.spec.targets if t not in settled]
+        unknown = sum(1 for t in open_targets if t in self.intended)
+        counts["unknown"] = unknown
+        counts["untouched"] = len(open_targets) - unknown
         return counts
 
 

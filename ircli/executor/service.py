@@ -330,8 +330,8 @@ async def _execute(
     finally:
         state = load_run(workspace.store, spec.run)
         journal.finished(status, _summary(spec, state, report))
-    final = load_run(workspace.store, spec.run)
-    return RunOutcome(spec, report, workspace.store.head(), final)
+        state.status = status  # what the run.finished record just said
+    return RunOutcome(spec, report, workspace.store.head(), state)
 
 
 def _summary(spec: RunSpec, state: RunState, report: ExecutionReport) -> dict[str, Any]:

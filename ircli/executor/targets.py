@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from ircli.errors import InvalidInput
 __all__ = ["MAX_ID_LENGTH", "read_ids_file", "unique_ids"]
 
 MAX_ID_LENGTH = 512
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
 _MAX_FILE_BYTES = 64 * 1024 * 1024
 
 
@@ -22,7 +24,7 @@ def unique_ids(ids: Iterable[str], source: str) -> list[str]:
         target = raw.strip()
         if not target:
             continue
-        if len(target) > MAX_ID_LENGTH or any(ord(c) < 32 or ord(c) == 127 for c in target):
+        if len(target) > MAX_ID_LENGTH or _CONTROL.search(target):
             raise InvalidInput(f"{source}: id {index} is not a usable id ({target[:40]!r}).")
         seen.setdefault(target, None)
     return list(seen)

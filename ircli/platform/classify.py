@@ -68,12 +68,18 @@ def classify_batch(
         return dict.fromkeys(targets, whole)
     outcomes: dict[str, Outcome] = {}
     wanted = set(targets)
+    status_map = batch.status_map
+    simple = "." not in batch.result_id and "." not in batch.result_status
     for item in results:
-        target_id = dig(item, batch.result_id)
+        if simple and isinstance(item, dict):  # the common case, without dig()'s walk
+            target_id = item.get(batch.result_id, _MISSING)
+            word = item.get(batch.result_status)
+        else:
+            target_id = dig(item, batch.result_id)
+            word = dig(item, batch.result_status)
         if target_id is _MISSING or str(target_id) not in wanted:
             continue
-        word = dig(item, batch.result_status)
-        outcomes[str(target_id)] = batch.status_map.get(str(word), Outcome.FAILED)
+        outcomes[str(target_id)] = status_map.get(str(word), Outcome.FAILED)
     for target in targets:
         outcomes.setdefault(target, Outcome.RETRYABLE)
     return outcomes

@@ -42,15 +42,16 @@ class Outcome(StrEnum):
     FAILED = "failed"
     """A permanent refusal (404, 403, 422 …): do not retry."""
 
-    @property
-    def final(self) -> bool:
-        """Whether no further attempt is needed."""
-        return self is not Outcome.RETRYABLE
+    # Plain attributes, set below: enum properties cost a descriptor call on a hot path.
+    final: bool
+    """Whether no further attempt is needed."""
+    succeeded: bool
+    """Whether the target is now in the requested state."""
 
-    @property
-    def succeeded(self) -> bool:
-        """Whether the target is now in the requested state."""
-        return self in (Outcome.DONE, Outcome.ALREADY_DONE)
+
+for _outcome in Outcome:
+    _outcome.final = _outcome is not Outcome.RETRYABLE
+    _outcome.succeeded = _outcome in (Outcome.DONE, Outcome.ALREADY_DONE)
 
 
 @dataclass(frozen=True)
