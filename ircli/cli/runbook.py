@@ -43,6 +43,16 @@ def run(
     plan_out: Annotated[
         Path | None, typer.Option("--plan-out", metavar="FILE", help="Save the dry-run plan.")
     ] = None,
+    plan: Annotated[
+        Path | None,
+        typer.Option("--plan", metavar="FILE", help="Apply exactly this saved, approved plan."),
+    ] = None,
+    max_drift: Annotated[
+        float,
+        typer.Option(
+            "--max-drift", min=0.0, max=1.0, help="Refuse a plan whose targets changed more."
+        ),
+    ] = 0.1,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
     """Run a playbook: queries, actions, notes, waits — every action audited and resumable."""
@@ -55,7 +65,16 @@ def run(
     given = dict(_pair(text) for text in inputs or [])
     if plan_out is not None and not dry_run:
         raise InvalidInput("--plan-out saves a dry run's plan; add --dry-run.")
-    if not dry_run and not yes:
+    saved = None
+    if plan is not None:
+        from ircli.playbook.plans import read_plan
+
+        if dry_run or inputs:
+            raise InvalidInput(
+                "--plan applies a saved plan with its own inputs; drop --dry-run/--input."
+            )
+        saved = read_plan(plan)
+    if not dry_run and not yes and saved is None:
         if not state.environment.interactive():
             raise GuardRefused(
                 f"running playbook {book.name!r} needs confirmation; nothing was sent.",
@@ -67,15 +86,28 @@ def run(
         if state.environment.stdin.readline().strip().lower() not in ("y", "yes"):
             raise GuardRefused("not confirmed; nothing was sent.")
     progress = RunProgress(state.display, f"playbook {book.name}", 0)
-    outcome = _execute(state, book, given, profile, incident, dry_run=dry_run, on_event=progress)
+    outcome = _execute(
+        state,
+        book,
+        given,
+        profile,
+        incident,
+        dry_run=dry_run,
+        on_event=progress,
+        plan=saved,
+        max_drift=max_drift,
+    )
     if plan_out is not None:
         from ircli.cli.audit import write_private
 
         write_private(plan_out, [_plan_json(outcome)])
         state.display.info(f"wrote the plan to {plan_out}")
     _show(state, outcome)
-    codes = {"completed": ExitCode.OK, "refused": ExitCode.REFUSED,
-             "interrupted": ExitCode.INTERRUPTED}  # fmt: skip
+    codes = {
+        "completed": ExitCode.OK,
+        "refused": ExitCode.REFUSED,
+        "interrupted": ExitCode.INTERRUPTED,
+    }
     code = codes.get(outcome.status, ExitCode.FAILED)
     if code:
         raise typer.Exit(code)
@@ -90,6 +122,8 @@ def _execute(
     *,
     dry_run: bool,
     on_event: Any = None,
+    plan: Any = None,
+    max_drift: float = 0.1,
 ) -> PlaybookOutcome:
     from ircli.cli.asyncrun import run_draining
     from ircli.playbook.runner import run_playbook
@@ -98,10 +132,17 @@ def _execute(
 
     async def main(stop: Any) -> PlaybookOutcome:
         return await run_playbook(
-            workspace, book, inputs=given, profile_ref=profile or state.settings.profile,
-            incident=incident, dry_run=dry_run, stop=stop,
+            workspace,
+            book,
+            inputs=given,
+            profile_ref=profile or state.settings.profile,
+            incident=incident,
+            dry_run=dry_run,
+            stop=stop,
+            plan=plan,
+            max_drift=max_drift,
             **({"on_event": on_event} if on_event else {}),
-        )  # fmt: skip
+        )
 
     return run_draining(main, state.display)
 
@@ -122,19 +163,27 @@ def outcome_data(outcome: PlaybookOutcome) -> dict[str, Any]:
         "dry_run": outcome.dry_run,
         "plan_hash": outcome.plan_hash,
         "steps": [
-            {"id": s.id, "kind": s.kind, "status": s.status, "summary": s.summary,
-             "targets": s.targets, "sample": s.sample, "estimate_s": s.estimate_s}
+            {
+                "id": s.id,
+                "kind": s.kind,
+                "status": s.status,
+                "summary": s.summary,
+                "targets": s.targets,
+                "sample": s.sample,
+                "estimate_s": s.estimate_s,
+            }
             for s in outcome.steps
         ],
-        "audit_head": None if outcome.head is None
+        "audit_head": None
+        if outcome.head is None
         else {"seq": outcome.head.seq, "hash": outcome.head.hash},
-    }  # fmt: skip
+    }
 
 
 def _plan_json(outcome: PlaybookOutcome) -> str:
     import json
 
-    return json.dumps({**outcome_data(outcome), "actions": outcome.plan}, indent=2) + "\n"
+    return json.dumps(outcome.saved_plan(), indent=2) + "\n"
 
 
 def _show(state: CliState, outcome: PlaybookOutcome) -> None:
@@ -146,12 +195,18 @@ def _show(state: CliState, outcome: PlaybookOutcome) -> None:
     display.table(
         ("step", "kind", "status", "targets", "estimate", "summary"),
         (
-            (s["id"], s["kind"], s["status"], s["targets"] or "",
-             f"{s['estimate_s']:.1f}s" if s["estimate_s"] is not None else "", s["summary"])
+            (
+                s["id"],
+                s["kind"],
+                s["status"],
+                s["targets"] or "",
+                f"{s['estimate_s']:.1f}s" if s["estimate_s"] is not None else "",
+                s["summary"],
+            )
             for s in data["steps"]
         ),
         title=f"{'Plan' if outcome.dry_run else 'Run'} {outcome.run}: {outcome.status}",
-    )  # fmt: skip
+    )
     display.result(f"plan hash {outcome.plan_hash}")
     if outcome.head is not None:
         display.result(f"audit head {outcome.head.seq}:{outcome.head.hash}")

@@ -48,16 +48,34 @@ def list_runs(ctx: typer.Context) -> None:
         state.display.json(summaries)
         return
     state.display.table(
-        ("run", "started", "operator", "action", "status", "targets", "done", "failed",
-         "unresolved", "incident"),
         (
-            (s["run"], s["started"], s["operator"], s["action"], s["status"], s["targets"],
-             s["counts"]["done"] + s["counts"]["already_done"], s["counts"]["failed"],
-             s["counts"]["retryable"] + s["counts"]["unknown"] + s["counts"]["untouched"],
-             s["incident"] or "")
+            "run",
+            "started",
+            "operator",
+            "action",
+            "status",
+            "targets",
+            "done",
+            "failed",
+            "unresolved",
+            "incident",
+        ),
+        (
+            (
+                s["run"],
+                s["started"],
+                s["operator"],
+                s["action"],
+                s["status"],
+                s["targets"],
+                s["counts"]["done"] + s["counts"]["already_done"],
+                s["counts"]["failed"],
+                s["counts"]["retryable"] + s["counts"]["unknown"] + s["counts"]["untouched"],
+                s["incident"] or "",
+            )
             for s in summaries
         ),
-    )  # fmt: skip
+    )
 
 
 @app.command("show", epilog=example("ircli runs show RUN-20261128-7QK2AB"))
@@ -66,6 +84,9 @@ def show(ctx: typer.Context, run: RunId) -> None:
     from ircli.executor.journal import load_run
 
     state = state_of(ctx)
+    if _is_playbook_run(state.store(), run):
+        _show_playbook_run(state, run)
+        return
     run_state = load_run(state.store(), run)
     data = _summary(run_state)
     data["params"] = dict(run_state.spec.params)
@@ -85,10 +106,12 @@ def show(ctx: typer.Context, run: RunId) -> None:
     if failures:
         display.table(
             ("target", "outcome", "status", "attempts", "error"),
-            ((f["target"], f["outcome"], f["status"], f["attempts"], f["error"] or "")
-             for f in failures[:50]),
+            (
+                (f["target"], f["outcome"], f["status"], f["attempts"], f["error"] or "")
+                for f in failures[:50]
+            ),
             title="Not done (first 50)",
-        )  # fmt: skip
+        )
 
 
 @app.command("resume", epilog=example("ircli runs resume RUN-20261128-7QK2AB"))
@@ -114,3 +137,247 @@ def resume(ctx: typer.Context, run: RunId) -> None:
 
     outcome = run_draining(main, display)
     finish(state, outcome_json(outcome), lambda: print_outcome(display, outcome))
+
+
+@app.command(
+    "rollback",
+    epilog=example(
+        "ircli runs rollback RUN-20261128-7QK2AB --yes",
+        "ircli runs rollback RUN-20261128-7QK2AB --stages 1,10,50,100 "
+        "--check 'failure_ratio < 0.05' --yes",
+    ),
+)
+def rollback(
+    ctx: typer.Context,
+    run: RunId,
+    stages: Annotated[
+        str | None,
+        typer.Option("--stages", metavar="PERCENTS", help="Cumulative stages, e.g. 1,10,50,100."),
+    ] = None,
+    check: Annotated[
+        str | None,
+        typer.Option(
+            "--check",
+            metavar="EXPR",
+            help="Checked between stages over attempted, succeeded, failed, failure_ratio.",
+        ),
+    ] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Undo what a run changed: the declared inverse actions, optionally in stages."""
+    from ircli.cli.asyncrun import run_draining
+    from ircli.cli.progress import RunProgress
+    from ircli.errors import ExitCode, GuardRefused
+    from ircli.executor import rollback as rollbacks
+
+    state = state_of(ctx)
+    display = state.display
+    workspace = state.workspace()
+    fractions = rollbacks.parse_stages(stages)
+    test = _check(check)
+    undo = _undo(workspace, run)
+    changed = sum(len(rollbacks.changed_targets(s)) for s in rollbacks.child_runs(workspace, run))
+    if not yes:
+        raise GuardRefused(
+            f"rolling back {run} ({changed:,} changed targets) needs --yes; nothing was sent."
+        )
+    progress = RunProgress(display, f"rollback {run}", changed)
+
+    async def main(stop: Any) -> rollbacks.RollbackOutcome:
+        async with progress.shown():
+            return await rollbacks.rollback(
+                workspace,
+                run,
+                stages=fractions,
+                check=test,
+                undo=undo,
+                on_event=progress,
+                stop=stop,
+            )
+
+    outcome = run_draining(main, display)
+    data = {
+        "run": run,
+        "status": outcome.status,
+        "reason": outcome.reason,
+        "reverted": outcome.reverted,
+        "failed": outcome.failed,
+        "stages": outcome.stages,
+    }
+    if display.json_mode:
+        display.json(data)
+    else:
+        display.table(
+            ("stage", "action", "targets", "reverted"),
+            ((s["stage"], s["action"], s["targets"], s["succeeded"]) for s in outcome.stages),
+            title=f"Rollback of {run}: {outcome.status}",
+        )
+        if outcome.reason:
+            display.warning(outcome.reason)
+    if outcome.status == "interrupted":
+        raise typer.Exit(ExitCode.INTERRUPTED)
+    if outcome.status not in ("completed", "nothing"):
+        raise typer.Exit(ExitCode.FAILED)
+
+
+def _check(text: str | None) -> Any:
+    """Compile ``--check`` with the playbook expression language (names checked now)."""
+    if text is None:
+        return None
+    from ircli.playbook.context import Context, Origin, Scope
+    from ircli.playbook.expr import compile_expression
+    from ircli.yamlfile import Location
+
+    names = frozenset({"attempted", "succeeded", "failed", "failure_ratio"})
+    expression = compile_expression(
+        text, Scope(values=names), Origin(Location("--check", 1, 1), "")
+    )
+    return lambda values: expression.test(Context(values=values))
+
+
+def _undo(workspace: Any, run: str) -> dict[str, tuple[str, Any]]:
+    """Explicit ``undo`` of a playbook run's steps (for actions without an inverse)."""
+    from pathlib import Path
+
+    from ircli.audit.records import RecordFilter
+    from ircli.playbook.context import Context
+    from ircli.playbook.loader import load_playbook
+    from ircli.playbook.model import ActionStep
+    from ircli.playbook.templates import render_value
+
+    started = next(
+        (
+            r
+            for r in workspace.store.records(RecordFilter(run=run, kinds=("run.started",)))
+            if "playbook" in r.params
+        ),
+        None,
+    )
+    if started is None:
+        return {}
+    source = Path(started.params["playbook"]["source"])
+    if not source.is_file():
+        return {}
+    playbook = load_playbook(source)
+    context = Context(inputs=started.params.get("inputs", {}))
+    return {
+        step.id: (step.undo.action, render_value(dict(step.undo.params), context))
+        for step in playbook.steps
+        if isinstance(step, ActionStep) and step.undo is not None
+    }
+
+
+@app.command(
+    "approve",
+    epilog=example("ircli --operator lee runs approve RUN-20261128-7QK2AB"),
+)
+def approve(
+    ctx: typer.Context,
+    run: RunId,
+    expires: Annotated[
+        str | None,
+        typer.Option(
+            "--expires",
+            metavar="DURATION",
+            help="Lifetime, e.g. 30m (default: the playbook's, else 1h).",
+        ),
+    ] = None,
+) -> None:
+    """Approve the plan of a dry run (another operator than the one who planned it)."""
+    from pathlib import Path
+
+    from ircli.audit.records import RecordFilter
+    from ircli.platform.fields import parse_duration
+    from ircli.playbook import plans
+    from ircli.playbook.loader import load_playbook
+
+    state = state_of(ctx)
+    store = state.store()
+    ttl = plans.DEFAULT_APPROVAL_TTL
+    started = next(iter(store.records(RecordFilter(run=run, kinds=("run.started",)))), None)
+    if started is not None and "playbook" in started.params:
+        source = Path(started.params["playbook"]["source"])
+        if source.is_file():
+            _needed, ttl = plans.required_approvals(load_playbook(source))
+    if expires is not None:
+        seconds = parse_duration(expires)
+        if seconds is None or seconds <= 0:
+            from ircli.errors import InvalidInput
+
+            raise InvalidInput(f"--expires {expires!r}: expected a duration such as 30m.")
+        ttl = seconds
+    record = plans.approve(store, run, now=state.environment.clock(), ttl=ttl)
+    data = {"run": run, **record.params, "seq": record.seq}
+    if state.display.json_mode:
+        state.display.json(data)
+    else:
+        state.display.result(
+            f"approved plan {record.params['plan_hash'][:12]} of {run} "
+            f"until {record.params['expires_at']} (audit seq {record.seq})"
+        )
+
+
+def _is_playbook_run(store: Any, run: str) -> bool:
+    from ircli.audit.records import RecordFilter
+
+    started = next(iter(store.records(RecordFilter(run=run, kinds=("run.started",)))), None)
+    return started is not None and "playbook" in started.params
+
+
+def _show_playbook_run(state: Any, run: str) -> None:
+    """A playbook run: its steps, plan hash and — for a plan — the approvals it waits for."""
+    from pathlib import Path
+
+    from ircli.audit.records import RecordFilter
+    from ircli.playbook import plans
+    from ircli.playbook.loader import load_playbook
+
+    store = state.store()
+    records = list(store.records(RecordFilter(run=run)))
+    started = next(r for r in records if r.kind == "run.started")
+    finished = next((r for r in reversed(records) if r.kind == "run.finished"), None)
+    steps = [
+        (r.step, r.outcome.get("status"), r.params.get("summary"))
+        for r in records
+        if r.kind == "step.finished"
+    ]
+    plan_hash = finished.outcome.get("plan_hash") if finished else None
+    needed = 0
+    source = Path(started.params["playbook"]["source"])
+    if source.is_file():
+        needed, _ttl = plans.required_approvals(load_playbook(source))
+    approvers = (
+        plans.valid_approvers(
+            store, str(plan_hash), requester=started.operator, now=state.environment.clock()
+        )
+        if plan_hash
+        else []
+    )
+    data = {
+        "run": run,
+        "playbook": started.params["playbook"]["name"],
+        "dry_run": started.params.get("dry_run"),
+        "operator": started.operator,
+        "status": finished.outcome.get("status") if finished else "running",
+        "plan_hash": plan_hash,
+        "approvals_needed": needed,
+        "approved_by": approvers,
+        "steps": [{"id": s, "status": st, "summary": sm} for s, st, sm in steps],
+    }
+    if state.display.json_mode:
+        state.display.json(data)
+        return
+    display = state.display
+    display.result(
+        f"{run}  playbook {data['playbook']}  {data['status']}"
+        + ("  (dry run)" if data["dry_run"] else "")
+    )
+    display.result(f"plan hash {plan_hash}")
+    if needed:
+        waiting = max(0, needed - len(approvers))
+        display.result(
+            f"approvals: {len(approvers)}/{needed} valid"
+            + (f" ({', '.join(approvers)})" if approvers else "")
+            + (f"; waits for {waiting} more" if waiting else "")
+        )
+    display.table(("step", "status", "summary"), steps)

@@ -27,7 +27,7 @@ from typing import Any
 from ircli.audit.chain import audit_safe, canonical_json
 from ircli.audit.records import Anchor, NewRecord
 from ircli.clock import format_utc
-from ircli.errors import InvalidInput, IrcliError, OperationFailed
+from ircli.errors import GuardRefused, InvalidInput, IrcliError, OperationFailed
 from ircli.executor import service
 from ircli.executor.events import EventSink, ignore
 from ircli.executor.service import LoadedProfile, Workspace
@@ -45,6 +45,13 @@ from ircli.playbook.model import (
     Step,
     Targets,
     WaitStep,
+)
+from ircli.playbook.plans import (
+    SavedPlan,
+    applied_by,
+    drift,
+    required_approvals,
+    valid_approvers,
 )
 from ircli.playbook.templates import Template, render_value
 
@@ -87,6 +94,18 @@ class PlaybookOutcome:
     reason: str | None = None
     dry_run: bool = False
     plan: list[dict[str, Any]] = field(default_factory=list)
+    playbook_sha256: str = ""
+    inputs: Mapping[str, Any] = field(default_factory=dict)
+
+    def saved_plan(self) -> dict[str, Any]:
+        """The plan file ``--plan-out`` writes (read back by ``plans.read_plan``)."""
+        return {
+            "run": self.run,
+            "plan_hash": self.plan_hash,
+            "playbook_sha256": self.playbook_sha256,
+            "inputs": dict(self.inputs),
+            "actions": self.plan,
+        }
 
 
 class _Stopped(Exception):
@@ -120,6 +139,10 @@ class _Runner:
         self.plan: list[dict[str, Any]] = []
         self.outcomes: list[StepOutcome] = []
         self.targets_total = 0
+        self.planned: dict[str, list[str]] | None = None
+        """Targets by step id from an approved plan (``--plan``): used instead of resolving."""
+        self.approvers: list[str] = []
+        self.playbook: Playbook | None = None
         self._headers: dict[str, str] | None = None
 
     # -- records ---------------------------------------------------------------------------
@@ -144,6 +167,8 @@ class _Runner:
         self, playbook: Playbook, inputs: Mapping[str, Any], prefix: str = ""
     ) -> dict[str, Mapping[str, Any]]:
         results: dict[str, Mapping[str, Any]] = {}
+        if self.playbook is None:
+            self.playbook = playbook
         for step in playbook.steps:
             if self.stop.is_set():
                 raise _Stopped("interrupted", "interrupted by the operator")
@@ -224,11 +249,10 @@ class _Runner:
             self._finish(step_id, "include", "done", f"included {step.playbook.name}")
             return {"status": "completed"}
         if isinstance(step, ApprovalStep):
-            raise _Stopped(
-                "refused",
-                f"{step.location}: step {step.id!r} needs {step.approvals.count} approval(s); "
-                "approval gates are not available in this version, so nothing after it ran",
-            )
+            # Approvals are checked against the plan hash before the run starts.
+            summary = f"approved by {', '.join(self.approvers)}" if self.approvers else "dry run"
+            self._finish(step_id, "approval", "done", summary)
+            return {"approvers": list(self.approvers)}
         raise OperationFailed(f"{step.location}: the step kind {step.kind!r} is not supported.")
 
     # -- queries ---------------------------------------------------------------------------
@@ -298,7 +322,10 @@ class _Runner:
     async def action(
         self, playbook: Playbook, step: ActionStep, step_id: str, context: Context
     ) -> Mapping[str, Any]:
-        ids = await self.targets(step.targets, context, step_id)
+        if self.planned is not None and step_id in self.planned:
+            ids = self.planned[step_id]
+        else:
+            ids = await self.targets(step.targets, context, step_id)
         params = render_value(dict(step.params), context)
         controls = step.controls
         cap = controls.max_targets
@@ -385,6 +412,8 @@ class _Runner:
             sample=ids[:SAMPLE],
             estimate_s=estimate,
         )
+        if over and step.on_error == "rollback":
+            await self.roll_back(playbook, context, f"step {step.id!r} failed for {ratio:.1%}")
         if over and step.on_error != "continue":
             raise _Stopped(
                 "aborted",
@@ -434,6 +463,23 @@ class _Runner:
             )
         done = counts["done"] + counts["already_done"]
         return done, len(ids) - done
+
+    async def roll_back(self, playbook: Playbook | None, context: Context, why: str) -> None:
+        """``on_error: rollback``: undo what this run changed so far, then stop."""
+        from ircli.executor.rollback import rollback
+
+        undo = {
+            step.id: (step.undo.action, render_value(dict(step.undo.params), context))
+            for step in (playbook.steps if playbook else ())
+            if isinstance(step, ActionStep) and step.undo is not None
+        }
+        outcome = await rollback(
+            self.workspace, self.run, undo=undo, on_event=self.on_event, stop=self.stop
+        )
+        raise _Stopped(
+            "rolled_back",
+            f"{why}; rolled back {outcome.reverted} change(s) ({outcome.status})",
+        )
 
     # -- other steps -----------------------------------------------------------------------
 
@@ -505,6 +551,8 @@ class _Runner:
                     "skipped" if self.dry_run else "failed",
                     f"{step_id}: {why} ({len(ids)} matching)",
                 )
+                if not self.dry_run and step.on_fail == "rollback":
+                    await self.roll_back(self.playbook, context, f"wait {step.id!r}: {why}")
                 if not self.dry_run and step.on_fail != "continue":
                     raise _Stopped("aborted", f"{step.location}: wait {step.id!r}: {why}")
                 return {**values, "ok": False}
@@ -581,19 +629,41 @@ async def run_playbook(
     profile_ref: str | None,
     incident: str | None,
     dry_run: bool = False,
+    plan: SavedPlan | None = None,
+    max_drift: float = 0.1,
     on_event: EventSink = ignore,
     stop: asyncio.Event | None = None,
 ) -> PlaybookOutcome:
-    """Run (or plan, with ``dry_run``) a playbook; see the module docstring."""
+    """Run (or plan, with ``dry_run``) a playbook; see the module docstring.
+
+    With ``plan`` (a saved dry run) the run applies exactly those targets, after checking that
+    the playbook is unchanged, the plan was not applied before, the platform has not drifted
+    by more than ``max_drift`` per step, and the approvals the playbook requires are there.
+    """
     loaded = service.load_platform(workspace, profile_ref or playbook.profile)
-    bound = _bind(playbook, inputs)
+    bound = _bind(playbook, plan.inputs if plan is not None else inputs)
     if incident is not None:
         from ircli.incident.service import IncidentService
 
         IncidentService(workspace.store).get(incident)
-    run = workspace.new_run_id(workspace.store.clock())
     source = Path(playbook.source)
     sha = hashlib.sha256(source.read_bytes()).hexdigest() if source.is_file() else ""
+    approvers: list[str] = []
+    if not dry_run:
+        try:
+            approvers = await _preflight(
+                workspace, playbook, bound, profile_ref, incident, sha, plan, max_drift
+            )
+        except GuardRefused as refused:
+            workspace.store.append(
+                NewRecord(
+                    kind="run.refused",
+                    incident=incident,
+                    params={"playbook": playbook.name, "reason": refused.message},
+                )
+            )
+            raise
+    run = workspace.new_run_id(workspace.store.clock())
     runner = _Runner(
         workspace,
         loaded,
@@ -603,6 +673,9 @@ async def run_playbook(
         on_event=on_event,
         stop=stop or asyncio.Event(),
     )
+    runner.approvers = approvers
+    if plan is not None:
+        runner.planned = plan.targets()
     runner.record(
         "run.started",
         params={
@@ -612,6 +685,8 @@ async def run_playbook(
             "profile": loaded.ref,
             "profile_sha256": loaded.sha256,
             "dry_run": dry_run,
+            "applies_plan": plan.plan_hash if plan is not None else None,
+            "approvers": approvers,
         },
     )
     status, reason = "completed", None
@@ -632,8 +707,73 @@ async def run_playbook(
         },
     )
     return PlaybookOutcome(
-        run, status, runner.outcomes, digest, workspace.store.head(), reason, dry_run, runner.plan
+        run,
+        status,
+        runner.outcomes,
+        digest,
+        workspace.store.head(),
+        reason,
+        dry_run,
+        runner.plan,
+        sha,
+        _jsonable(bound),
     )
+
+
+async def _preflight(
+    workspace: Workspace,
+    playbook: Playbook,
+    bound: Mapping[str, Any],
+    profile_ref: str | None,
+    incident: str | None,
+    sha: str,
+    plan: SavedPlan | None,
+    max_drift: float,
+) -> list[str]:
+    """Guards before a real run; returns the approvers. Raises ``GuardRefused`` (exit 3)."""
+    needed, _ttl = required_approvals(playbook)
+    if plan is None:
+        if needed:
+            raise GuardRefused(
+                f"playbook {playbook.name!r} needs {needed} approval(s) of its plan; "
+                "nothing was sent.",
+                hint="Plan it with --dry-run --plan-out FILE, have another operator run "
+                "'ircli runs approve RUN', then apply it with --plan FILE.",
+            )
+        return []
+    if plan.playbook_sha256 != sha:
+        raise GuardRefused(f"the playbook changed since plan {plan.run}; nothing was sent.")
+    applied = applied_by(workspace.store, plan.plan_hash)
+    if applied is not None:
+        raise GuardRefused(f"plan {plan.plan_hash[:12]} was already applied by {applied}.")
+    fresh = await run_playbook(
+        workspace,
+        playbook,
+        inputs=bound,
+        profile_ref=profile_ref,
+        incident=incident,
+        dry_run=True,
+    )
+    for step, share in drift(plan.actions, fresh.plan).items():
+        if share > max_drift:
+            raise GuardRefused(
+                f"the platform drifted since planning: step {step!r} would now act on "
+                f"{share:.0%} different targets (limit {max_drift:.0%}); nothing was sent.",
+                hint="Plan again with --dry-run.",
+            )
+    approvers = valid_approvers(
+        workspace.store,
+        plan.plan_hash,
+        requester=workspace.store.operator,
+        now=workspace.store.clock(),
+    )
+    if len(approvers) < needed:
+        have = ", ".join(approvers) or "none"
+        raise GuardRefused(
+            f"plan {plan.plan_hash[:12]} of {plan.run} waits for {needed} approval(s) by "
+            f"other operators (valid now: {have}); nothing was sent."
+        )
+    return approvers
 
 
 def resolve_playbook(ref: str, cwd: Path) -> Path:

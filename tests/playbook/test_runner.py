@@ -98,3 +98,78 @@ def test_bad_input_is_invalid(ircli: Ircli, tmp_path: Path) -> None:
     result = ircli("run", str(write(tmp_path)), "--yes", "--input", "min_reprots=3")
     assert result.returncode == 2
     assert "min_reprots" in result.stderr
+
+
+def test_a_saved_plan_is_applied_exactly_once(
+    ircli: Ircli, platform: Platform, tmp_path: Path
+) -> None:
+    playbook = write(tmp_path)
+    plan_file = tmp_path / "plan.json"
+    plan = ircli.json("run", str(playbook), "--dry-run", "--plan-out", str(plan_file))
+    applied = ircli.json("run", str(playbook), "--plan", str(plan_file))
+    assert applied["status"] == "completed", applied
+    assert applied["plan_hash"] == plan["plan_hash"]
+    again = ircli("run", str(playbook), "--plan", str(plan_file))
+    assert again.returncode == 3
+    assert f"was already applied by {applied['run']}" in again.stderr
+
+
+def test_a_drifted_platform_refuses_the_plan(
+    ircli: Ircli, platform: Platform, tmp_path: Path
+) -> None:
+    playbook = write(tmp_path)
+    plan_file = tmp_path / "plan.json"
+    plan = ircli.json("run", str(playbook), "--dry-run", "--plan-out", str(plan_file))
+    sample = next(step for step in plan["steps"] if step["id"] == "suspend")["sample"]
+    for stream in sample[:3]:  # someone suspended some planned targets meanwhile
+        assert ircli("streams", "suspend", "--id", stream, "--yes").returncode == 0
+    before = platform.score()["malicious_streams_suspended"]
+    refused = ircli("run", str(playbook), "--plan", str(plan_file), "--max-drift", "0.01")
+    assert refused.returncode == 3
+    assert "the platform drifted since planning: step 'suspend'" in refused.stderr
+    assert platform.score()["malicious_streams_suspended"] == before
+
+
+def test_approvals_bound_to_the_plan(ircli: Ircli, platform: Platform, tmp_path: Path) -> None:
+    playbook = write(
+        tmp_path, PLAYBOOK.replace("steps:\n", "approvals: {count: 1, expires: 60m}\nsteps:\n", 1)
+    )
+    unplanned = ircli("run", str(playbook), "--yes")
+    assert unplanned.returncode == 3
+    assert "needs 1 approval(s) of its plan; nothing was sent." in unplanned.stderr
+    plan_file = tmp_path / "plan.json"
+    plan = ircli.json("run", str(playbook), "--dry-run", "--plan-out", str(plan_file))
+    waiting = ircli.json("runs", "show", plan["run"])
+    assert (waiting["approvals_needed"], waiting["approved_by"]) == (1, [])
+    self_approval = ircli("runs", "approve", plan["run"])
+    assert self_approval.returncode == 3
+    assert "cannot approve it; another operator must" in self_approval.stderr
+    not_yet = ircli("run", str(playbook), "--plan", str(plan_file))
+    assert not_yet.returncode == 3
+    assert "waits for 1 approval(s) by other operators (valid now: none)" in not_yet.stderr
+    expired = ircli("runs", "approve", plan["run"], "--expires", "1ms", IRCLI_OPERATOR="lee")
+    assert expired.returncode == 0, expired.stderr
+    assert ircli("run", str(playbook), "--plan", str(plan_file)).returncode == 3
+    granted = ircli.json("runs", "approve", plan["run"], IRCLI_OPERATOR="lee")
+    assert granted["plan_hash"] == plan["plan_hash"]
+    applied = ircli.json("run", str(playbook), "--plan", str(plan_file))
+    assert applied["status"] == "completed", applied
+    approvals = ircli.json("audit", "log", "--kind", "approval.granted")
+    assert [a["operator"] for a in approvals] == ["lee", "lee"]
+
+
+def test_on_error_rollback_undoes_the_run(ircli: Ircli, platform: Platform, tmp_path: Path) -> None:
+    text = PLAYBOOK.replace(
+        "    max_targets: 1000\n",
+        "    max_targets: 1000\n    on_error: rollback\n",
+    ).replace(
+        "  - id: done\n",
+        "  - id: impossible\n    action: streams.suspend\n    targets: [str_9999998, str_9999999]\n"
+        "    max_failure_ratio: 0.1\n    on_error: rollback\n  - id: done\n",
+    )
+    before = platform.get("/api/v1/streams?status=live&min_reports=40&limit=1000")["items"]
+    result = ircli.json("run", str(write(tmp_path, text)), "--yes")
+    assert result["status"] == "rolled_back", result
+    assert "rolled back" in result["reason"]
+    after = platform.get("/api/v1/streams?status=live&min_reports=40&limit=1000")["items"]
+    assert {s["id"] for s in after} == {s["id"] for s in before}
