@@ -31,8 +31,11 @@ _SECRET_WORDS = frozenset(
 _NOT_SECRET_KEYS = frozenset({"reset_password", "password_reset", "token_scopes"})
 _KEY_PARTS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 _KEY_VALUE = re.compile(
-    r"(?P<key>[A-Za-z0-9_.-]*(?:pass(?:word|wd|phrase)?|secret|token|api[_-]?key|authorization"
-    r"|cookie|credential|private[_-]?key)[A-Za-z0-9_.-]*)"
+    # A key whose words (split on _ or -) include a secret word: "password", "client_secret",
+    # "X-Auth-Token" — but not "passed" or "bypass".
+    r"(?P<key>\b(?:[A-Za-z0-9]+[_.-])*(?:password|passwd|passphrase|pass|secret|token"
+    r"|api[_-]?key|apikey|authorization|cookie|credentials?|private[_-]?key)"
+    r"(?:[_.-][A-Za-z0-9]+)*\b)"
     r"(?P<sep>\s*[=:]\s*)(?P<quote>[\"']?)(?P<value>[^\s\"'&,;]+)",
     re.IGNORECASE,
 )

@@ -68,6 +68,12 @@ def test_redactor_by_key_and_by_value() -> None:
     )
     assert redactor.text("secret='s3cr3t' ok") == f"secret='{REDACTED}' ok"
     assert redactor.text("suspended 17000 streams") == "suspended 17000 streams"
+    # Words that merely contain a secret word are not keys of secrets.
+    assert redactor.text("Drill passed: 5 of 5 criteria held") == (
+        "Drill passed: 5 of 5 criteria held"
+    )
+    assert redactor.text("bypass: cache") == "bypass: cache"
+    assert redactor.text("X-Auth-Token: abc123") == f"X-Auth-Token: {REDACTED}"
 
 
 def test_secret_key_names() -> None:

@@ -19,6 +19,7 @@ from ircli.cli import (
     sandbox,
     timeline,
 )
+from ircli.cli import drill as drill_command
 from ircli.cli.helptext import CONTEXT_SETTINGS, example
 from ircli.cli.state import state_of
 
@@ -84,3 +85,4 @@ app.add_typer(profile.app, name="profile")
 app.add_typer(playbook.app, name="playbook")
 app.command("report", epilog=report.EPILOG)(report.report)
 app.command("run", epilog=runbook.EPILOG)(runbook.run)
+app.command("drill", epilog=drill_command.EPILOG)(drill_command.drill)

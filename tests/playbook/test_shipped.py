@@ -127,14 +127,16 @@ def test_containment_selection_against_the_sandbox_ground_truth() -> None:
     )
     results = run_queries(app, playbook, bind_inputs(playbook, {}), clock.now, TOKEN)
     truth = _truth(app)
+    # The accounts frozen on account signals alone (farm devices, then datacenter pools).
+    frozen_up_front = results["bot_accounts"]["ids"] + results["pool_bots"]["ids"]
     quality = {
-        "bot_accounts": _quality(results["bot_accounts"]["ids"], truth["bot_account_ids"]),
+        "bot_accounts": _quality(frozen_up_front, truth["bot_account_ids"]),
         "bot_streams": _quality(results["bot_streams"]["ids"], truth["malicious_live_stream_ids"]),
         "compromised": _quality(results["compromised"]["ids"], truth["compromised_account_ids"]),
         "bad_domains": _quality(results["bad_domains"]["ids"], truth["malicious_domains"]),
     }
-    # Measured on this world (seed 7): bot accounts P 0.989 R 0.981, bot streams P 0.984
-    # R 0.995, compromised 1.0 / 1.0, domains 1.0 / 1.0.
+    # Measured on this world (seed 7): bot accounts P 1.0 R 0.97 (the rest are caught when they
+    # restart after a suspension), bot streams 1.0 / 1.0, compromised 1.0 / 1.0, domains 1.0 / 1.0.
     assert quality["bot_accounts"][0] >= 0.97
     assert quality["bot_accounts"][1] >= 0.95
     assert quality["bot_streams"][0] >= 0.97
@@ -142,7 +144,7 @@ def test_containment_selection_against_the_sandbox_ground_truth() -> None:
     assert quality["compromised"] == (1.0, 1.0)
     assert quality["bad_domains"] == (1.0, 1.0)
     # Compromised accounts are secured, never frozen: the two selections do not overlap.
-    assert not set(results["bot_accounts"]["ids"]) & set(truth["compromised_account_ids"])
+    assert not set(frozen_up_front) & set(truth["compromised_account_ids"])
 
 
 # -- a minimal JSON Schema checker (the keywords playbook_schema uses) --------------------------

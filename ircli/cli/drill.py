@@ -1,0 +1,359 @@
+"""``ircli drill``: a playbook against the sandbox; the score, the verdict and the reports."""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from ircli.cli.display import Display, safe
+from ircli.cli.helptext import example
+from ircli.cli.state import CliState, state_of
+from ircli.errors import ExitCode, InvalidInput
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from rich.progress import Progress
+
+    from ircli.drill import DrillResult
+
+__all__ = ["EPILOG", "drill"]
+
+EPILOG = example(
+    "ircli drill live-flood-containment",
+    "ircli drill playbooks/live-flood-containment.yaml --seed 11 --faults 5xx=0.02,429=0.02",
+    "ircli drill my-playbook.yaml --pass 'malicious_live_streams == 0 and audit_ok'",
+)
+
+_EXTENSIONS = {"md": "md", "html": "html", "json": "json", "csv": "csv", "timesketch": "jsonl"}
+# The score fields shown in the table, in reading order (the full score is in --json).
+_SHOWN = (
+    "elapsed_seconds",
+    "malicious_live_streams",
+    "malicious_streams_suspended",
+    "malicious_streams_ended",
+    "attacker_streams_started",
+    "malicious_accounts_frozen",
+    "compromised_accounts_reset",
+    "compromised_accounts",
+    "collateral_streams",
+    "collateral_accounts",
+    "collateral_password_resets",
+    "honest_streams_ended_by_kill_switch",
+    "exposure_viewer_seconds",
+    "contained_at_seconds",
+    "duplicate_effects",
+    "requests_total",
+)
+
+
+def drill(
+    ctx: typer.Context,
+    playbook: Annotated[
+        str,
+        typer.Argument(
+            metavar="PLAYBOOK", help="A playbook file, or the name of a shipped playbook."
+        ),
+    ],
+    scenario: Annotated[str, typer.Option("--scenario", help="Sandbox scenario.")] = "live-flood",
+    seed: Annotated[int, typer.Option("--seed", help="Same seed, same world.")] = 7,
+    faults: Annotated[
+        str | None,
+        typer.Option("--faults", metavar="SPEC", help="Inject faults (docs/sandbox.md#faults)."),
+    ] = None,
+    report_dir: Annotated[
+        Path, typer.Option("--report-dir", metavar="DIR", help="Where the reports go.")
+    ] = Path("reports"),
+    formats: Annotated[
+        str,
+        typer.Option("--formats", metavar="LIST", help="Report formats, comma-separated."),
+    ] = "md,html,json",
+    pass_expr: Annotated[
+        str | None,
+        typer.Option(
+            "--pass",
+            metavar="EXPR",
+            help="Replace the default criteria with one expression over the score "
+            "fields and audit_ok.",
+        ),
+    ] = None,
+    url: Annotated[
+        str | None,
+        typer.Option(
+            "--url", metavar="URL", help="Use a running sandbox (token: IRCLI_SANDBOX_TOKEN)."
+        ),
+    ] = None,
+    profile: Annotated[
+        str, typer.Option("--profile", metavar="NAME|PATH", help="The sandbox's profile.")
+    ] = "sandbox",
+    inputs: Annotated[
+        list[str] | None,
+        typer.Option("--input", "-i", metavar="NAME=VALUE", help="A playbook input (repeatable)."),
+    ] = None,
+    accounts: Annotated[
+        int | None, typer.Option("--accounts", min=1, help="Honest accounts in the world.")
+    ] = None,
+    streams: Annotated[
+        int | None, typer.Option("--streams", min=0, help="Honest live streams.")
+    ] = None,
+    bots: Annotated[int | None, typer.Option("--bots", min=1, help="Bot accounts.")] = None,
+    compromised: Annotated[
+        int | None, typer.Option("--compromised", min=0, help="Compromised honest accounts.")
+    ] = None,
+    bot_rate: Annotated[
+        float | None,
+        typer.Option("--bot-rate", min=0, help="New attacker streams per second."),
+    ] = None,
+) -> None:
+    """Run PLAYBOOK against the sandbox as a drill; exit 1 when its pass criteria fail.
+
+    Opens a drill incident, starts the sandbox in-process (or uses --url), runs the playbook
+    through the normal runner, prints the score with each criterion, resolves the incident
+    when they all hold, and writes the incident's reports into --report-dir.
+    """
+    from ircli.drill import (
+        DrillConfig,
+        WorldSize,
+        check_config,
+        compile_criterion,
+        default_criteria,
+        run_drill,
+    )
+    from ircli.playbook.runner import resolve_playbook
+    from ircli.report import check_format
+
+    state = state_of(ctx)
+    env = state.environment
+    chosen = [f.strip() for f in formats.split(",") if f.strip()]
+    for fmt in chosen:
+        check_format(fmt)
+    criteria = (compile_criterion(pass_expr),) if pass_expr is not None else default_criteria()
+    path = resolve_playbook(playbook, env.cwd)
+    config = DrillConfig(
+        playbook=path,
+        criteria=criteria,
+        scenario=scenario,
+        seed=seed,
+        faults=faults,
+        url=url,
+        profile=profile,
+        world=WorldSize(accounts, streams, bots, compromised, bot_rate),
+        inputs=_parse_inputs(inputs or []),
+    )
+    workspace = state.workspace()
+    checked = check_config(workspace, config)  # bad options exit 2 before anything happens
+    progress = DrillProgress(state.display)
+
+    async def main(stop: asyncio.Event) -> DrillResult:
+        async with progress.shown():
+            return await run_drill(
+                workspace,
+                config,
+                on_event=progress,
+                stop=stop,
+                on_incident=progress.incident_opened,
+                playbook=checked,
+            )
+
+    from ircli.cli.asyncrun import run_draining
+
+    result = run_draining(main, state.display)
+    written = _write_reports(state, result.incident, chosen, report_dir)
+    _show(state, result, written)
+    if not result.passed:
+        raise typer.Exit(ExitCode.FAILED)
+
+
+def _parse_inputs(pairs: list[str]) -> dict[str, str]:
+    parsed: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise InvalidInput(f"--input {pair!r}: expected NAME=VALUE.")
+        parsed[name.strip()] = value
+    return parsed
+
+
+def _write_reports(
+    state: CliState, incident: str, formats: list[str], directory: Path
+) -> list[Path]:
+    from ircli.cli.audit import write_private
+    from ircli.report import build_report, render
+
+    folder = directory if directory.is_absolute() else state.environment.cwd / directory
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise InvalidInput(f"cannot create {directory}: {error.strerror}.") from None
+    built = build_report(state.store(), incident, now=state.environment.clock())
+    written: list[Path] = []
+    for fmt in formats:
+        target = folder / f"{incident}.{_EXTENSIONS[fmt]}"
+        write_private(target, [render(built, fmt)])
+        written.append(directory / target.name)
+    return written
+
+
+def _show(state: CliState, result: DrillResult, reports: list[Path]) -> None:
+    display = state.display
+    head = None if result.head is None else {"seq": result.head.seq, "hash": result.head.hash}
+    if display.json_mode:
+        display.json(
+            {
+                "passed": result.passed,
+                "incident": result.incident,
+                "run": result.run,
+                "run_status": result.run_status,
+                "criteria": [
+                    {
+                        "label": c.label,
+                        "expression": c.expression,
+                        "passed": c.passed,
+                        "values": dict(c.values),
+                        "error": c.error,
+                    }
+                    for c in result.criteria
+                ],
+                "score": dict(result.score),
+                "audit": {"ok": result.verification.ok, "head": head},
+                "reports": [str(p) for p in reports],
+            }
+        )
+        return
+    score = result.score
+    display.table(
+        ("score", "value"),
+        [(name, _value(score.get(name))) for name in _SHOWN if name in score],
+        title=f"{score.get('scenario', 'sandbox')} score (seed {score.get('seed', '?')})",
+    )
+    display.table(
+        ("", "criterion", "expression", "values"),
+        [
+            (
+                "✓ pass" if c.passed else "✗ FAIL",
+                c.label,
+                c.expression,
+                c.error or ", ".join(f"{k}={_value(v)}" for k, v in c.values.items()),
+            )
+            for c in result.criteria
+        ],
+        title="pass criteria",
+    )
+    held = sum(1 for c in result.criteria if c.passed)
+    verdict = "PASSED" if result.passed else "FAILED"
+    display.result(
+        f"drill {verdict}: {held} of {len(result.criteria)} criteria held "
+        f"(incident {result.incident}, run {result.run or '-'} {result.run_status})",
+        style="bold green" if result.passed else "bold red",
+    )
+    for path in reports:
+        display.result(f"report: {path}")
+    if head is not None:
+        display.result(f"audit anchor: {head['seq']}:{head['hash']}")
+    if not result.verification.ok:
+        display.warning(f"the audit chain does not verify: {result.verification.reason}")
+
+
+def _value(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:,.1f}"
+    return str(value)
+
+
+class DrillProgress:
+    """A live line on stderr while the drill runs: current step, actions settled, retries."""
+
+    def __init__(self, display: Display) -> None:
+        self.display = display
+        self.settled = 0
+        self.failed = 0
+        self.retrying = 0
+        self.step = "opening the drill incident"
+        self.messages: list[str] = []
+
+    def incident_opened(self, incident: str) -> None:
+        """The drill incident exists: say so (the sandbox starts next)."""
+        self.messages.append(f"opened drill incident {incident}")
+        self.step = "starting the sandbox"
+
+    def __call__(self, event: object) -> None:
+        from ircli.executor.events import (
+            BreakerClosed,
+            BreakerOpened,
+            RetryScheduled,
+            RunPaused,
+            TargetsSettled,
+        )
+
+        step = getattr(event, "step", None)
+        self.step = step if isinstance(step, str) and step else "running the playbook"
+        if isinstance(event, TargetsSettled):
+            self.settled += len(event.results)
+            self.failed += sum(1 for r in event.results if not r.outcome.succeeded)
+        elif isinstance(event, RetryScheduled):
+            self.retrying += event.count
+        elif isinstance(event, BreakerOpened):
+            self.messages.append(f"platform failing ({event.failures} in a row): paused")
+        elif isinstance(event, BreakerClosed):
+            self.messages.append("platform answering again: resuming")
+        elif isinstance(event, RunPaused):
+            self.messages.append(f"pausing the run: {event.reason}")
+
+    def line(self, elapsed: float) -> str:
+        """The progress line."""
+        return (
+            f"drill: {self.step} · {self.settled:,} settled · {self.failed:,} failed"
+            f" · {self.retrying:,} retries · {elapsed:.1f}s"
+        )
+
+    @asynccontextmanager
+    async def shown(self) -> AsyncIterator[None]:
+        """A spinner line on stderr while the block runs (on a terminal; else a final line)."""
+        display = self.display
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        if display.json_mode or not display.err.is_terminal:
+            try:
+                yield
+            finally:
+                self._flush(None)
+                if not display.json_mode:
+                    display.info(self.line(loop.time() - started))
+            return
+        from rich.progress import Progress, SpinnerColumn, TextColumn
+
+        progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), console=display.err)
+        task = progress.add_task(self.line(0.0), total=None)
+
+        async def redraw() -> None:
+            while True:
+                self._flush(progress)
+                progress.update(task, description=safe(self.line(loop.time() - started)))
+                await asyncio.sleep(0.1)
+
+        with progress:
+            drawer = asyncio.create_task(redraw())
+            try:
+                yield
+            finally:
+                drawer.cancel()
+                self._flush(progress)
+                progress.update(task, description=safe(self.line(loop.time() - started)))
+
+    def _flush(self, progress: Progress | None) -> None:
+        while self.messages:
+            message = self.messages.pop(0)
+            if progress is not None:
+                progress.console.print(safe(message), markup=False, highlight=False)
+            else:
+                self.display.info(message)

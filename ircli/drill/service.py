@@ -1,0 +1,274 @@
+"""Running a drill: a drill incident, a sandbox, the playbook through the normal runner, a score.
+
+Nothing here is special to the engine: the playbook runs exactly as ``ircli run`` would run
+it, against the ``sandbox`` profile pointed at the drill's sandbox through the workspace's
+environment mapping (``IRCLI_SANDBOX_URL``/``IRCLI_SANDBOX_TOKEN``; ``os.environ`` is never
+touched). The verdict is the criteria evaluated on ``GET /_sandbox/score`` plus whether the
+audit chain verifies; it is written to the incident's timeline, so the report carries it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, Protocol
+
+from ircli.drill.criteria import CriterionResult, evaluate_criteria
+from ircli.drill.model import DrillConfig, DrillResult
+from ircli.errors import IrcliError, OperationFailed
+from ircli.executor.events import EventSink, ignore
+
+if TYPE_CHECKING:
+    from ircli.audit.records import Anchor
+    from ircli.executor.service import Workspace
+    from ircli.playbook.model import Playbook
+    from ircli.sandbox import WorldConfig
+
+__all__ = [
+    "DRILL_SEVERITY",
+    "PlaybookRunner",
+    "RunSummary",
+    "check_config",
+    "drill_title",
+    "fetch_score",
+    "run_drill",
+    "world_config",
+]
+
+DRILL_SEVERITY = "P2"
+_PROVISIONAL_URL = "http://127.0.0.1:8700"
+
+
+class RunSummary(Protocol):
+    """What the drill reads from the runner's ``PlaybookOutcome``."""
+
+    @property
+    def run(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def steps(self) -> Sequence[object]: ...
+    @property
+    def head(self) -> Anchor | None: ...
+
+
+class PlaybookRunner(Protocol):
+    """``ircli.playbook.runner.run_playbook``'s signature (tests pass their own)."""
+
+    def __call__(
+        self,
+        workspace: Workspace,
+        playbook: Playbook,
+        *,
+        inputs: Mapping[str, str],
+        profile_ref: str | None,
+        incident: str | None,
+        dry_run: bool = False,
+        on_event: EventSink = ...,
+        stop: asyncio.Event | None = None,
+    ) -> Awaitable[RunSummary]: ...
+
+
+def default_runner() -> PlaybookRunner:
+    """The normal playbook runner (imported lazily: it pulls in the engine)."""
+    from ircli.playbook.runner import run_playbook
+
+    return run_playbook
+
+
+def drill_title(config: DrillConfig) -> str:
+    """``Drill: live-flood (seed 7)``."""
+    return f"Drill: {config.scenario} (seed {config.seed})"
+
+
+def world_config(config: DrillConfig) -> WorldConfig:
+    """The sandbox world of the drill: the scenario's defaults unless sizes are given."""
+    from ircli.sandbox import WorldConfig
+
+    size = config.world
+    given: dict[str, Any] = {
+        "honest_accounts": size.accounts,
+        "honest_streams": size.streams,
+        "bot_accounts": size.bots,
+        "compromised_accounts": size.compromised,
+        "bot_rate": size.bot_rate,
+    }
+    world = WorldConfig(
+        scenario=config.scenario,
+        seed=config.seed,
+        **{name: value for name, value in given.items() if value is not None},
+    )
+    world.validate()
+    return world
+
+
+def check_config(workspace: Workspace, config: DrillConfig) -> Playbook:
+    """Everything checkable before an incident is opened: world, faults, profile, playbook."""
+    from ircli.executor.service import load_platform
+    from ircli.playbook.loader import load_playbook
+
+    if config.url is None:
+        from ircli.sandbox import parse_faults
+
+        world_config(config)
+        if config.faults:
+            parse_faults(config.faults)
+    elif config.faults:
+        from ircli.errors import InvalidInput
+
+        raise InvalidInput(
+            "--faults applies to the in-process sandbox only; "
+            "set faults on a running one with PUT /_sandbox/faults."
+        )
+    provisional = replace(workspace, env=_sandbox_env(workspace, config.url or _PROVISIONAL_URL))
+    loaded = load_platform(provisional, config.profile)
+    return load_playbook(config.playbook, profile=loaded.profile)
+
+
+async def run_drill(
+    workspace: Workspace,
+    config: DrillConfig,
+    *,
+    runner: PlaybookRunner | None = None,
+    on_event: EventSink = ignore,
+    stop: asyncio.Event | None = None,
+    on_incident: Callable[[str], None] | None = None,
+    playbook: Playbook | None = None,
+) -> DrillResult:
+    """Run the drill end to end and return its result (the incident is left with the verdict).
+
+    ``on_incident(incident_id)`` is called once the drill incident is open (for progress);
+    ``playbook`` is what ``check_config`` returned, when the caller checked already.
+    Errors before the incident is opened leave nothing behind; errors after it are noted on
+    the incident's timeline and raised.
+    """
+    from ircli.incident.service import IncidentService
+
+    if playbook is None:
+        playbook = check_config(workspace, config)
+    run = runner or default_runner()
+    incidents = IncidentService(workspace.store)
+    incident = incidents.open(drill_title(config), severity=DRILL_SEVERITY)
+    if on_incident is not None:
+        on_incident(incident.id)
+    where = config.url or "an in-process sandbox"
+    faults = f", faults {config.faults}" if config.faults else ""
+    incidents.add_note(
+        incident.id,
+        f"This is a drill, not a real incident: playbook {playbook.name} against {where} "
+        f"(scenario {config.scenario}, seed {config.seed}{faults}). No real platform is touched.",
+    )
+    try:
+        with _sandbox(workspace, config) as (url, env):
+            drill_space = replace(workspace, env=env)
+            outcome = await run(
+                drill_space,
+                playbook,
+                inputs=config.inputs,
+                profile_ref=config.profile,
+                incident=incident.id,
+                on_event=on_event,
+                stop=stop,
+            )
+            score = await fetch_score(drill_space, config.profile)
+    except IrcliError as exc:
+        incidents.add_note(incident.id, f"Drill aborted: {exc.message}")
+        raise
+    verification = workspace.store.verify()
+    results = tuple(evaluate_criteria(config.criteria, score, audit_ok=verification.ok))
+    passed = all(r.passed for r in results)
+    incidents.add_note(incident.id, _verdict(results, outcome.status, passed))
+    if passed and incidents.get(incident.id).status not in ("resolved", "closed"):
+        incidents.set_status(incident.id, "resolved")
+    return DrillResult(
+        incident=incident.id,
+        run=outcome.run,
+        run_status=outcome.status,
+        score=score,
+        criteria=results,
+        verification=verification,
+        head=workspace.store.head(),
+        sandbox_url=url,
+        steps=len(outcome.steps),
+    )
+
+
+def _sandbox_env(workspace: Workspace, url: str, token: str | None = None) -> dict[str, str]:
+    env = {**workspace.env, "IRCLI_SANDBOX_URL": url}
+    if token is not None:
+        env["IRCLI_SANDBOX_TOKEN"] = token
+    return env
+
+
+@contextlib.contextmanager
+def _sandbox(workspace: Workspace, config: DrillConfig) -> Iterator[tuple[str, dict[str, str]]]:
+    """The sandbox URL and the environment that points the profile at it."""
+    if config.url is not None:
+        yield config.url, _sandbox_env(workspace, config.url)
+        return
+    from ircli.sandbox import parse_faults, run_server
+
+    # A fresh token per drill: nothing else on this machine can act on the drill's world.
+    token = secrets.token_urlsafe(24)
+    workspace.redactor.add_secret(token)
+    faults = parse_faults(config.faults) if config.faults else None
+    # The sandbox keeps time by the store's clock, so signals such as account age and the
+    # playbook's ``now`` agree (tests pin both).
+    clock = workspace.store.clock
+    with run_server(world_config(config), token=token, faults=faults, clock=clock) as server:
+        yield server.url, _sandbox_env(workspace, server.url, token)
+
+
+async def fetch_score(workspace: Workspace, profile_ref: str) -> dict[str, Any]:
+    """``GET /_sandbox/score`` through the profile's base URL and credentials."""
+    from ircli.executor.service import load_platform
+    from ircli.platform.client import PlatformClient, TransportFailure
+    from ircli.platform.render import PreparedRequest
+    from ircli.platform.secrets import auth_headers
+
+    profile = load_platform(workspace, profile_ref).profile
+    headers = auth_headers(profile, workspace.env, workspace.redactor)
+    limits = profile.limits
+    async with PlatformClient(
+        profile.base_url,
+        headers=headers,
+        timeout=limits.timeout,
+        connect_timeout=limits.connect_timeout,
+        max_connections=1,
+        idempotency_header=None,
+    ) as client:
+        try:
+            reply = await client.send(PreparedRequest("GET", "/_sandbox/score", {}))
+        except TransportFailure as exc:
+            raise OperationFailed(
+                f"cannot read the drill score from {profile.base_url}: {exc.detail}."
+            ) from None
+    if reply.status != 200 or not isinstance(reply.body, dict):
+        scope = " (the token needs the admin scope)" if reply.status in (401, 403) else ""
+        raise OperationFailed(
+            f"the sandbox at {profile.base_url} answered {reply.status} "
+            f"to GET /_sandbox/score{scope}."
+        )
+    return dict(reply.body)
+
+
+def _verdict(results: Sequence[CriterionResult], run_status: str, passed: bool) -> str:
+    """One timeline sentence per outcome, with the values the failed criteria read."""
+    held = [r.label for r in results if r.passed]
+    failed = [
+        f"{r.label} ({r.error or ', '.join(f'{k}={v}' for k, v in r.values.items())})"
+        for r in results
+        if not r.passed
+    ]
+    text = (
+        f"Drill {'passed' if passed else 'FAILED'}: {len(held)} of {len(results)} criteria held "
+        f"(playbook run {run_status})."
+    )
+    if failed:
+        text += f" Failed: {'; '.join(failed)}."
+    if held:
+        text += f" Held: {', '.join(held)}."
+    return text
