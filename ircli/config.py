@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import getpass
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +52,8 @@ class Settings:
     profile: str | None
     config_file: Path | None
     sources: Mapping[str, str]
+    webhooks: Mapping[str, str] = field(default_factory=dict)
+    """Named webhook URLs for playbook ``notify`` steps (config file key ``webhooks``)."""
 
 
 def find_config_file(cwd: Path, user_config_dir: Path) -> Path | None:
@@ -73,9 +75,12 @@ def read_config_file(path: Path) -> dict[str, Any]:
         raise loaded.error((), "the config file must be a mapping of setting names to values.")
     values: dict[str, Any] = {}
     for key, value in loaded.data.items():
+        if key == "webhooks":
+            values[key] = _webhooks(loaded, value)
+            continue
         spec = _BY_KEY.get(key)
         if spec is None:
-            close = difflib.get_close_matches(key, list(_BY_KEY), n=1)
+            close = difflib.get_close_matches(key, [*_BY_KEY, "webhooks"], n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise loaded.error((key,), f"unknown setting{hint}.", at_key=True)
         if spec.kind is int and (isinstance(value, bool) or not isinstance(value, int)):
@@ -127,7 +132,19 @@ def resolve_settings(
         profile=chosen["profile"],
         config_file=config_file,
         sources=sources,
+        webhooks=from_file.get("webhooks", {}),
     )
+
+
+def _webhooks(loaded: Any, value: Any) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise loaded.error(("webhooks",), "expected a mapping of names to http(s) URLs.")
+    hooks = {}
+    for name, url in value.items():
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            raise loaded.error(("webhooks", name), "expected an http(s) URL.")
+        hooks[str(name)] = url
+    return hooks
 
 
 def _from_env(spec: SettingSpec, raw: str) -> Any:

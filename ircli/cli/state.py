@@ -73,7 +73,14 @@ class CliState:
             user_config_dir=env.user_config_dir(),
             redactor=self.display.redactor,
             crash=crash_hook_from_env(env.env),
+            webhooks=self._webhooks(),
         )
+
+    def _webhooks(self) -> dict[str, str]:
+        hooks = dict(self.settings.webhooks)
+        for url in hooks.values():  # webhook URLs often embed a token
+            self.display.redactor.add_secret(url)
+        return hooks
 
     def close(self) -> None:
         """Release resources opened during the command."""

@@ -62,6 +62,8 @@ class Workspace:
     new_run_id: Callable[[datetime], str] = new_run_id
     crash: CrashHook = no_crash
     """Test aid (``IRCLI_TEST_CRASH_AT``): kill the process at a named point."""
+    webhooks: Mapping[str, str] = field(default_factory=dict)
+    """Named webhook URLs (config ``webhooks``) for playbook ``notify`` steps."""
 
 
 @dataclass(frozen=True)

@@ -562,9 +562,13 @@ class _Runner:
     async def notify(self, step: NotifyStep, step_id: str, context: Context) -> Mapping[str, Any]:
         message = str(_render(step.message, context))
         variable = "IRCLI_WEBHOOK_" + step.webhook.upper().replace("-", "_")
-        url = self.workspace.env.get(variable)
+        url = self.workspace.webhooks.get(step.webhook) or self.workspace.env.get(variable)
         if self.dry_run or not url:
-            why = "dry run" if self.dry_run else f"{variable} is not set"
+            why = (
+                "dry run"
+                if self.dry_run
+                else (f"no webhook {step.webhook!r} in the config (webhooks:) nor {variable}")
+            )
             self._finish(step_id, "notify", "skipped", f"notify {step.webhook}: {why}")
             return {}
         import httpx

@@ -56,8 +56,14 @@ def test_dry_run_sends_nothing_then_the_run_matches_the_plan(
     assert plan["status"] == "completed"
     assert platform.score()["malicious_streams_suspended"] == before["malicious_streams_suspended"]
     statuses = {step["id"]: step["status"] for step in plan["steps"]}
-    assert statuses == {"start": "done", "reported": "done", "never": "skipped",
-                        "suspend": "planned", "gone": "skipped", "done": "skipped"}  # fmt: skip
+    assert statuses == {
+        "start": "done",
+        "reported": "done",
+        "never": "skipped",
+        "suspend": "planned",
+        "gone": "skipped",
+        "done": "skipped",
+    }
     planned = next(step for step in plan["steps"] if step["id"] == "suspend")
     assert planned["targets"] > 3
 
@@ -72,8 +78,10 @@ def test_dry_run_sends_nothing_then_the_run_matches_the_plan(
     assert "test started by tester" in messages
     assert f"suspended {planned['targets']} streams" in messages
     runs = ircli.json("runs", "list")
-    assert {r["run"] for r in runs} == {f"{result['run']}.suspend.canary",
-                                        f"{result['run']}.suspend"}  # fmt: skip
+    assert {r["run"] for r in runs} == {
+        f"{result['run']}.suspend.canary",
+        f"{result['run']}.suspend",
+    }
     assert ircli("audit", "verify").returncode == 0
 
 
@@ -173,3 +181,52 @@ def test_on_error_rollback_undoes_the_run(ircli: Ircli, platform: Platform, tmp_
     assert "rolled back" in result["reason"]
     after = platform.get("/api/v1/streams?status=live&min_reports=40&limit=1000")["items"]
     assert {s["id"] for s in after} == {s["id"] for s in before}
+
+
+def test_notify_posts_to_the_configured_webhook(ircli: Ircli, tmp_path: Path) -> None:
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    received: list[dict[str, object]] = []
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append(json.loads(body))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *_args: object) -> None:
+            return
+
+    server = HTTPServer(("127.0.0.1", 0), Hook)
+    thread = threading.Thread(target=server.serve_forever)
+    thread.start()
+    try:
+        config = tmp_path / "xdg" / "ircli"
+        config.mkdir(parents=True)
+        url = f"http://127.0.0.1:{server.server_port}/hook/s3cr3t-token"
+        (config / "ircli.yaml").write_text(f"webhooks:\n  oncall: {url}\n")
+        text = PLAYBOOK.split("steps:\n")[0] + (
+            "steps:\n  - id: tell\n    notify: {webhook: oncall, "
+            'message: "run ${run.id} by ${run.operator}"}\n'
+        )
+        result = ircli(
+            "--json",
+            "run",
+            str(write(tmp_path, text)),
+            "--yes",
+            XDG_CONFIG_HOME=str(tmp_path / "xdg"),
+        )
+    finally:
+        server.shutdown()
+        thread.join()
+        server.server_close()
+    outcome = json.loads(result.stdout)
+    assert outcome["status"] == "completed", result.stderr
+    assert received == [
+        {"text": f"run {outcome['run']} by tester", "run": outcome["run"], "incident": None}
+    ]
+    assert outcome["steps"][0]["summary"] == "notify oncall: HTTP 204"
+    assert "s3cr3t-token" not in ircli.db.read_bytes().decode("latin-1")
