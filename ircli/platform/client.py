@@ -14,6 +14,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
+from urllib.parse import quote, urlencode
 
 import httpx
 
@@ -77,6 +78,7 @@ class PlatformClient:
             "pool": timeout,
         }
         self._transport = transport or FastTransport(max_connections=max_connections)
+        self._fast = _FastPath.for_transport(self._transport, self._base, self._headers)
         self.http = httpx.AsyncClient(
             base_url=base_url,
             headers=self._headers,
@@ -87,6 +89,13 @@ class PlatformClient:
 
     async def send(self, request: PreparedRequest, idempotency_key: str | None = None) -> Reply:
         """Send one request; raise ``TransportFailure`` when no response came back."""
+        if self._fast is not None:
+            return await self._fast.send(
+                request,
+                idempotency_key if self.idempotency_header else None,
+                self.idempotency_header,
+                self._timeouts,
+            )
         headers = self._headers
         if idempotency_key and self.idempotency_header:
             headers = {**headers, self.idempotency_header: idempotency_key}
@@ -121,6 +130,77 @@ class PlatformClient:
 
     async def __aexit__(self, *_exc: object) -> None:
         await self.aclose()
+
+
+class _FastPath:
+    """``FastTransport`` without httpx objects: requests serialised here, bytes back.
+
+    Builds exactly what httpx would send for these requests (same method, target, headers and
+    JSON body), so the platform cannot tell the paths apart; tests and other transports go
+    through ``httpx.Request``.
+    """
+
+    def __init__(self, transport: Any, base: httpx.URL, headers: Mapping[str, str]) -> None:
+        self._transport = transport
+        port = base.port or (443 if base.scheme == "https" else 80)
+        self._origin = (base.scheme, base.host, port)
+        self._prefix = base.raw_path.rstrip(b"/")
+        host = base.netloc
+        lines = [b"Host: " + host]
+        lines += [f"{name}: {value}".encode("latin-1") for name, value in headers.items()]
+        self._header_block = b"\r\n".join(lines)
+
+    @classmethod
+    def for_transport(
+        cls, transport: Any, base_url: str, headers: Mapping[str, str]
+    ) -> _FastPath | None:
+        from ircli.platform.transport import FastTransport
+
+        if type(transport) is not FastTransport:
+            return None
+        return cls(transport, httpx.URL(base_url), headers)
+
+    async def send(
+        self,
+        request: PreparedRequest,
+        idempotency_key: str | None,
+        idempotency_header: str | None,
+        timeouts: Mapping[str, float],
+    ) -> Reply:
+        target = self._prefix + quote(request.path, safe="/%:@!$&'()*+,;=-._~").encode("ascii")
+        if request.query:
+            target += b"?" + urlencode(request.query, doseq=True).encode("ascii")
+        extra = []
+        body = b""
+        if request.json is not None:
+            body = json.dumps(request.json, separators=(",", ":"), ensure_ascii=False).encode()
+            extra.append(b"Content-Type: application/json")
+        elif request.form is not None:
+            body = urlencode(request.form, doseq=True).encode("ascii")
+            extra.append(b"Content-Type: application/x-www-form-urlencoded")
+        if body or request.method in ("POST", "PUT", "PATCH"):
+            extra.append(b"Content-Length: " + str(len(body)).encode())
+        if idempotency_key and idempotency_header:
+            extra.append(f"{idempotency_header}: {idempotency_key}".encode("latin-1"))
+        head = request.method.encode("ascii") + b" " + target + b" HTTP/1.1\r\n"
+        payload = head + self._header_block + b"".join(b"\r\n" + e for e in extra)
+        payload += b"\r\n\r\n" + body
+        try:
+            status, raw_headers, content = await self._transport.exchange(
+                self._origin, payload, timeouts.get("connect"), timeouts.get("read")
+            )
+        except httpx.TimeoutException as exc:
+            connect = isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout)
+            kind: Literal["timeout", "connect"] = "connect" if connect else "timeout"
+            raise TransportFailure(kind, str(exc) or "timed out") from None
+        except httpx.ConnectError as exc:
+            raise TransportFailure("connect", str(exc) or "connection refused") from None
+        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
+            raise TransportFailure("protocol", str(exc) or type(exc).__name__) from None
+        headers = {
+            name.decode("latin-1").lower(): value.decode("latin-1") for name, value in raw_headers
+        }
+        return Reply(status, headers, _decode(content))
 
 
 def _decode(content: bytes) -> Any:

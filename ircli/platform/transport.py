@@ -118,16 +118,35 @@ class FastTransport(httpx.AsyncBaseTransport):
         if scheme not in ("http", "https"):
             raise httpx.UnsupportedProtocol(f"unsupported URL scheme {scheme!r}")
         port = url.port or (443 if scheme == "https" else 80)
-        origin = (scheme, url.host, port)
         timeouts: dict[str, Any] = request.extensions.get("timeout", {})
+        status, headers, body = await self.exchange(
+            (scheme, url.host, port),
+            _serialise(request),
+            timeouts.get("connect"),
+            timeouts.get("read"),
+        )
+        return httpx.Response(status, headers=headers, content=body, request=request)
+
+    async def exchange(
+        self,
+        origin: tuple[str, str, int],
+        payload: bytes,
+        connect_timeout: float | None,
+        read_timeout: float | None,
+    ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+        """Send an already serialised request; (status, raw headers, body).
+
+        The hot path of ``PlatformClient``: it serialises requests itself and skips building
+        ``httpx.Request`` / ``httpx.Response`` objects (their URL and header validation cost
+        more than the rest of a request). Errors are the httpx exceptions, as above.
+        """
         slots = self._slots.get(origin)
         if slots is None:
             slots = self._slots[origin] = asyncio.Semaphore(self._max)
         async with slots:
-            connection = await self._checkout(origin, timeouts.get("connect"))
-            payload = _serialise(request)
+            connection = await self._checkout(origin, connect_timeout)
             try:
-                await connection.exchange(payload, timeouts.get("read"))
+                await connection.exchange(payload, read_timeout)
             except BaseException:
                 connection.close()
                 self._all.discard(connection)
@@ -137,12 +156,7 @@ class FastTransport(httpx.AsyncBaseTransport):
             else:
                 connection.close()
                 self._all.discard(connection)
-        return httpx.Response(
-            connection.status,
-            headers=connection.headers,
-            content=b"".join(connection.body),
-            request=request,
-        )
+        return connection.status, connection.headers, b"".join(connection.body)
 
     async def _checkout(self, origin: _Origin, connect_timeout: float | None) -> _Connection:
         idle = self._idle.get(origin)
