@@ -11,7 +11,8 @@ problem into a ``TransportFailure`` with a kind the executor can reason about:
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import quote, urlencode
@@ -108,17 +109,9 @@ class PlatformClient:
             headers=headers,
             extensions={"timeout": self._timeouts},
         )
-        try:
+        with transport_failures():
             response = await self._transport.handle_async_request(outgoing)
             content = await response.aread()
-        except httpx.TimeoutException as exc:
-            connect = isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout)
-            kind: Literal["timeout", "connect"] = "connect" if connect else "timeout"
-            raise TransportFailure(kind, str(exc) or "timed out") from None
-        except httpx.ConnectError as exc:
-            raise TransportFailure("connect", str(exc) or "connection refused") from None
-        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
-            raise TransportFailure("protocol", str(exc) or type(exc).__name__) from None
         return Reply(response.status_code, response.headers, _decode(content))
 
     async def aclose(self) -> None:
@@ -185,22 +178,29 @@ class _FastPath:
         head = request.method.encode("ascii") + b" " + target + b" HTTP/1.1\r\n"
         payload = head + self._header_block + b"".join(b"\r\n" + e for e in extra)
         payload += b"\r\n\r\n" + body
-        try:
+        with transport_failures():
             status, raw_headers, content = await self._transport.exchange(
                 self._origin, payload, timeouts.get("connect"), timeouts.get("read")
             )
-        except httpx.TimeoutException as exc:
-            connect = isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout)
-            kind: Literal["timeout", "connect"] = "connect" if connect else "timeout"
-            raise TransportFailure(kind, str(exc) or "timed out") from None
-        except httpx.ConnectError as exc:
-            raise TransportFailure("connect", str(exc) or "connection refused") from None
-        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
-            raise TransportFailure("protocol", str(exc) or type(exc).__name__) from None
         headers = {
             name.decode("latin-1").lower(): value.decode("latin-1") for name, value in raw_headers
         }
         return Reply(status, headers, _decode(content))
+
+
+@contextmanager
+def transport_failures() -> Iterator[None]:
+    """Turn httpx's transport exceptions into ``TransportFailure`` of the right kind."""
+    try:
+        yield
+    except httpx.TimeoutException as exc:
+        connect = isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout)
+        kind: Literal["timeout", "connect"] = "connect" if connect else "timeout"
+        raise TransportFailure(kind, str(exc) or "timed out") from None
+    except httpx.ConnectError as exc:
+        raise TransportFailure("connect", str(exc) or "connection refused") from None
+    except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
+        raise TransportFailure("protocol", str(exc) or type(exc).__name__) from None
 
 
 def _decode(content: bytes) -> Any:
