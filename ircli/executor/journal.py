@@ -190,24 +190,29 @@ class RunState:
         return {t for t, r in self.results.items() if r.outcome.final}
 
     def unknown(self) -> list[str]:
-        """Targets whose request may have left but whose outcome was never recorded."""
-        settled = self.settled()
-        return [t for t in self.spec.targets if t in self.intended and t not in settled]
+        """Targets whose intent is recorded but no outcome at all: the write-ahead gap of a
+        crash (their request may have left). Targets known not sent, or given up on, have a
+        ``retryable`` result instead."""
+        return [t for t in self.spec.targets if t in self.intended and t not in self.results]
 
     def untouched(self) -> list[str]:
-        """Targets never sent."""
-        settled = self.settled()
-        return [t for t in self.spec.targets if t not in self.intended and t not in settled]
+        """Targets with neither an intent nor an outcome."""
+        return [t for t in self.spec.targets if t not in self.intended and t not in self.results]
 
     def counts(self) -> dict[str, int]:
+        """Targets by state; the values add up to the number of targets."""
         counts = {outcome.value: 0 for outcome in Outcome}
         for result in self.results.values():
             counts[result.outcome.value] += 1
-        settled = self.settled()
-        open_targets = [t for t in self.spec.targets if t not in settled]
-        unknown = sum(1 for t in open_targets if t in self.intended)
+        unknown = untouched = 0
+        for target in self.spec.targets:
+            if target not in self.results:
+                if target in self.intended:
+                    unknown += 1
+                else:
+                    untouched += 1
         counts["unknown"] = unknown
-        counts["untouched"] = len(open_targets) - unknown
+        counts["untouched"] = untouched
         return counts
 
 

@@ -28,7 +28,8 @@ def latest_run(ircli: Ircli) -> str:
 def check_exactly_once(ircli: Ircli, platform: Platform, ids: list[str], run: str) -> None:
     shown = ircli.json("runs", "show", run)
     assert shown["status"] == "completed", shown
-    assert shown["counts"]["done"] + shown["counts"]["already_done"] == len(ids)
+    done = shown["counts"]["done"] + shown["counts"]["already_done"]
+    assert done == len(ids), shown["failures"][:5]
     assert platform.score()["duplicate_effects"] == 0
     for account in ids[:: max(1, len(ids) // 40)]:
         assert platform.get(f"/api/v1/accounts/{account}")["password_reset_required"]
@@ -50,8 +51,15 @@ def test_kill_at_a_crash_point_then_resume(
     ircli: Ircli, platform: Platform, tmp_path: Path, point: str, batch: str | None
 ) -> None:
     ids = account_ids(1200, start=100)
-    argv = ["accounts", "reset-password", "--ids-file", str(write_ids(tmp_path / "i", ids)),
-            "--yes", "--concurrency", "16"]  # fmt: skip
+    argv = [
+        "accounts",
+        "reset-password",
+        "--ids-file",
+        str(write_ids(tmp_path / "i", ids)),
+        "--yes",
+        "--concurrency",
+        "16",
+    ]
     if batch:
         argv += ["--batch", batch]
     # Intents are written per 512 targets and outcomes flushed every 50 ms: fewer passes.
@@ -72,8 +80,17 @@ def test_random_kills_during_a_10000_target_run(
 ) -> None:
     ids = account_ids(10_000, start=1000)
     rng = random.Random(4242)
-    argv = ["accounts", "reset-password", "--ids-file", str(write_ids(tmp_path / "i", ids)),
-            "--yes", "--concurrency", "32", "--rate", "2500"]  # fmt: skip
+    argv = [
+        "accounts",
+        "reset-password",
+        "--ids-file",
+        str(write_ids(tmp_path / "i", ids)),
+        "--yes",
+        "--concurrency",
+        "32",
+        "--rate",
+        "2500",
+    ]
     kills = 0
     process = ircli.start(*argv)
     run: str | None = None
@@ -100,4 +117,37 @@ def test_random_kills_during_a_10000_target_run(
         pytest.fail("the run did not complete")
     assert kills >= 10
     assert run is not None
+    check_exactly_once(ircli, platform, ids, run)
+
+
+def test_ctrl_c_drains_records_and_prints_the_resume_command(
+    ircli: Ircli, platform: Platform, tmp_path: Path
+) -> None:
+    ids = account_ids(3000, start=2000)
+    process = ircli.start(
+        "accounts",
+        "reset-password",
+        "--ids-file",
+        str(write_ids(tmp_path / "i", ids)),
+        "--yes",
+        "--rate",
+        "500",
+    )
+    with open_store(str(ircli.db), operator="checker") as store:
+        for _ in range(100):  # wait until the run is under way
+            time.sleep(0.1)
+            runs = list_runs(store)
+            if runs and runs[0].results:
+                break
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    run = latest_run(ircli)
+    assert f"continue it with: ircli runs resume {run}" in err
+    shown = ircli.json("runs", "show", run)
+    assert shown["status"] == "interrupted"
+    assert 0 < shown["counts"]["done"] < len(ids)
+    assert shown["counts"]["unknown"] == 0  # every request that left has its outcome recorded
+    resumed = ircli("--json", "runs", "resume", run)
+    assert resumed.returncode == 0, resumed.stderr
     check_exactly_once(ircli, platform, ids, run)
