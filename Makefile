@@ -33,6 +33,8 @@ format: install
 bench: install
 	$(PY) bench/audit.py
 	$(PY) bench/sandbox.py
+	$(PY) bench/expressions.py
+	$(PY) bench/executor.py
 
 docs: install
 	$(PY) -m ircli.cli.docgen docs/cli.md

@@ -153,7 +153,14 @@ class RunJournal:
                 )
                 for chunk in _chunks(pending, FLUSH_SIZE)
             ]
-            await asyncio.to_thread(self._store.append_many, records)
+            # The records left the buffer: they must be written even if this task is being
+            # cancelled (the run's end cancels the periodic flusher), or they would be lost.
+            write = asyncio.ensure_future(asyncio.to_thread(self._store.append_many, records))
+            try:
+                await asyncio.shield(write)
+            except asyncio.CancelledError:
+                await write
+                raise
             if self._crash is not None:
                 self._crash("after-outcome")
 

@@ -59,6 +59,8 @@ def test_kill_at_a_crash_point_then_resume(
         "--yes",
         "--concurrency",
         "16",
+        "--rate",
+        "2000",  # about 0.6 s single-target: several outcome flushes before the end
     ]
     if batch:
         argv += ["--batch", batch]
@@ -140,7 +142,7 @@ def test_ctrl_c_drains_records_and_prints_the_resume_command(
             if runs and runs[0].results:
                 break
     process.send_signal(signal.SIGINT)
-    out, err = process.communicate(timeout=60)
+    _out, err = process.communicate(timeout=60)
     assert process.returncode == 130, err
     run = latest_run(ircli)
     assert f"continue it with: ircli runs resume {run}" in err
