@@ -9,7 +9,7 @@ their own plan, and a plan is applied at most once.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -95,10 +95,17 @@ def applied_by(store: AuditStore, plan_hash: str) -> str | None:
     return None
 
 
-def required_approvals(playbook: Playbook) -> tuple[int, float]:
-    """How many approvals the playbook needs (the strictest gate) and their lifetime."""
+def required_approvals(
+    playbook: Playbook, reached: Collection[str] | None = None
+) -> tuple[int, float]:
+    """How many approvals the playbook needs (the strictest gate) and their lifetime.
+
+    ``reached``: the step ids a plan did not skip; gates of skipped steps do not count.
+    """
     policies = [playbook.approvals] if playbook.approvals else []
     for step in playbook.steps:
+        if reached is not None and step.id not in reached:
+            continue
         gate = step.approvals if isinstance(step, ApprovalStep | ActionStep) else None
         if gate is not None:
             policies.append(gate)

@@ -734,8 +734,24 @@ async def _preflight(
     plan: SavedPlan | None,
     max_drift: float,
 ) -> list[str]:
-    """Guards before a real run; returns the approvers. Raises ``GuardRefused`` (exit 3)."""
-    needed, _ttl = required_approvals(playbook)
+    """Guards before a real run; returns the approvers. Raises ``GuardRefused`` (exit 3).
+
+    Whether an approval gate applies can depend on a ``when`` that reads the platform, so a
+    playbook that declares gates — or a saved plan, for its drift check — is re-planned first.
+    """
+    declared, _ttl = required_approvals(playbook)
+    if plan is None and not declared:
+        return []
+    fresh = await run_playbook(
+        workspace,
+        playbook,
+        inputs=bound,
+        profile_ref=profile_ref,
+        incident=incident,
+        dry_run=True,
+    )
+    reached = {step.id for step in fresh.steps if step.status != "skipped"}
+    needed, _ttl = required_approvals(playbook, reached)
     if plan is None:
         if needed:
             raise GuardRefused(
@@ -750,14 +766,6 @@ async def _preflight(
     applied = applied_by(workspace.store, plan.plan_hash)
     if applied is not None:
         raise GuardRefused(f"plan {plan.plan_hash[:12]} was already applied by {applied}.")
-    fresh = await run_playbook(
-        workspace,
-        playbook,
-        inputs=bound,
-        profile_ref=profile_ref,
-        incident=incident,
-        dry_run=True,
-    )
     for step, share in drift(plan.actions, fresh.plan).items():
         if share > max_drift:
             raise GuardRefused(
