@@ -113,5 +113,10 @@ class Redactor:
                 for key, item in value.items()
             }
         if isinstance(value, list | tuple):
+            # Long id lists (a run's targets) are checked in one pass when nothing can match.
+            if value and all(type(item) is str for item in value):
+                joined = "\n".join(value)
+                if not _CANDIDATE.search(joined) and not any(s in joined for s in self._secrets):
+                    return list(value)
             return [self.value(item) for item in value]
         return value

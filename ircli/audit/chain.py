@@ -41,6 +41,9 @@ def check_json_value(value: Any, where: str = "value") -> None:
             value.encode("utf-8")  # lone surrogates cannot be hashed canonically
         return
     if isinstance(value, list | tuple):
+        if all(type(item) is str for item in value):  # a list of ids: one pass
+            "".join(value).encode("utf-8")
+            return
         for item in value:
             check_json_value(item, where)
         return

@@ -273,7 +273,9 @@ async def run_plan(
     )
     journal = RunJournal(workspace.store, spec, workspace.crash)
     journal.started()
-    return await _execute(workspace, plan.loaded, spec, journal, list(spec.targets), on_event, stop)
+    return await _execute(
+        workspace, plan.loaded, spec, journal, list(spec.targets), on_event, stop, None
+    )
 
 
 async def resume_run(
@@ -293,7 +295,7 @@ async def resume_run(
     journal.resumed(state.counts())
     settled = state.settled()
     remaining = [target for target in spec.targets if target not in settled]
-    return await _execute(workspace, loaded, spec, journal, remaining, on_event, stop)
+    return await _execute(workspace, loaded, spec, journal, remaining, on_event, stop, state)
 
 
 async def _execute(
@@ -304,6 +306,7 @@ async def _execute(
     targets: list[str],
     on_event: EventSink,
     stop: asyncio.Event | None,
+    prior: RunState | None,
 ) -> RunOutcome:
     from ircli.platform import auth_headers
 
@@ -330,7 +333,14 @@ async def _execute(
             report = await executor.run(targets)
             status = report.status
     finally:
-        state = load_run(workspace.store, spec.run)
+        # What the store now holds: what was known before plus this execution's outcomes
+        # (every target this execution took has an outcome, so no re-read is needed).
+        state = prior if prior is not None else RunState(spec, "running")
+        state.intended.update(report.results)
+        for target, result in report.results.items():
+            previous = state.results.get(target)
+            if previous is None or not previous.outcome.succeeded:
+                state.results[target] = result
         journal.finished(status, _summary(spec, state, report))
         state.status = status  # what the run.finished record just said
     return RunOutcome(spec, report, workspace.store.head(), state)
