@@ -193,7 +193,7 @@ def _show(state: CliState, outcome: PlaybookOutcome) -> None:
         display.json(data)
         return
     display.table(
-        ("step", "kind", "status", "targets", "estimate", "summary"),
+        ("step", "kind", "status", "targets", "estimate", "sample", "summary"),
         (
             (
                 s["id"],
@@ -201,6 +201,7 @@ def _show(state: CliState, outcome: PlaybookOutcome) -> None:
                 s["status"],
                 s["targets"] or "",
                 f"{s['estimate_s']:.1f}s" if s["estimate_s"] is not None else "",
+                ", ".join(s["sample"][:3]) + (" …" if len(s["sample"]) > 3 else ""),
                 s["summary"],
             )
             for s in data["steps"]

@@ -235,7 +235,7 @@ class _Runner:
         if isinstance(step, NoteStep):
             message = str(_render(step.message, context))
             self._note(message, step.note_kind)
-            self._finish(step_id, "note", "done", message)
+            self._finish(step_id, "note", "planned" if self.dry_run else "done", message)
             return {}
         if isinstance(step, StatusStep):
             return self.status(step, step_id, context)

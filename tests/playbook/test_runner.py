@@ -57,7 +57,7 @@ def test_dry_run_sends_nothing_then_the_run_matches_the_plan(
     assert platform.score()["malicious_streams_suspended"] == before["malicious_streams_suspended"]
     statuses = {step["id"]: step["status"] for step in plan["steps"]}
     assert statuses == {
-        "start": "done",
+        "start": "planned",
         "reported": "done",
         "never": "skipped",
         "suspend": "planned",
