@@ -1,0 +1,569 @@
+"""Executing a playbook's steps: the part of the runner that walks steps and acts.
+
+``StepRunner`` publishes each step's result under ``steps.<id>``, turns action steps into
+executor runs and records query, wait, note, status and notify steps in the audit chain (see
+``ircli.playbook.runner`` for the run as a whole). ``Stopped`` ends a run early with a status.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ircli.audit.chain import audit_safe
+from ircli.audit.records import NewRecord
+from ircli.clock import format_utc
+from ircli.errors import InvalidInput, OperationFailed
+from ircli.executor import service
+from ircli.executor.events import EventSink
+from ircli.executor.service import LoadedProfile, Workspace
+from ircli.playbook.context import Context, skipped_result
+from ircli.playbook.model import (
+    ActionStep,
+    ApprovalStep,
+    IncludeStep,
+    NoteStep,
+    NotifyStep,
+    Playbook,
+    Query,
+    QueryStep,
+    StatusStep,
+    Step,
+    Targets,
+    WaitStep,
+)
+from ircli.playbook.templates import Template, render_value
+
+__all__ = ["SAMPLE", "StepOutcome", "StepRunner", "Stopped", "bind", "jsonable"]
+
+SAMPLE = 20
+
+
+@dataclass
+class StepOutcome:
+    """What one step did."""
+
+    id: str
+    kind: str
+    status: str
+    """done, skipped, failed, planned."""
+    summary: str = ""
+    targets: int = 0
+    sample: list[str] = field(default_factory=list)
+    estimate_s: float | None = None
+
+
+class Stopped(Exception):
+    """The run stops here with ``status`` (abort, pause, interrupt)."""
+
+    def __init__(self, status: str, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+class StepRunner:
+    def __init__(
+        self,
+        workspace: Workspace,
+        loaded: LoadedProfile,
+        *,
+        run: str,
+        incident: str | None,
+        dry_run: bool,
+        on_event: EventSink,
+        stop: asyncio.Event,
+    ) -> None:
+        self.workspace = workspace
+        self.loaded = loaded
+        self.run = run
+        self.incident = incident
+        self.dry_run = dry_run
+        self.on_event = on_event
+        self.stop = stop
+        self.plan: list[dict[str, Any]] = []
+        self.outcomes: list[StepOutcome] = []
+        self.targets_total = 0
+        self.planned: dict[str, list[str]] | None = None
+        """Targets by step id from an approved plan (``--plan``): used instead of resolving."""
+        self.approvers: list[str] = []
+        self.playbook: Playbook | None = None
+        self._headers: dict[str, str] | None = None
+
+    # -- records ---------------------------------------------------------------------------
+
+    def record(self, kind: str, step: str | None = None, **fields: Any) -> None:
+        self.workspace.store.append(
+            NewRecord(kind=kind, incident=self.incident, run=self.run, step=step, **fields)
+        )
+
+    def headers(self) -> dict[str, str]:
+        from ircli.platform import auth_headers
+
+        if self._headers is None:
+            self._headers = auth_headers(
+                self.loaded.profile, self.workspace.env, self.workspace.redactor
+            )
+        return self._headers
+
+    # -- walking steps ---------------------------------------------------------------------
+
+    async def steps(
+        self, playbook: Playbook, inputs: Mapping[str, Any], prefix: str = ""
+    ) -> dict[str, Mapping[str, Any]]:
+        results: dict[str, Mapping[str, Any]] = {}
+        if self.playbook is None:
+            self.playbook = playbook
+        for step in playbook.steps:
+            if self.stop.is_set():
+                raise Stopped("interrupted", "interrupted by the operator")
+            context = self._context(playbook, inputs, results)
+            step_id = f"{prefix}{step.id}"
+            if step.when is not None and not step.when.test(context):
+                results[step.id] = skipped_result(step.kind)
+                self._finish(step_id, step.kind, "skipped", f"skipped: {step.id} (when)")
+                continue
+            self.record(
+                "step.started", step_id, params={"kind": step.kind, "summary": f"step {step_id}"}
+            )
+            results[step.id] = await self._step(playbook, step, step_id, context, inputs)
+        return results
+
+    def _context(
+        self, playbook: Playbook, inputs: Mapping[str, Any], results: Mapping[str, Any]
+    ) -> Context:
+        return Context(
+            inputs=inputs,
+            steps=results,
+            now=self.workspace.store.clock(),
+            run={
+                "id": self.run,
+                "operator": self.workspace.store.operator,
+                "dry_run": self.dry_run,
+            },
+            incident={"id": self.incident or ""},
+            playbook={"name": playbook.name},
+        )
+
+    def _finish(self, step_id: str, kind: str, status: str, summary: str, **extra: Any) -> None:
+        outcome = StepOutcome(step_id, kind, status, summary, **extra)
+        self.outcomes.append(outcome)
+        self.record(
+            "step.finished",
+            step_id,
+            params={"kind": kind, "summary": summary},
+            outcome={"status": status, "targets": outcome.targets},
+        )
+
+    async def _step(
+        self,
+        playbook: Playbook,
+        step: Step,
+        step_id: str,
+        context: Context,
+        inputs: Mapping[str, Any],
+    ) -> Mapping[str, Any]:
+        if isinstance(step, QueryStep):
+            items = await self.query(step.query, context, step_id)
+            ids = self._ids(step.query, items)
+            self._finish(
+                step_id,
+                "query",
+                "done",
+                f"{step_id}: {len(ids):,} {step.query.listing}",
+                targets=len(ids),
+                sample=ids[:SAMPLE],
+            )
+            return {"ids": ids, "items": items, "count": len(ids)}
+        if isinstance(step, ActionStep):
+            return await self.action(playbook, step, step_id, context)
+        if isinstance(step, NoteStep):
+            message = str(_render(step.message, context))
+            self._note(message, step.note_kind)
+            self._finish(step_id, "note", "planned" if self.dry_run else "done", message)
+            return {}
+        if isinstance(step, StatusStep):
+            return self.status(step, step_id, context)
+        if isinstance(step, WaitStep):
+            return await self.wait(step, step_id, context)
+        if isinstance(step, NotifyStep):
+            return await self.notify(step, step_id, context)
+        if isinstance(step, IncludeStep):
+            sub_inputs = bind(step.playbook, render_value(dict(step.inputs), context))
+            await self.steps(step.playbook, sub_inputs, prefix=f"{step_id}.")
+            self._finish(step_id, "include", "done", f"included {step.playbook.name}")
+            return {"status": "completed"}
+        if isinstance(step, ApprovalStep):
+            # Approvals are checked against the plan hash before the run starts.
+            summary = f"approved by {', '.join(self.approvers)}" if self.approvers else "dry run"
+            self._finish(step_id, "approval", "done", summary)
+            return {"approvers": list(self.approvers)}
+        raise OperationFailed(f"{step.location}: the step kind {step.kind!r} is not supported.")
+
+    # -- queries ---------------------------------------------------------------------------
+
+    async def query(self, query: Query, context: Context, step_id: str) -> list[dict[str, Any]]:
+        from ircli.platform import iter_items
+
+        filters = {k: str(_render(v, context)) for k, v in query.filters.items()}
+        async with self._client(1) as client:
+            raw = [
+                item
+                async for item in iter_items(
+                    client.http, self.loaded.profile, query.listing, filters, headers=self.headers()
+                )
+            ]
+        items = list(query.where.filter(raw, context)) if query.where else raw
+        if query.limit is not None:
+            items = items[: query.limit]
+        ids = self._ids(query, items)
+        self.record(
+            "query.result",
+            step_id,
+            params={
+                "listing": query.listing,
+                "filters": filters,
+                "count": len(ids),
+                "scanned": len(raw),
+                "sample": ids[:SAMPLE],
+                "summary": f"{step_id}: {len(ids):,} {query.listing} found",
+            },
+        )
+        return [dict(item) for item in items]
+
+    def _ids(self, query: Query, items: Sequence[Mapping[str, Any]]) -> list[str]:
+        id_field = self.loaded.profile.listings[query.listing].id
+        return [str(item[id_field]) for item in items if id_field in item]
+
+    def _client(self, concurrency: int) -> Any:
+        return service.platform_client(self.loaded.profile, self.headers(), concurrency)
+
+    # -- actions ---------------------------------------------------------------------------
+
+    async def targets(self, targets: Targets, context: Context, step_id: str) -> list[str]:
+        from ircli.executor.targets import read_ids_file, unique_ids
+
+        if targets.source == "ids":
+            ids: list[str] = []
+            for value in targets.ids:
+                rendered = _render(value, context)
+                ids.extend(
+                    map(str, rendered) if isinstance(rendered, list | tuple) else [str(rendered)]
+                )
+            return unique_ids(ids, f"{step_id} targets")
+        if targets.source == "file":
+            assert targets.file is not None
+            assert targets.base is not None
+            return read_ids_file(targets.base / str(_render(targets.file, context)), targets.column)
+        if targets.source == "from":
+            assert targets.reference is not None
+            value = targets.reference.render(context)
+            values = value if isinstance(value, list | tuple) else [value]
+            return unique_ids(map(str, values), f"{step_id} targets")
+        assert targets.query is not None
+        items = await self.query(targets.query, context, step_id)
+        return self._ids(targets.query, items)
+
+    async def action(
+        self, playbook: Playbook, step: ActionStep, step_id: str, context: Context
+    ) -> Mapping[str, Any]:
+        if self.planned is not None and step_id in self.planned:
+            ids = self.planned[step_id]
+        else:
+            ids = await self.targets(step.targets, context, step_id)
+        params = render_value(dict(step.params), context)
+        controls = step.controls
+        cap = controls.max_targets
+        if cap is not None and len(ids) > cap:
+            raise Stopped(
+                "refused",
+                f"{step.location}: step {step.id!r} resolved "
+                f"{len(ids):,} targets, over its max_targets of {cap:,}",
+            )
+        self.targets_total += len(ids)
+        if playbook.max_targets is not None and self.targets_total > playbook.max_targets:
+            raise Stopped(
+                "refused",
+                f"the playbook's actions add up to {self.targets_total:,} "
+                f"targets, over its max_targets of {playbook.max_targets:,}",
+            )
+        rate = controls.rate or self.loaded.profile.limits.rate
+        requests = len(ids) / controls.batch if controls.batch else len(ids)
+        estimate = round(requests / rate, 2) if rate else None
+        self.plan.append(
+            {"step": step_id, "action": step.action, "params": params, "targets": sorted(ids)}
+        )
+        if not ids:
+            self._finish(step_id, "action", "done", f"{step.action}: no targets")
+            return {"ids": [], "count": 0, "succeeded": 0, "failed": 0, "failure_ratio": 0.0}
+        if self.dry_run:
+            self._finish(
+                step_id,
+                "action",
+                "planned",
+                f"{step.action} on {len(ids):,} targets (dry run: nothing sent)",
+                targets=len(ids),
+                sample=ids[:SAMPLE],
+                estimate_s=estimate,
+            )
+            return {
+                "ids": ids,
+                "count": len(ids),
+                "succeeded": len(ids),
+                "failed": 0,
+                "failure_ratio": 0.0,
+            }
+        succeeded = failed = 0
+        remaining = list(ids)
+        if step.canary is not None:
+            size = step.canary.size(len(ids))
+            slice_, remaining = remaining[:size], remaining[size:]
+            done, bad = await self._execute(step, params, slice_, f"{self.run}.{step_id}.canary")
+            succeeded, failed = succeeded + done, failed + bad
+            values: dict[str, Any] = {
+                "attempted": len(slice_),
+                "succeeded": done,
+                "failed": bad,
+                "failure_ratio": bad / len(slice_) if slice_ else 0.0,
+            }
+            if step.canary.query is not None:
+                if step.canary.settle:
+                    await asyncio.sleep(step.canary.settle)
+                items = await self.query(step.canary.query, context, step_id)
+                values.update(
+                    items=items, ids=self._ids(step.canary.query, items), count=len(items)
+                )
+            if not step.canary.check.test(_with(context, values)):
+                status = "paused" if step.canary.on_fail == "pause" else "aborted"
+                self._finish(step_id, "action", "failed", f"{step.action}: canary check failed")
+                raise Stopped(
+                    status,
+                    f"{step.location}: the canary of step {step.id!r} "
+                    f"failed its check ({done} done, {bad} failed)",
+                )
+        if remaining:
+            done, bad = await self._execute(step, params, remaining, f"{self.run}.{step_id}")
+            succeeded, failed = succeeded + done, failed + bad
+        ratio = failed / len(ids)
+        summary = f"{step.action}: {succeeded:,} of {len(ids):,} done, {failed:,} not"
+        limit = controls.max_failure_ratio
+        over = limit is not None and ratio > limit
+        self._finish(
+            step_id,
+            "action",
+            "failed" if over or (failed and limit is None) else "done",
+            summary,
+            targets=len(ids),
+            sample=ids[:SAMPLE],
+            estimate_s=estimate,
+        )
+        if over and step.on_error == "rollback":
+            await self.roll_back(playbook, context, f"step {step.id!r} failed for {ratio:.1%}")
+        if over and step.on_error != "continue":
+            raise Stopped(
+                "aborted",
+                f"{step.location}: step {step.id!r} failed for "
+                f"{ratio:.1%} of its targets, over max_failure_ratio {limit}",
+            )
+        return {
+            "ids": ids,
+            "count": len(ids),
+            "succeeded": succeeded,
+            "failed": failed,
+            "failure_ratio": ratio,
+        }
+
+    async def _execute(
+        self, step: ActionStep, params: Mapping[str, Any], ids: list[str], run: str
+    ) -> tuple[int, int]:
+        controls = step.controls
+        plan = service.plan_action(
+            self.workspace,
+            self.loaded,
+            action_name=step.action,
+            targets=ids,
+            params=params,
+            max_targets=len(ids),
+            incident=self.incident,
+            batch_size=controls.batch,
+            overrides={**controls.overrides(), "timeout": controls.timeout},
+            reason=f"playbook step {step.id}",
+        )
+        plan = _with_step(plan, step.id)
+        outcome = await service.run_plan(
+            self.workspace, plan, run_id=run[:64], on_event=self.on_event, stop=self.stop
+        )
+        counts = outcome.state.counts()
+        if outcome.report.status == "interrupted":
+            raise Stopped(
+                "interrupted",
+                f"interrupted during step {step.id!r}; resume the "
+                f"step with: ircli runs resume {outcome.spec.run}",
+            )
+        if outcome.report.status == "paused":
+            raise Stopped(
+                "paused",
+                f"step {step.id!r} paused ({outcome.report.reason}); "
+                f"resume it with: ircli runs resume {outcome.spec.run}",
+            )
+        done = counts["done"] + counts["already_done"]
+        return done, len(ids) - done
+
+    async def roll_back(self, playbook: Playbook | None, context: Context, why: str) -> None:
+        """``on_error: rollback``: undo what this run changed so far, then stop."""
+        from ircli.executor.rollback import rollback
+
+        undo = {
+            step.id: (step.undo.action, render_value(dict(step.undo.params), context))
+            for step in (playbook.steps if playbook else ())
+            if isinstance(step, ActionStep) and step.undo is not None
+        }
+        outcome = await rollback(
+            self.workspace, self.run, undo=undo, on_event=self.on_event, stop=self.stop
+        )
+        raise Stopped(
+            "rolled_back",
+            f"{why}; rolled back {outcome.reverted} change(s) ({outcome.status})",
+        )
+
+    # -- other steps -----------------------------------------------------------------------
+
+    def _note(self, message: str, kind: str) -> None:
+        if self.dry_run:
+            return
+        if self.incident is None:
+            self.record(
+                "timeline.note",
+                params={
+                    "message": message,
+                    "note_kind": kind,
+                    "at": format_utc(self.workspace.store.clock()),
+                },
+            )
+            return
+        from ircli.incident.service import IncidentService
+
+        IncidentService(self.workspace.store).add_note(self.incident, message, kind=kind)
+
+    def status(self, step: StatusStep, step_id: str, context: Context) -> Mapping[str, Any]:
+        from ircli.incident.service import IncidentService
+
+        target = step.status or step.milestone
+        message = str(_render(step.message, context)) if step.message else ""
+        if self.dry_run or self.incident is None or target is None:
+            why = "dry run" if self.dry_run else "no incident"
+            self._finish(step_id, "status", "skipped", f"status {target} ({why})")
+            return {}
+        incidents = IncidentService(self.workspace.store)
+        try:
+            incidents.set_status(self.incident, target)
+        except InvalidInput as exc:
+            self._finish(step_id, "status", "skipped", f"status {target}: {exc.message}")
+            return {}
+        if message:
+            incidents.add_note(self.incident, message, kind="action")
+        self._finish(
+            step_id, "status", "done", f"incident {target}" + (f": {message}" if message else "")
+        )
+        return {}
+
+    async def wait(self, step: WaitStep, step_id: str, context: Context) -> Mapping[str, Any]:
+        started = time.monotonic()
+        while True:
+            items = await self.query(step.query, context, step_id)
+            ids = self._ids(step.query, items)
+            elapsed = time.monotonic() - started
+            values = {"count": len(ids), "ids": ids, "items": items, "elapsed": elapsed}
+            local = _with(context, values)
+            failed = step.fail_if is not None and step.fail_if.test(local)
+            if not failed and step.until.test(local):
+                self._finish(
+                    step_id,
+                    "wait",
+                    "done",
+                    f"{step_id}: condition held after {elapsed:.0f} s ({len(ids)} matching)",
+                )
+                return {**values, "ok": True}
+            if failed or elapsed >= step.timeout or self.dry_run:
+                why = (
+                    "dry run: not waited"
+                    if self.dry_run
+                    else ("fail_if held" if failed else f"timed out after {step.timeout:.0f} s")
+                )
+                self._finish(
+                    step_id,
+                    "wait",
+                    "skipped" if self.dry_run else "failed",
+                    f"{step_id}: {why} ({len(ids)} matching)",
+                )
+                if not self.dry_run and step.on_fail == "rollback":
+                    await self.roll_back(self.playbook, context, f"wait {step.id!r}: {why}")
+                if not self.dry_run and step.on_fail != "continue":
+                    raise Stopped("aborted", f"{step.location}: wait {step.id!r}: {why}")
+                return {**values, "ok": False}
+            if await _sleep_or_stop(self.stop, min(step.every, step.timeout - elapsed)):
+                raise Stopped("interrupted", "interrupted by the operator")
+
+    async def notify(self, step: NotifyStep, step_id: str, context: Context) -> Mapping[str, Any]:
+        message = str(_render(step.message, context))
+        variable = "IRCLI_WEBHOOK_" + step.webhook.upper().replace("-", "_")
+        url = self.workspace.webhooks.get(step.webhook) or self.workspace.env.get(variable)
+        if self.dry_run or not url:
+            why = (
+                "dry run"
+                if self.dry_run
+                else (f"no webhook {step.webhook!r} in the config (webhooks:) nor {variable}")
+            )
+            self._finish(step_id, "notify", "skipped", f"notify {step.webhook}: {why}")
+            return {}
+        import httpx
+
+        payload = {"text": message, "run": self.run, "incident": self.incident}
+        try:
+            async with httpx.AsyncClient(timeout=10) as client:
+                response = await client.post(url, json=payload)
+            status = "done" if response.status_code < 300 else "failed"
+            detail = f"HTTP {response.status_code}"
+        except httpx.HTTPError as exc:
+            status, detail = "failed", type(exc).__name__
+        self._finish(step_id, "notify", status, f"notify {step.webhook}: {detail}")
+        return {}
+
+
+def _with(context: Context, values: Mapping[str, Any]) -> Context:
+    from dataclasses import replace
+
+    return replace(context, values=values)
+
+
+def _with_step(plan: service.ActionPlan, step: str) -> service.ActionPlan:
+    from dataclasses import replace
+
+    return replace(plan, step=step)
+
+
+def _render(value: Any, context: Context) -> Any:
+    return value.render(context) if isinstance(value, Template) else value
+
+
+def bind(playbook: Playbook, given: Mapping[str, Any]) -> dict[str, Any]:
+    from ircli.playbook.inputs import bind_inputs
+
+    return bind_inputs(playbook, given)
+
+
+async def _sleep_or_stop(stop: asyncio.Event, delay: float) -> bool:
+    try:
+        await asyncio.wait_for(stop.wait(), timeout=max(0.0, delay))
+    except TimeoutError:
+        return False
+    return True
+
+
+def jsonable(value: Any) -> Any:
+    """A value made storable in the audit chain (tuples, floats, dates …)."""
+    return audit_safe(json.loads(json.dumps(value, default=str)))
