@@ -36,9 +36,22 @@ GENESIS_HASH = "0" * 64
 
 def check_json_value(value: Any, where: str = "value") -> None:
     """Raise ``TypeError`` unless ``value`` is float-free JSON with string keys."""
-    if value is None or isinstance(value, bool | int | str):
+    kind = type(value)
+    if kind is int or kind is bool or value is None:
+        return
+    if kind is str:
+        value.encode("utf-8")  # lone surrogates cannot be hashed canonically
+        return
+    if kind is dict:  # the common case, without the Mapping ABC check
+        for key, item in value.items():
+            if type(key) is not str:
+                raise TypeError(f"{where}: object keys must be strings, got {key!r}")
+            if type(item) is not int and item is not None:
+                check_json_value(item, where)
+        return
+    if isinstance(value, bool | int | str):
         if isinstance(value, str):
-            value.encode("utf-8")  # lone surrogates cannot be hashed canonically
+            value.encode("utf-8")
         return
     if isinstance(value, list | tuple):
         if all(type(item) is str for item in value):  # a list of ids: one pass
