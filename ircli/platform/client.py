@@ -162,7 +162,7 @@ class _FastPath:
     ) -> Reply:
         target = self._prefix + quote(request.path, safe="/%:@!$&'()*+,;=-._~").encode("ascii")
         if request.query:
-            target += b"?" + urlencode(request.query, doseq=True).encode("ascii")
+            target += b"?" + urlencode(_query_values(request.query), doseq=True).encode("ascii")
         extra = []
         body = b""
         if request.json is not None:
@@ -186,6 +186,21 @@ class _FastPath:
             name.decode("latin-1").lower(): value.decode("latin-1") for name, value in raw_headers
         }
         return Reply(status, headers, _decode(content))
+
+
+def _query_values(query: Mapping[str, Any]) -> dict[str, Any]:
+    """Query values as httpx would send them: ``true``/``false``, and empty for ``None``."""
+
+    def text(value: Any) -> Any:
+        if value is True or value is False:
+            return "true" if value else "false"
+        if value is None:
+            return ""
+        if isinstance(value, list | tuple):
+            return [text(item) for item in value]
+        return value
+
+    return {key: text(value) for key, value in query.items()}
 
 
 @contextmanager
