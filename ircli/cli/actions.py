@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 import typer
 
 from ircli.cli.helptext import CONTEXT_SETTINGS, example
+from ircli.cli.options import parse_pairs
 from ircli.cli.state import CliState, state_of
 from ircli.errors import ExitCode, GuardRefused, InvalidInput
 
@@ -177,7 +178,9 @@ def _targets(
         return unique_ids(ids, "--id")
     if ids_file is not None:
         return read_ids_file(ids_file, column)
-    filters = dict(_pair(text) for text in where or [])
+    filters = parse_pairs(
+        where or [], "--where", shape="KEY=VALUE", example="status=live", strip_values=True
+    )
     if not listing:
         raise InvalidInput("this action names no listing in the profile; --where cannot be used.")
     state.display.info(f"selecting {listing} where {filters} …")
@@ -186,13 +189,6 @@ def _targets(
         return await service.select_targets(workspace, loaded, listing, filters)
 
     return run_with_stop(select, lambda: None)
-
-
-def _pair(text: str) -> tuple[str, str]:
-    key, sep, value = text.partition("=")
-    if not sep or not key.strip():
-        raise InvalidInput(f"--where {text!r}: expected KEY=VALUE, e.g. status=live.")
-    return key.strip(), value.strip()
 
 
 def _preview(state: CliState, plan: Any) -> None:

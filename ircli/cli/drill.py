@@ -11,6 +11,7 @@ import typer
 
 from ircli.cli.display import Display, safe
 from ircli.cli.helptext import example
+from ircli.cli.options import parse_pairs
 from ircli.cli.state import CliState, state_of
 from ircli.errors import ExitCode, InvalidInput
 
@@ -142,7 +143,7 @@ def drill(
         url=url,
         profile=profile,
         world=WorldSize(accounts, streams, bots, compromised, bot_rate),
-        inputs=_parse_inputs(inputs or []),
+        inputs=parse_pairs(inputs or [], "--input"),
     )
     workspace = state.workspace()
     checked = check_config(workspace, config)  # bad options exit 2 before anything happens
@@ -166,16 +167,6 @@ def drill(
     _show(state, result, written)
     if not result.passed:
         raise typer.Exit(ExitCode.FAILED)
-
-
-def _parse_inputs(pairs: list[str]) -> dict[str, str]:
-    parsed: dict[str, str] = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep or not name.strip():
-            raise InvalidInput(f"--input {pair!r}: expected NAME=VALUE.")
-        parsed[name.strip()] = value
-    return parsed
 
 
 def _write_reports(

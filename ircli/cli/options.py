@@ -2,13 +2,34 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from ircli.clock import parse_time
+from ircli.errors import InvalidInput
 
-__all__ = ["parse_optional_time"]
+__all__ = ["parse_optional_time", "parse_pairs"]
 
 
 def parse_optional_time(text: str | None, now: datetime, flag: str) -> datetime | None:
     """Parse an optional time option, naming the flag in the error."""
     return None if text is None else parse_time(text, now=now, what=f"{flag} time")
+
+
+def parse_pairs(
+    texts: Iterable[str],
+    flag: str,
+    *,
+    shape: str = "NAME=VALUE",
+    example: str | None = None,
+    strip_values: bool = False,
+) -> dict[str, str]:
+    """``NAME=VALUE`` options (``--input``, ``--where``) as a mapping; names are stripped."""
+    pairs: dict[str, str] = {}
+    for text in texts:
+        name, sep, value = text.partition("=")
+        if not sep or not name.strip():
+            shown = f"expected {shape}" + (f", e.g. {example}" if example else "")
+            raise InvalidInput(f"{flag} {text!r}: {shown}.")
+        pairs[name.strip()] = value.strip() if strip_values else value
+    return pairs

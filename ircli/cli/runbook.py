@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ircli.cli.helptext import example
+from ircli.cli.options import parse_pairs
 from ircli.cli.state import CliState, state_of
 from ircli.errors import ExitCode, GuardRefused, InvalidInput
 
@@ -62,7 +63,7 @@ def run(
     state = state_of(ctx)
     workspace = state.workspace()
     book = open_playbook(workspace, playbook, profile or state.settings.profile)
-    given = dict(_pair(text) for text in inputs or [])
+    given = parse_pairs(inputs or [], "--input")
     if plan_out is not None and not dry_run:
         raise InvalidInput("--plan-out saves a dry run's plan; add --dry-run.")
     saved = None
@@ -145,13 +146,6 @@ def _execute(
         )
 
     return run_draining(main, state.display)
-
-
-def _pair(text: str) -> tuple[str, str]:
-    name, sep, value = text.partition("=")
-    if not sep or not name.strip():
-        raise InvalidInput(f"--input {text!r}: expected NAME=VALUE.")
-    return name.strip(), value
 
 
 def outcome_data(outcome: PlaybookOutcome) -> dict[str, Any]:

@@ -239,32 +239,18 @@ def _undo(workspace: Any, run: str) -> dict[str, tuple[str, Any]]:
     """Explicit ``undo`` of a playbook run's steps (for actions without an inverse)."""
     from pathlib import Path
 
-    from ircli.audit.records import RecordFilter
     from ircli.playbook.context import Context
+    from ircli.playbook.execution import undo_map
     from ircli.playbook.loader import load_playbook
-    from ircli.playbook.model import ActionStep
-    from ircli.playbook.templates import render_value
+    from ircli.playbook.plans import playbook_run_started
 
-    started = next(
-        (
-            r
-            for r in workspace.store.records(RecordFilter(run=run, kinds=("run.started",)))
-            if "playbook" in r.params
-        ),
-        None,
-    )
+    started = playbook_run_started(workspace.store, run)
     if started is None:
         return {}
     source = Path(started.params["playbook"]["source"])
     if not source.is_file():
         return {}
-    playbook = load_playbook(source)
-    context = Context(inputs=started.params.get("inputs", {}))
-    return {
-        step.id: (step.undo.action, render_value(dict(step.undo.params), context))
-        for step in playbook.steps
-        if isinstance(step, ActionStep) and step.undo is not None
-    }
+    return undo_map(load_playbook(source), Context(inputs=started.params.get("inputs", {})))
 
 
 @app.command(
@@ -286,7 +272,6 @@ def approve(
     """Approve the plan of a dry run (another operator than the one who planned it)."""
     from pathlib import Path
 
-    from ircli.audit.records import RecordFilter
     from ircli.platform.fields import parse_duration
     from ircli.playbook import plans
     from ircli.playbook.loader import load_playbook
@@ -294,8 +279,8 @@ def approve(
     state = state_of(ctx)
     store = state.store()
     ttl = plans.DEFAULT_APPROVAL_TTL
-    started = next(iter(store.records(RecordFilter(run=run, kinds=("run.started",)))), None)
-    if started is not None and "playbook" in started.params:
+    started = plans.playbook_run_started(store, run)
+    if started is not None:
         source = Path(started.params["playbook"]["source"])
         if source.is_file():
             _needed, ttl = plans.required_approvals(load_playbook(source))
@@ -318,10 +303,9 @@ def approve(
 
 
 def _is_playbook_run(store: Any, run: str) -> bool:
-    from ircli.audit.records import RecordFilter
+    from ircli.playbook.plans import playbook_run_started
 
-    started = next(iter(store.records(RecordFilter(run=run, kinds=("run.started",)))), None)
-    return started is not None and "playbook" in started.params
+    return playbook_run_started(store, run) is not None
 
 
 def _show_playbook_run(state: Any, run: str) -> None:

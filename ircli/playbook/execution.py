@@ -38,7 +38,7 @@ from ircli.playbook.model import (
 )
 from ircli.playbook.templates import Template, render_value
 
-__all__ = ["SAMPLE", "StepOutcome", "StepRunner", "Stopped", "bind", "jsonable"]
+__all__ = ["SAMPLE", "StepOutcome", "StepRunner", "Stopped", "bind", "jsonable", "undo_map"]
 
 SAMPLE = 20
 
@@ -417,11 +417,7 @@ class StepRunner:
         """``on_error: rollback``: undo what this run changed so far, then stop."""
         from ircli.executor.rollback import rollback
 
-        undo = {
-            step.id: (step.undo.action, render_value(dict(step.undo.params), context))
-            for step in (playbook.steps if playbook else ())
-            if isinstance(step, ActionStep) and step.undo is not None
-        }
+        undo = undo_map(playbook, context) if playbook is not None else {}
         outcome = await rollback(
             self.workspace, self.run, undo=undo, on_event=self.on_event, stop=self.stop
         )
@@ -562,6 +558,15 @@ async def _sleep_or_stop(stop: asyncio.Event, delay: float) -> bool:
     except TimeoutError:
         return False
     return True
+
+
+def undo_map(playbook: Playbook, context: Context) -> dict[str, tuple[str, Any]]:
+    """Each action step's explicit ``undo`` (action, rendered params), by step id."""
+    return {
+        step.id: (step.undo.action, render_value(dict(step.undo.params), context))
+        for step in playbook.steps
+        if isinstance(step, ActionStep) and step.undo is not None
+    }
 
 
 def jsonable(value: Any) -> Any:

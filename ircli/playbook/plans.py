@@ -27,6 +27,7 @@ __all__ = [
     "applied_by",
     "approve",
     "drift",
+    "playbook_run_started",
     "read_plan",
     "required_approvals",
     "valid_approvers",
@@ -112,6 +113,14 @@ def required_approvals(
     if not policies:
         return 0, DEFAULT_APPROVAL_TTL
     return max(p.count for p in policies), min(p.expires for p in policies)
+
+
+def playbook_run_started(store: AuditStore, run: str) -> AuditRecord | None:
+    """The ``run.started`` record of playbook run ``run``, if it is one."""
+    for record in store.records(RecordFilter(run=run, kinds=("run.started",))):
+        if "playbook" in record.params:
+            return record
+    return None
 
 
 def _plan_run(store: AuditStore, run: str) -> tuple[AuditRecord, AuditRecord]:
