@@ -16,7 +16,7 @@ from ircli.audit.records import NewRecord
 from ircli.errors import InvalidInput
 from ircli.executor import service
 from ircli.executor.events import EventSink, ignore
-from ircli.executor.journal import RunState, load_run
+from ircli.executor.journal import RunState
 from ircli.platform.model import Outcome
 
 __all__ = ["RollbackOutcome", "RollbackStage", "changed_targets", "parse_stages", "rollback"]
@@ -30,6 +30,9 @@ class RollbackStage:
     action: str
     params: Mapping[str, Any]
     targets: tuple[str, ...]
+    profile: str
+    """The profile the source run used (name or path, as recorded)."""
+    incident: str | None
 
 
 @dataclass
@@ -99,7 +102,8 @@ async def rollback(
     (``flags.set`` back to its old value); ``check`` sees ``attempted``, ``succeeded``,
     ``failed`` and ``failure_ratio`` so far and stops the rollback when it is false.
     """
-    plans = _plans(workspace, run, undo or {})
+    profiles = _ProfileCache(workspace)
+    plans = _plans(workspace, run, undo or {}, profiles)
     outcome = RollbackOutcome(run=f"{run}.rollback", status="nothing")
     workspace.store.append(
         NewRecord(
@@ -127,7 +131,7 @@ async def rollback(
         batch = _slice(plans, done_so_far, goal)
         done_so_far = goal
         for plan, targets in batch:
-            loaded = service.load_platform(workspace, _profile_of(workspace, plan.source_run))
+            loaded = profiles.get(plan.profile)
             action_plan = service.plan_action(
                 workspace,
                 loaded,
@@ -135,7 +139,7 @@ async def rollback(
                 targets=targets,
                 params=plan.params,
                 max_targets=len(targets),
-                incident=load_run(workspace.store, plan.source_run).spec.incident,
+                incident=plan.incident,
                 reason=f"rollback of {plan.source_run}",
             )
             result = await service.run_plan(
@@ -178,8 +182,24 @@ async def rollback(
     return outcome
 
 
+class _ProfileCache:
+    """Profiles by reference, loaded once per rollback (every stage uses them again)."""
+
+    def __init__(self, workspace: service.Workspace) -> None:
+        self._workspace = workspace
+        self._loaded: dict[str, service.LoadedProfile] = {}
+
+    def get(self, ref: str) -> service.LoadedProfile:
+        if ref not in self._loaded:
+            self._loaded[ref] = service.load_platform(self._workspace, ref)
+        return self._loaded[ref]
+
+
 def _plans(
-    workspace: service.Workspace, run: str, undo: Mapping[str, tuple[str, Mapping[str, Any]]]
+    workspace: service.Workspace,
+    run: str,
+    undo: Mapping[str, tuple[str, Mapping[str, Any]]],
+    profiles: _ProfileCache,
 ) -> list[RollbackStage]:
     plans = []
     for state in reversed(child_runs(workspace, run)):
@@ -190,7 +210,7 @@ def _plans(
         if step in undo:
             action, params = undo[step]
         else:
-            loaded = service.load_platform(workspace, state.spec.profile)
+            loaded = profiles.get(state.spec.profile)
             inverse = service.action_of(loaded.profile, state.spec.action).inverse
             if inverse is None:
                 raise InvalidInput(
@@ -198,7 +218,16 @@ def _plans(
                     f"{state.spec.profile!r}; it cannot be rolled back automatically."
                 )
             action, params = inverse, {}
-        plans.append(RollbackStage(state.spec.run, action, params, tuple(targets)))
+        plans.append(
+            RollbackStage(
+                state.spec.run,
+                action,
+                params,
+                tuple(targets),
+                state.spec.profile,
+                state.spec.incident,
+            )
+        )
     return plans
 
 
@@ -214,10 +243,6 @@ def _slice(
             out.append((plan, list(plan.targets[lo:hi])))
         offset += len(plan.targets)
     return out
-
-
-def _profile_of(workspace: service.Workspace, run: str) -> str:
-    return load_run(workspace.store, run).spec.profile
 
 
 def _finish(workspace: service.Workspace, run: str, outcome: RollbackOutcome) -> None:
