@@ -16,7 +16,7 @@ from ircli.audit.records import NewRecord
 from ircli.errors import InvalidInput
 from ircli.executor import service
 from ircli.executor.events import EventSink, ignore
-from ircli.executor.journal import RunState
+from ircli.executor.journal import RunState, load_run
 from ircli.platform.model import Outcome
 
 __all__ = ["RollbackOutcome", "RollbackStage", "changed_targets", "parse_stages", "rollback"]
@@ -75,15 +75,13 @@ def changed_targets(state: RunState) -> list[str]:
 
 def child_runs(workspace: service.Workspace, run: str) -> list[RunState]:
     """The executor runs of ``run``: itself if it is one, else its steps' runs (in order)."""
-    runs = service.list_runs(workspace.store)  # newest first
-    direct = [state for state in runs if state.spec.run == run]
-    if direct:
-        return direct
-    children = [state for state in reversed(runs) if state.spec.run.startswith(f"{run}.")]
-    children = [c for c in children if ".rollback." not in c.spec.run]
+    ids = service.action_run_ids(workspace.store)  # oldest first; only ids, no run states
+    if run in ids:
+        return [load_run(workspace.store, run)]
+    children = [r for r in ids if r.startswith(f"{run}.") and ".rollback." not in r]
     if not children:
         raise InvalidInput(f"no run {run!r} with actions in the audit store.")
-    return children
+    return [load_run(workspace.store, child) for child in children]
 
 
 async def rollback(

@@ -32,6 +32,7 @@ __all__ = [
     "LoadedProfile",
     "RunOutcome",
     "Workspace",
+    "action_run_ids",
     "list_runs",
     "load_platform",
     "new_run_id",
@@ -359,11 +360,15 @@ def _summary(spec: RunSpec, state: RunState, report: ExecutionReport) -> dict[st
     }
 
 
-def list_runs(store: AuditStore) -> list[RunState]:
-    """Every run in the store, newest first."""
-    runs = [
+def action_run_ids(store: AuditStore) -> list[str]:
+    """The ids of every action run in the store, oldest first (playbook runs have none)."""
+    return [
         record.run
         for record in store.records(RecordFilter(kinds=("run.started",)))
-        if record.run is not None and "action" in record.params  # playbook runs have none
+        if record.run is not None and "action" in record.params
     ]
-    return [load_run(store, run) for run in reversed(runs)]
+
+
+def list_runs(store: AuditStore) -> list[RunState]:
+    """Every action run in the store, newest first."""
+    return [load_run(store, run) for run in reversed(action_run_ids(store))]
