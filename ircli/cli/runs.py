@@ -298,7 +298,7 @@ def approve(
     else:
         state.display.result(
             f"approved plan {record.params['plan_hash'][:12]} of {run} "
-            f"until {record.params['expires_at']} (audit seq {record.seq})"
+            f"until {record.params['expires']} (audit seq {record.seq})"
         )
 
 

@@ -155,7 +155,7 @@ def approve(store: AuditStore, run: str, *, now: datetime, ttl: float) -> AuditR
                 "plan_hash": plan_hash,
                 "approver": store.operator,
                 "requester": started.operator,
-                "expires_at": format_utc(expires),
+                "expires": format_utc(expires),
                 "summary": f"{store.operator} approved plan {plan_hash[:12]} of {run}",
             },
         )
@@ -170,7 +170,7 @@ def valid_approvers(
     approvers: list[str] = []
     for record in store.records(RecordFilter(kinds=("approval.granted",))):
         params = record.params
-        if params.get("plan_hash") != plan_hash or str(params.get("expires_at")) <= stamp:
+        if params.get("plan_hash") != plan_hash or str(params.get("expires")) <= stamp:
             continue
         if record.operator != requester and record.operator not in approvers:
             approvers.append(record.operator)
