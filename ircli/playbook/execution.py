@@ -227,6 +227,7 @@ class StepRunner:
             params={
                 "listing": query.listing,
                 "filters": filters,
+                "filter": query.where.text if query.where is not None else None,
                 "count": len(ids),
                 "scanned": len(raw),
                 "sample": ids[:SAMPLE],
