@@ -41,11 +41,18 @@ _KEY_VALUE = re.compile(
 )
 _AUTH_SCHEME = re.compile(r"\b(?P<scheme>Bearer|Basic|Token)\s+(?P<value>[A-Za-z0-9._~+/=-]{4,})")
 _URL_PASSWORD = re.compile(r"(?P<prefix>[a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s]*:)(?P<value>[^@\s/]+)@")
-# Every secret shape below needs one of these; most text (ids, titles) has none.
-_CANDIDATE = re.compile(r"[=:]|bearer|basic|token", re.IGNORECASE)
+
 _MIN_SECRET_LENGTH = 4
+
 # "Authorization: Basic [REDACTED]" — the scheme word is not the secret.
 _KEEP_VALUES = frozenset({REDACTED, "Bearer", "Basic", "Token", "bearer", "basic", "token"})
+
+
+def _may_hold_secret(text: str) -> bool:
+    """Whether ``text`` could match a shape above: every one needs a separator (``=`` or
+    ``:``) or a case-sensitive scheme word. Most text (ids, titles) has none of them, and
+    substring tests are far cheaper than a regular expression over long joined id lists."""
+    return "=" in text or ":" in text or "Bearer" in text or "Basic" in text or "Token" in text
 
 
 @functools.lru_cache(maxsize=4096)
@@ -88,7 +95,7 @@ class Redactor:
         for secret in self._secrets:
             if secret in text:
                 text = text.replace(secret, REDACTED)
-        if not _CANDIDATE.search(text):
+        if not _may_hold_secret(text):
             return text
         text = _URL_PASSWORD.sub(lambda m: f"{m['prefix']}{REDACTED}@", text)
         text = _AUTH_SCHEME.sub(lambda m: f"{m['scheme']} {REDACTED}", text)
@@ -126,7 +133,7 @@ class Redactor:
             # Long id lists (a run's targets) are checked in one pass when nothing can match.
             if value and all(type(item) is str for item in value):
                 joined = "\n".join(value)
-                if not _CANDIDATE.search(joined) and not any(s in joined for s in self._secrets):
+                if not _may_hold_secret(joined) and not any(s in joined for s in self._secrets):
                     return list(value)
             return [self.value(item) for item in value]
         if isinstance(value, str):  # a str subclass

@@ -81,3 +81,15 @@ def test_secret_key_names() -> None:
     plain = ["title", "author", "spinner", "reset_password", "target", "reason", "kind"]
     assert all(is_secret_key(key) for key in secret)
     assert not any(is_secret_key(key) for key in plain)
+
+
+def test_long_id_lists_are_scrubbed_like_single_strings() -> None:
+    redactor = Redactor([CANARY])
+    clean = [f"acc_{i}" for i in range(1000)]
+    assert redactor.value(clean) == clean
+    dirty = [*clean[:3], "token=abcd1234", f"x{CANARY}", "Bearer abcdef123", *clean[3:]]
+    assert redactor.value(dirty) == [
+        *clean[:3], f"token={REDACTED}", f"x{REDACTED}", f"Bearer {REDACTED}", *clean[3:],
+    ]  # fmt: skip
+    assert redactor.text("Token abcdef123") == f"Token {REDACTED}"
+    assert redactor.text("see https://u:hunter22@host/x") == f"see https://u:{REDACTED}@host/x"

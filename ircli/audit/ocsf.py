@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ircli import __version__
+from ircli.audit.outcomes import outcome_results
 from ircli.audit.records import AuditRecord
 
 __all__ = ["OCSF_VERSION", "to_ocsf", "to_ocsf_events"]
@@ -115,10 +116,8 @@ class _Mapper:
         if record.kind in ("incident.opened", "incident.status") and record.incident:
             yield self._incident(record, record.incident)
         elif record.kind == "action.outcome":
-            results = record.outcome.get("results")
-            for index, result in enumerate(results if isinstance(results, list) else []):
-                if isinstance(result, Mapping):
-                    yield from self._action(record, index, result)
+            for index, result in enumerate(outcome_results(record.outcome)):
+                yield from self._action(record, index, result)
 
     def _incident(self, record: AuditRecord, incident: str) -> dict[str, Any]:
         params = record.params

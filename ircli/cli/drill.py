@@ -289,8 +289,9 @@ class DrillProgress:
         step = getattr(event, "step", None)
         self.step = step if isinstance(step, str) and step else "running the playbook"
         if isinstance(event, TargetsSettled):
-            self.settled += len(event.results)
-            self.failed += sum(1 for r in event.results if not r.outcome.succeeded)
+            self.settled += len(event.targets)
+            if not event.result.outcome.succeeded:
+                self.failed += len(event.targets)
         elif isinstance(event, RetryScheduled):
             self.retrying += event.count
         elif isinstance(event, BreakerOpened):

@@ -49,10 +49,9 @@ class RunProgress:
         )
 
         if isinstance(event, TargetsSettled):
-            for result in event.results:
-                self.settled += 1
-                if not result.outcome.succeeded:
-                    self.failed += 1
+            self.settled += len(event.targets)
+            if not event.result.outcome.succeeded:
+                self.failed += len(event.targets)
         elif isinstance(event, RetryScheduled):
             self.retrying += event.count
         elif isinstance(event, BreakerOpened):
@@ -122,7 +121,7 @@ def outcome_json(outcome: RunOutcome) -> dict[str, Any]:
     """The ``--json`` summary of a run."""
     report, state = outcome.report, outcome.state
     elapsed = report.elapsed
-    settled = sum(1 for r in report.results.values() if r.outcome.final)
+    settled = len(report.results) - report.counts()["retryable"]
     return {
         "run": outcome.spec.run,
         "action": outcome.spec.action,

@@ -91,7 +91,11 @@ def show(ctx: typer.Context, run: RunId) -> None:
     data = _summary(run_state)
     data["params"] = dict(run_state.spec.params)
     data["reason"] = run_state.spec.reason
-    failures = [r.as_json() for r in run_state.results.values() if not r.outcome.succeeded]
+    failures = [
+        result.as_json(target)
+        for target, result in run_state.results.items()
+        if not result.outcome.succeeded
+    ]
     data["failures"] = failures[:50]
     if state.display.json_mode:
         state.display.json(data)

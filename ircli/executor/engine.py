@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -94,8 +95,8 @@ class ExecutionReport:
 
     def counts(self) -> dict[str, int]:
         counts = {outcome.value: 0 for outcome in Outcome}
-        for result in self.results.values():
-            counts[result.outcome.value] += 1
+        for outcome, count in Counter(r.outcome for r in self.results.values()).items():
+            counts[outcome.value] = count
         return counts
 
 
@@ -175,7 +176,7 @@ class Executor:
         if self.stop.is_set():
             return "interrupted"
         results = self.report.results
-        if all(t in results and results[t].outcome.final for t in targets):
+        if results.keys() >= set(targets) and not self.report.counts()[Outcome.RETRYABLE]:
             return "completed"
         return "incomplete"
 
@@ -230,9 +231,12 @@ class Executor:
             item.attempts += 1
             self.report.requests += 1
             outcomes, status, error, retry_after = await self._attempt(item, pending)
-            self._settle_many(item, [(t, outcomes[t]) for t in pending if outcomes[t].final],
-                              status, error)  # fmt: skip
-            pending = [t for t in pending if not outcomes[t].final]
+            pending = []
+            for outcome, targets in outcomes.items():
+                if outcome.final:
+                    self._settle(item, targets, outcome, status, error)
+                else:
+                    pending += targets
             if not pending:
                 return
             if self.breaker.is_open and not self.stop.is_set():
@@ -243,19 +247,17 @@ class Executor:
             delay = self._retry_delay(item, retry_after)
             if delay is None:
                 reason = error or f"HTTP {status}"
-                gave_up = [(t, Outcome.RETRYABLE) for t in pending]
-                self._settle_many(item, gave_up, status, f"gave up: {reason}")
+                self._settle(item, pending, Outcome.RETRYABLE, status, f"gave up: {reason}")
                 return
             self.on_event(RetryScheduled(len(pending), delay, error or f"HTTP {status}"))
             if await self._sleep_or_stop(delay):
-                stopped = [(t, Outcome.RETRYABLE) for t in pending]
-                self._settle_many(item, stopped, status, "stopped before retry")
+                self._settle(item, pending, Outcome.RETRYABLE, status, "stopped before retry")
                 return
 
     async def _attempt(
         self, item: _Item, pending: list[str]
-    ) -> tuple[dict[str, Outcome], int | None, str | None, float | None]:
-        """One request; returns per-target outcomes, status, error text and Retry-After."""
+    ) -> tuple[dict[Outcome, list[str]], int | None, str | None, float | None]:
+        """One request; returns the targets by outcome, status, error text and Retry-After."""
         request = self._request(pending)
         # A batch retry sends only the targets still pending: a different body needs a new key.
         key = (
@@ -272,8 +274,8 @@ class Executor:
             if self.breaker.record_failure():
                 self._breaker_opened()
             if failure.ambiguous and not self.action.idempotent:
-                return await self._reconcile(pending, failure), None, str(failure), None
-            return dict.fromkeys(pending, Outcome.RETRYABLE), None, str(failure), None
+                return await self._reconcile(pending), None, str(failure), None
+            return {Outcome.RETRYABLE: pending}, None, str(failure), None
         if reply.status >= 500:
             if self.breaker.record_failure():
                 self._breaker_opened()
@@ -283,7 +285,7 @@ class Executor:
         else:
             self.breaker.record_success()
         outcomes = self._classify(reply, pending)
-        error = None if all(o.succeeded for o in outcomes.values()) else _error_text(reply)
+        error = None if all(o.succeeded for o in outcomes) else _error_text(reply)
         retry_after = parse_retry_after(reply.headers.get("retry-after"))
         return outcomes, reply.status, error, retry_after
 
@@ -297,18 +299,18 @@ class Executor:
             self.action.request, target=pending[0], params=self.params, variables=variables
         )
 
-    def _classify(self, reply: Reply, pending: list[str]) -> dict[str, Outcome]:
+    def _classify(self, reply: Reply, pending: list[str]) -> dict[Outcome, list[str]]:
         if self.batch is not None:
             return classify_batch(self.batch, self.action, reply.status, reply.body, pending)
-        return {pending[0]: classify(self.action, reply.status, reply.body)}
+        return {classify(self.action, reply.status, reply.body): pending}
 
-    async def _reconcile(self, pending: list[str], failure: TransportFailure) -> dict[str, Outcome]:
+    async def _reconcile(self, pending: list[str]) -> dict[Outcome, list[str]]:
         """After an ambiguous failure of a non-idempotent action: read before resending."""
         check = self.action.check
-        outcomes = dict.fromkeys(pending, Outcome.RETRYABLE)
         if check is None:
             # Unsafe to resend and no way to look: leave it for a human.
-            return dict.fromkeys(pending, Outcome.FAILED)
+            return {Outcome.FAILED: pending}
+        outcomes = dict.fromkeys(pending, Outcome.RETRYABLE)
         for target in pending:
             request = render(
                 check.request, target=target, params=self.params, variables=self.profile.variables
@@ -320,7 +322,10 @@ class Executor:
             value = dig(reply.body, check.field)
             if reply.status < 300 and found(value) and value in check.equals:
                 outcomes[target] = Outcome.DONE
-        return outcomes
+        grouped: dict[Outcome, list[str]] = {}
+        for target, outcome in outcomes.items():
+            grouped.setdefault(outcome, []).append(target)
+        return grouped
 
     def _retry_delay(self, item: _Item, retry_after: float | None) -> float | None:
         """Seconds to wait before the next attempt, or None to give up."""
@@ -385,30 +390,28 @@ class Executor:
             self.on_event(RunPaused(reason))
         self.stop.set()
 
-    def _settle_many(
+    def _settle(
         self,
         item: _Item,
-        settled: Sequence[tuple[str, Outcome]],
+        targets: Sequence[str],
+        outcome: Outcome,
         status: int | None,
         error: str | None,
     ) -> None:
-        """Record final outcomes (one event and one journal call for a whole batch)."""
-        if not settled:
+        """Record one outcome for ``targets`` (one result, event and journal entry for a batch)."""
+        if not targets:
             return
         latency_ms = int((time.monotonic() - item.started) * 1000)
-        attempts = item.attempts
-        results = tuple(
-            TargetResult(target, outcome, status, attempts, latency_ms,
-                         None if outcome.succeeded else error)
-            for target, outcome in settled
-        )  # fmt: skip
-        self.report.results.update((result.target, result) for result in results)
-        self.journal.add_many(results)
-        self.on_event(TargetsSettled(results))
+        result = TargetResult(
+            outcome, status, item.attempts, latency_ms, None if outcome.succeeded else error
+        )
+        settled = tuple(targets)
+        self.report.results.update(dict.fromkeys(settled, result))
+        self.journal.add(settled, result)
+        self.on_event(TargetsSettled(settled, result))
 
     def _settle_unsent(self, item: _Item) -> None:
-        unsent = [(target, Outcome.RETRYABLE) for target in item.targets]
-        self._settle_many(item, unsent, None, "not sent: the run stopped")
+        self._settle(item, item.targets, Outcome.RETRYABLE, None, "not sent: the run stopped")
 
 
 def _error_text(reply: Reply) -> str:

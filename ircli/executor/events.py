@@ -21,9 +21,10 @@ __all__ = [
 
 @dataclass(frozen=True)
 class TargetsSettled:
-    """Targets reached a final outcome (or gave up retrying)."""
+    """Targets reached a final outcome (or gave up retrying), all the same one."""
 
-    results: tuple[TargetResult, ...]
+    targets: tuple[str, ...]
+    result: TargetResult
 
 
 @dataclass(frozen=True)

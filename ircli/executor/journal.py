@@ -4,8 +4,8 @@ Record kinds written here (all carry ``run`` and ``step``; ``incident`` when giv
 
 * ``run.started``    params: the ``RunSpec`` (action, parameters, profile, target ids …)
 * ``action.intent``  params: ``action``, ``targets`` (ids about to be sent), ``batch``
-* ``action.outcome`` outcome: ``results`` — per target ``target, outcome, status, attempts,
-  latency_ms, error``
+* ``action.outcome`` outcome: ``groups`` — targets that ended alike share one entry of
+  ``outcome, status, attempts, latency_ms, error, targets`` (``ircli.audit.outcomes``)
 * ``run.finished``   outcome: ``status`` (completed, incomplete, interrupted, paused, failed)
   and counts
 * ``run.resumed``    params: what was already known when a resume began
@@ -19,16 +19,27 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Callable, Iterable, Mapping
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ircli.audit.outcomes import outcome_groups
 from ircli.audit.records import NewRecord, RecordFilter
 from ircli.audit.store import AuditStore
 from ircli.errors import InvalidInput
 from ircli.platform.model import Outcome
 
-__all__ = ["RunJournal", "RunSpec", "RunState", "TargetResult", "idempotency_key", "load_run"]
+__all__ = [
+    "RunJournal",
+    "RunSpec",
+    "RunState",
+    "Settled",
+    "TargetResult",
+    "idempotency_key",
+    "load_run",
+    "merge_results",
+]
 
 FLUSH_EVERY = 0.05
 FLUSH_SIZE = 2000
@@ -78,26 +89,40 @@ class RunSpec:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TargetResult:
-    """The final word on one target in this execution."""
+    """The final word on a target in this execution. Targets that ended alike (a batch)
+    share one instance: results are keyed by target id, not carried inside."""
 
-    target: str
     outcome: Outcome
     status: int | None
     attempts: int
     latency_ms: int
     error: str | None = None
 
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "target": self.target,
+    def as_json(self, target: str | None = None) -> dict[str, Any]:
+        fields = {
             "outcome": self.outcome.value,
             "status": self.status,
             "attempts": self.attempts,
             "latency_ms": self.latency_ms,
             "error": self.error,
         }
+        return fields if target is None else {"target": target, **fields}
+
+    @classmethod
+    def from_json(cls, fields: Mapping[str, Any]) -> TargetResult:
+        return cls(
+            outcome=Outcome(fields["outcome"]),
+            status=fields["status"],
+            attempts=fields["attempts"],
+            latency_ms=fields["latency_ms"],
+            error=fields.get("error"),
+        )
+
+
+Settled = tuple[Sequence[str], TargetResult]
+"""Targets and the result they share."""
 
 
 class RunJournal:
@@ -109,7 +134,7 @@ class RunJournal:
         self._store = store
         self._crash = crash
         self.spec = spec
-        self._pending: list[TargetResult] = []
+        self._pending: list[Settled] = []
         self._lock = asyncio.Lock()
 
     def _record(self, kind: str, **fields: Any) -> NewRecord:
@@ -134,9 +159,9 @@ class RunJournal:
         )
         await asyncio.to_thread(self._store.append, record)
 
-    def add_many(self, results: Iterable[TargetResult]) -> None:
-        """Buffer outcomes (flushed by ``flush`` or the background flusher)."""
-        self._pending.extend(results)
+    def add(self, targets: Sequence[str], result: TargetResult) -> None:
+        """Buffer the outcome of ``targets`` (flushed by ``flush`` or the background flusher)."""
+        self._pending.append((targets, result))
 
     async def flush(self) -> None:
         """Write every buffered outcome now."""
@@ -144,15 +169,7 @@ class RunJournal:
             pending, self._pending = self._pending, []
             if not pending:
                 return
-            records = [
-                self._record(
-                    "action.outcome",
-                    target=chunk[0].target if len(chunk) == 1 else None,
-                    params={"action": self.spec.action},
-                    outcome={"results": [result.as_json() for result in chunk]},
-                )
-                for chunk in _chunks(pending, FLUSH_SIZE)
-            ]
+            records = [self._outcome_record(chunk) for chunk in _chunks(pending, FLUSH_SIZE)]
             # The records left the buffer: they must be written even if this task is being
             # cancelled (the run's end cancels the periodic flusher), or they would be lost.
             write = asyncio.ensure_future(asyncio.to_thread(self._store.append_many, records))
@@ -163,6 +180,20 @@ class RunJournal:
                 raise
             if self._crash is not None:
                 self._crash("after-outcome")
+
+    def _outcome_record(self, chunk: list[Settled]) -> NewRecord:
+        """One ``action.outcome`` record; targets that ended alike share a group."""
+        merged: dict[TargetResult, list[str]] = {}
+        for targets, result in chunk:
+            merged.setdefault(result, []).extend(targets)
+        groups = [{**result.as_json(), "targets": targets} for result, targets in merged.items()]
+        lists = list(merged.values())
+        return self._record(
+            "action.outcome",
+            target=lists[0][0] if len(lists) == 1 and len(lists[0]) == 1 else None,
+            params={"action": self.spec.action},
+            outcome={"groups": groups},
+        )
 
     async def flush_periodically(self) -> None:
         """Flush every ``FLUSH_EVERY`` seconds (or sooner when the buffer fills) until cancelled."""
@@ -175,9 +206,18 @@ class RunJournal:
         self._store.append(self._record("run.finished", outcome={"status": status, **summary}))
 
 
-def _chunks(items: list[TargetResult], size: int) -> Iterable[list[TargetResult]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+def _chunks(items: list[Settled], size: int) -> Iterable[list[Settled]]:
+    """``items`` in runs of about ``size`` targets (a group is never split)."""
+    chunk: list[Settled] = []
+    count = 0
+    for item in items:
+        chunk.append(item)
+        count += len(item[0])
+        if count >= size:
+            yield chunk
+            chunk, count = [], 0
+    if chunk:
+        yield chunk
 
 
 @dataclass
@@ -209,17 +249,11 @@ class RunState:
     def counts(self) -> dict[str, int]:
         """Targets by state; the values add up to the number of targets."""
         counts = {outcome.value: 0 for outcome in Outcome}
-        for result in self.results.values():
-            counts[result.outcome.value] += 1
-        unknown = untouched = 0
-        for target in self.spec.targets:
-            if target not in self.results:
-                if target in self.intended:
-                    unknown += 1
-                else:
-                    untouched += 1
-        counts["unknown"] = unknown
-        counts["untouched"] = untouched
+        for outcome, count in Counter(r.outcome for r in self.results.values()).items():
+            counts[outcome.value] = count
+        open_targets = set(self.spec.targets).difference(self.results)
+        counts["unknown"] = len(open_targets.intersection(self.intended))
+        counts["untouched"] = len(open_targets) - counts["unknown"]
         return counts
 
 
@@ -256,18 +290,9 @@ def load_run(store: AuditStore, run: str) -> RunState:
         elif record.kind == "action.intent":
             state.intended.update(record.params["targets"])
         elif record.kind == "action.outcome":
-            for item in record.outcome["results"]:
-                result = TargetResult(
-                    target=item["target"],
-                    outcome=Outcome(item["outcome"]),
-                    status=item["status"],
-                    attempts=item["attempts"],
-                    latency_ms=item["latency_ms"],
-                    error=item.get("error"),
-                )
-                previous = state.results.get(result.target)
-                if previous is None or not previous.outcome.succeeded:
-                    state.results[result.target] = result
+            for targets, fields in outcome_groups(record.outcome):
+                result = TargetResult.from_json(fields)
+                merge_results(state.results, dict.fromkeys(targets, result))
         elif record.kind == "run.finished":
             state.status = str(record.outcome.get("status"))
         elif record.kind == "run.resumed":
@@ -275,3 +300,15 @@ def load_run(store: AuditStore, run: str) -> RunState:
     if state is None:
         raise InvalidInput(f"no run {run!r} in the audit store.")
     return state
+
+
+def merge_results(results: dict[str, TargetResult], new: Mapping[str, TargetResult]) -> None:
+    """Add ``new`` results; a success already known is kept (a resumed run's
+    ``already_done`` does not hide the first run's ``done``)."""
+    if results.keys().isdisjoint(new):
+        results.update(new)
+        return
+    for target, result in new.items():
+        previous = results.get(target)
+        if previous is None or not previous.outcome.succeeded:
+            results[target] = result

@@ -21,7 +21,14 @@ from ircli.errors import GuardRefused, InvalidInput
 from ircli.executor.crashpoints import CrashHook, no_crash
 from ircli.executor.engine import ExecutionReport, Executor, Tuning
 from ircli.executor.events import EventSink, ignore
-from ircli.executor.journal import RunJournal, RunSpec, RunState, idempotency_key, load_run
+from ircli.executor.journal import (
+    RunJournal,
+    RunSpec,
+    RunState,
+    idempotency_key,
+    load_run,
+    merge_results,
+)
 from ircli.platform.client import PlatformClient
 from ircli.platform.model import ActionSpec, Outcome, Profile
 from ircli.platform.render import PreparedRequest, render
@@ -338,10 +345,7 @@ async def _execute(
         # (every target this execution took has an outcome, so no re-read is needed).
         state = prior if prior is not None else RunState(spec, "running")
         state.intended.update(report.results)
-        for target, result in report.results.items():
-            previous = state.results.get(target)
-            if previous is None or not previous.outcome.succeeded:
-                state.results[target] = result
+        merge_results(state.results, report.results)
         journal.finished(status, _summary(spec, state, report))
         state.status = status  # what the run.finished record just said
     return RunOutcome(spec, report, workspace.store.head(), state)

@@ -53,8 +53,8 @@ def classify(action: ActionSpec, status: int, body: Any) -> Outcome:
 
 def classify_batch(
     batch: BatchSpec, action: ActionSpec, status: int, body: Any, targets: Sequence[str]
-) -> dict[str, Outcome]:
-    """Per-target outcomes of a batch response.
+) -> dict[Outcome, list[str]]:
+    """The targets of a batch, grouped by outcome.
 
     A response that is not a success as a whole classifies every target the same way (so a
     429 or 503 retries the batch). Otherwise each listed result maps through ``status_map``
@@ -65,21 +65,31 @@ def classify_batch(
     if whole is not Outcome.DONE or not isinstance(results, list):
         if whole is Outcome.DONE:  # a 2xx without per-target results: cannot tell
             whole = Outcome.RETRYABLE
-        return dict.fromkeys(targets, whole)
-    outcomes: dict[str, Outcome] = {}
-    wanted = set(targets)
-    status_map = batch.status_map
+        return {whole: list(targets)}
+    words: dict[str, Any] = {}
     simple = "." not in batch.result_id and "." not in batch.result_status
     for item in results:
-        if simple and isinstance(item, dict):  # the common case, without dig()'s walk
+        if simple and type(item) is dict:  # the common case, without dig()'s walk
             target_id = item.get(batch.result_id, _MISSING)
             word = item.get(batch.result_status)
         else:
             target_id = dig(item, batch.result_id)
             word = dig(item, batch.result_status)
-        if target_id is _MISSING or str(target_id) not in wanted:
-            continue
-        outcomes[str(target_id)] = status_map.get(str(word), Outcome.FAILED)
+        if target_id is not _MISSING:
+            key = target_id if type(target_id) is str else str(target_id)
+            words[key] = word if type(word) is str else str(word)
+    # Group by the platform's word first (string keys hash fast), then map each word once.
+    by_word: dict[Any, list[str]] = {}
     for target in targets:
-        outcomes.setdefault(target, Outcome.RETRYABLE)
+        word = words.get(target, _MISSING)
+        group = by_word.get(word)
+        if group is None:
+            by_word[word] = [target]
+        else:
+            group.append(target)
+    outcomes: dict[Outcome, list[str]] = {}
+    status_map = batch.status_map
+    for word, group in by_word.items():
+        outcome = Outcome.RETRYABLE if word is _MISSING else status_map.get(word, Outcome.FAILED)
+        outcomes.setdefault(outcome, []).extend(group)
     return outcomes

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ircli.audit.outcomes import outcome_groups
 from ircli.audit.records import AuditRecord
 from ircli.report.model import ActionTally, Approval, RunSummary, StepSummary
 from ircli.report.timeline import text_of
@@ -41,20 +42,15 @@ class TallyBuilder:
     def add(self, record: AuditRecord, default_action: str | None = None) -> None:
         """Count the results of one ``action.outcome`` record."""
         action = text_of(record.params.get("action")) or default_action or "action"
-        results = record.outcome.get("results")
-        if not isinstance(results, list):
-            return
-        for item in results:
-            if not isinstance(item, Mapping):
-                continue
-            target = text_of(item.get("target"))
-            outcome = text_of(item.get("outcome")) or "unknown"
-            attempts = _int(item.get("attempts"))
-            self.requests[action] = self.requests.get(action, 0) + attempts
-            self.retries[action] = self.retries.get(action, 0) + max(attempts - 1, 0)
-            previous = self.final.get((action, target))
-            if previous is None or previous not in _SUCCEEDED:
-                self.final[(action, target)] = outcome
+        for targets, fields in outcome_groups(record.outcome):
+            outcome = text_of(fields.get("outcome")) or "unknown"
+            attempts = _int(fields.get("attempts"))
+            self.requests[action] = self.requests.get(action, 0) + attempts * len(targets)
+            self.retries[action] = self.retries.get(action, 0) + max(attempts - 1, 0) * len(targets)
+            for target in map(text_of, targets):
+                previous = self.final.get((action, target))
+                if previous is None or previous not in _SUCCEEDED:
+                    self.final[(action, target)] = outcome
 
     def tallies(self) -> list[ActionTally]:
         """One tally per action, sorted by action name."""

@@ -16,10 +16,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 
+from ircli.audit.outcomes import outcome_tally
 from ircli.audit.records import AuditRecord
 from ircli.clock import format_utc
 from ircli.report.model import Charts, ContainmentPoint, MinuteBucket, Phase
-from ircli.report.timeline import outcome_counts, text_of
+from ircli.report.timeline import text_of
 
 __all__ = ["CONTAINMENT_ACTION", "build_charts", "parse_utc"]
 
@@ -55,7 +56,7 @@ def _actions_per_minute(records: Iterable[AuditRecord]) -> list[MinuteBucket]:
         if record.kind != "action.outcome" or moment is None:
             continue
         action = text_of(record.params.get("action")) or "action"
-        total = sum(outcome_counts(record.outcome.get("results")).values())
+        total = sum(outcome_tally(record.outcome).values())
         if total:
             counts = buckets.setdefault(_minute(moment), {})
             counts[action] = counts.get(action, 0) + total
@@ -97,7 +98,7 @@ def _containment(records: list[AuditRecord]) -> list[ContainmentPoint]:
             and params.get("action") == CONTAINMENT_ACTION
             and observed is not None
         ):
-            done = outcome_counts(record.outcome.get("results")).get("done", 0)
+            done = outcome_tally(record.outcome).get("done", 0)
             if done:
                 observed = max(observed - done, 0)
                 points.append(ContainmentPoint(record.ts, observed, "suspended"))

@@ -6,14 +6,14 @@ Per-target ``action.intent`` records are left out (the runs and metrics count th
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from ircli.audit.outcomes import outcome_tally
 from ircli.audit.records import AuditRecord
 from ircli.report.model import TimelineItem
 
-__all__ = ["build_timeline", "outcome_counts", "text_of"]
+__all__ = ["build_timeline", "text_of"]
 
 _SKIPPED = frozenset({"action.intent"})
 
@@ -29,16 +29,6 @@ def text_of(value: Any) -> str:
     if isinstance(value, list | tuple):
         return ", ".join(text_of(item) for item in value)
     return str(value)
-
-
-def outcome_counts(results: Any) -> Counter[str]:
-    """How many results of an ``action.outcome`` record ended each way."""
-    counts: Counter[str] = Counter()
-    if isinstance(results, list):
-        for item in results:
-            if isinstance(item, Mapping):
-                counts[str(item.get("outcome", "unknown"))] += 1
-    return counts
 
 
 def _counts_text(counts: Mapping[str, Any]) -> str:
@@ -123,7 +113,7 @@ def _describe(record: AuditRecord) -> tuple[str, str, str] | None:
         return (
             record.ts,
             "action",
-            f"{action}{on}: {_counts_text(outcome_counts(o.get('results')))}",
+            f"{action}{on}: {_counts_text(outcome_tally(o))}",
         )
     if kind in _SKIPPED:
         return None

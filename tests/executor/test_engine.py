@@ -15,7 +15,7 @@ import pytest
 from ircli.audit.records import RecordFilter
 from ircli.audit.store import AuditStore
 from ircli.executor.engine import ExecutionReport, Executor, Tuning
-from ircli.executor.events import BreakerClosed, BreakerOpened, Event, RunPaused
+from ircli.executor.events import BreakerClosed, BreakerOpened, Event, RunPaused, TargetsSettled
 from ircli.executor.journal import RunJournal, RunSpec, idempotency_key, load_run
 from ircli.platform import load_profile
 from ircli.platform.client import PlatformClient
@@ -217,6 +217,31 @@ def test_batch_partial_results(store: AuditStore, profile: Profile) -> None:
     assert report.results["gone"].outcome is Outcome.FAILED
     assert report.results["late"].outcome is Outcome.DONE
     assert report.status == "completed"
+
+
+def test_a_batch_run_records_its_outcomes_as_groups(store: AuditStore, profile: Profile) -> None:
+    targets = [f"s{i}" for i in range(1000)]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        ids = json.loads(request.content)["ids"]
+        results = [item(t) if t != "s7" else {"id": t, "result": "not_found"} for t in ids]
+        return httpx.Response(200, json={"results": results})
+
+    events: list[Event] = []
+    report = run(
+        store, profile, handler, targets, events=events,
+        tuning=Tuning(concurrency=4, rate=10_000, batch_size=100),
+    )  # fmt: skip
+    assert report.status == "completed"
+    assert report.counts()["done"] == 999
+    records = list(store.records(RecordFilter(run="RUN-T", kinds=("action.outcome",))))
+    groups = [group for record in records for group in record.outcome["groups"]]
+    assert sorted(t for group in groups for t in group["targets"]) == sorted(targets)
+    assert len(groups) <= 2 * 10  # a group per batch at most, and the one failure
+    assert load_run(store, "RUN-T").results == report.results
+    settled = [event for event in events if isinstance(event, TargetsSettled)]
+    assert sum(len(event.targets) for event in settled) == 1000
+    assert len(settled) <= 2 * 10
 
 
 def test_a_timeout_on_a_non_idempotent_action_is_checked_before_resending(

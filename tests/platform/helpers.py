@@ -77,7 +77,8 @@ async def perform_batch(
     response = await client.request(
         prepared.method, profile.base_url + prepared.path, json=prepared.json
     )
-    return classify_batch(action.batch, action, response.status_code, response.json(), targets)
+    grouped = classify_batch(action.batch, action, response.status_code, response.json(), targets)
+    return {target: outcome for outcome, group in grouped.items() for target in group}
 
 
 async def check(client: httpx.AsyncClient, profile: Profile, action_name: str, target: str) -> bool:

@@ -41,6 +41,16 @@ def _result(
     }
 
 
+def _groups(*results: dict[str, Any]) -> dict[str, Any]:
+    """An outcome in the grouped form the executor writes (targets that ended alike)."""
+    groups: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for result in results:
+        fields = {key: value for key, value in result.items() if key != "target"}
+        group = groups.setdefault(tuple(fields.values()), {**fields, "targets": []})
+        group["targets"].append(result["target"])
+    return {"groups": list(groups.values())}
+
+
 def build(store: AuditStore, clock: FixedClock) -> str:
     """Write the scenario; returns the incident id."""
     service = IncidentService(store, new_id=lambda _now: INCIDENT)
@@ -115,13 +125,11 @@ def build(store: AuditStore, clock: FixedClock) -> str:
         "R-streams",
         step="suspend",
         params={"action": "streams.suspend"},
-        outcome={
-            "results": [
-                _result("s-1", "done", 200, 1),
-                _result("s-2", "done", 200, 3),
-                _result("s-3", "failed", 403, 1, "forbidden <b>by</b> policy"),
-            ]
-        },
+        outcome=_groups(
+            _result("s-1", "done", 200, 1),
+            _result("s-2", "done", 200, 3),
+            _result("s-3", "failed", 403, 1, "forbidden <b>by</b> policy"),
+        ),
     )
     clock.advance(60)
     append(
@@ -135,12 +143,10 @@ def build(store: AuditStore, clock: FixedClock) -> str:
         "R-streams",
         step="suspend",
         params={"action": "streams.suspend"},
-        outcome={
-            "results": [
-                _result("s-4", "already_done", 409, 1),
-                _result(HOSTILE_TARGET, "done", 200, 2),
-            ]
-        },
+        outcome=_groups(
+            _result("s-4", "already_done", 409, 1),
+            _result(HOSTILE_TARGET, "done", 200, 2),
+        ),
     )
     append(
         "step.finished",
@@ -179,12 +185,10 @@ def build(store: AuditStore, clock: FixedClock) -> str:
         "R-accounts",
         step="freeze",
         params={"action": "accounts.freeze"},
-        outcome={
-            "results": [
-                _result("a-1", "done", 200, 1),
-                _result("a-2", "retryable", 429, 4, "rate limited"),
-            ]
-        },
+        outcome=_groups(
+            _result("a-1", "done", 200, 1),
+            _result("a-2", "retryable", 429, 4, "rate limited"),
+        ),
     )
     append(
         "action.outcome",
@@ -192,6 +196,7 @@ def build(store: AuditStore, clock: FixedClock) -> str:
         step="freeze",
         target="a-1",
         params={"action": "sessions.revoke"},
+        # The per-target form of earlier development builds: still read.
         outcome={"results": [_result("a-1", "done", 204, 1)]},
     )
     append(

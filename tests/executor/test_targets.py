@@ -1,0 +1,53 @@
+"""Target ids from the command line and ids files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ircli.errors import InvalidInput
+from ircli.executor.targets import MAX_ID_LENGTH, read_ids_file, unique_ids
+
+
+def test_ids_are_stripped_deduplicated_and_kept_in_order() -> None:
+    assert unique_ids([" b", "a ", "", "b", "  ", "c"], "x") == ["b", "a", "c"]
+    assert unique_ids([], "x") == []
+
+
+@pytest.mark.parametrize(
+    ("bad", "shown"),
+    [("ev\x00il", "'ev\\x00il'"), ("a\x1bb", "'a\\x1bb'"), ("d\x7f", "'d\\x7f'")],
+)
+def test_a_control_character_names_the_id(bad: str, shown: str) -> None:
+    with pytest.raises(InvalidInput) as raised:
+        unique_ids(["ok", "", bad, "fine"], "ids.txt")
+    assert str(raised.value) == f"ids.txt: id 3 is not a usable id ({shown})."
+
+
+def test_an_overlong_id_is_refused() -> None:
+    with pytest.raises(InvalidInput, match="id 2 is not a usable id"):
+        unique_ids(["ok", "x" * (MAX_ID_LENGTH + 1)], "ids.txt")
+    assert unique_ids(["x" * MAX_ID_LENGTH], "ids.txt") == ["x" * MAX_ID_LENGTH]
+
+
+def test_plain_files_skip_comments_and_blank_lines(tmp_path: Path) -> None:
+    plain = tmp_path / "ids.txt"
+    plain.write_text("# from the detector\nacc_1\n\n  # indented comment\nacc_2\r\nacc_1\n")
+    assert read_ids_file(plain) == ["acc_1", "acc_2"]
+    no_comments = tmp_path / "more.txt"
+    no_comments.write_text("acc_3\nacc_4")
+    assert read_ids_file(no_comments) == ["acc_3", "acc_4"]
+
+
+def test_csv_and_jsonl_columns(tmp_path: Path) -> None:
+    csv_file = tmp_path / "ids.csv"
+    csv_file.write_text("user,id\nx,acc_1\ny,acc_2\n")
+    assert read_ids_file(csv_file) == ["acc_1", "acc_2"]
+    assert read_ids_file(csv_file, "user") == ["x", "y"]
+    jsonl = tmp_path / "ids.jsonl"
+    jsonl.write_text('{"id": "acc_1"}\n\n{"id": 42}\n')
+    assert read_ids_file(jsonl) == ["acc_1", "42"]
+    jsonl.write_text('{"id": "a"}\n{"name": "b"}\n')
+    with pytest.raises(InvalidInput, match=r"ids.jsonl:2:1: the object has no 'id' id"):
+        read_ids_file(jsonl)
