@@ -44,6 +44,8 @@ __all__ = ["ExecutionReport", "Executor", "Tuning"]
 
 INTENT_GROUP = 512
 """Targets per intent record in single-target mode (one commit covers this many sends)."""
+BATCH_INTENT_GROUP = 2048
+"""Targets per intent record in batch mode, at least one batch."""
 
 
 @dataclass(frozen=True)
@@ -176,7 +178,7 @@ class Executor:
         if self.stop.is_set():
             return "interrupted"
         results = self.report.results
-        if results.keys() >= set(targets) and not self.report.counts()[Outcome.RETRYABLE]:
+        if all(t in results for t in targets) and not self.report.counts()[Outcome.RETRYABLE]:
             return "completed"
         return "incomplete"
 
@@ -190,7 +192,8 @@ class Executor:
 
     async def _produce(self, targets: list[str], queue: asyncio.Queue[_Item | None]) -> None:
         items = self._items(targets)
-        group_size = max(1, INTENT_GROUP // (len(items[0].targets) if items else 1))
+        per_record = INTENT_GROUP if self.batch is None else BATCH_INTENT_GROUP
+        group_size = max(1, per_record // (len(items[0].targets) if items else 1))
         for start in range(0, len(items), group_size):
             if self.stop.is_set():
                 return

@@ -249,10 +249,11 @@ class RunState:
     def counts(self) -> dict[str, int]:
         """Targets by state; the values add up to the number of targets."""
         counts = {outcome.value: 0 for outcome in Outcome}
-        for outcome, count in Counter(r.outcome for r in self.results.values()).items():
+        results = self.results
+        for outcome, count in Counter(r.outcome for r in results.values()).items():
             counts[outcome.value] = count
-        open_targets = set(self.spec.targets).difference(self.results)
-        counts["unknown"] = len(open_targets.intersection(self.intended))
+        open_targets = [t for t in self.spec.targets if t not in results]
+        counts["unknown"] = len(self.intended.intersection(open_targets))
         counts["untouched"] = len(open_targets) - counts["unknown"]
         return counts
 
