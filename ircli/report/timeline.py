@@ -32,7 +32,11 @@ def text_of(value: Any) -> str:
 
 
 def _counts_text(counts: Mapping[str, Any]) -> str:
-    parts = [f"{value} {key.replace('_', ' ')}" for key, value in counts.items() if value]
+    parts = [
+        f"{value:,} {text_of(key).replace('_', ' ')}"
+        for key, value in counts.items()
+        if type(value) is int and value
+    ]
     return ", ".join(parts) or "nothing"
 
 
@@ -74,14 +78,10 @@ def _describe(record: AuditRecord) -> tuple[str, str, str] | None:
             f"Run {record.run or ''} resumed ({_counts_text(p.get('known') or {})} known)",
         )
     if kind == "run.finished":
-        counts = {
-            key: value for key, value in o.items() if key != "status" and isinstance(value, int)
-        }
-        return (
-            at,
-            "run",
-            f"Run {record.run or ''} finished: {text_of(o.get('status'))} ({_counts_text(counts)})",
-        )
+        # An action run's counts (targets by outcome); a playbook run has none of its own.
+        counts = o.get("counts")
+        counted = f" ({_counts_text(counts)})" if isinstance(counts, Mapping) else ""
+        return (at, "run", f"Run {record.run or ''} finished: {text_of(o.get('status'))}{counted}")
     if kind == "step.started":
         action = f" {text_of(p.get('action'))}" if p.get("action") else ""
         return (

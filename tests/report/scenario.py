@@ -159,7 +159,13 @@ def build(store: AuditStore, clock: FixedClock) -> str:
         "run.finished",
         "R-streams",
         step="suspend",
-        outcome={"status": "completed", "done": 3, "already_done": 1, "failed": 1},
+        outcome={
+            "status": "completed",
+            "counts": {"done": 3, "already_done": 1, "retryable": 0, "failed": 1},
+            "requests": 8,
+            "retries": 2,
+            "elapsed_ms": 1500,
+        },
     )
     clock.advance(45)
     append(
@@ -203,7 +209,12 @@ def build(store: AuditStore, clock: FixedClock) -> str:
         "run.finished",
         "R-accounts",
         step="freeze",
-        outcome={"status": "incomplete", "done": 1, "retryable": 1},
+        outcome={
+            "status": "incomplete",
+            "counts": {"done": 1, "retryable": 1, "unknown": 0},
+            "requests": 5,
+            "retries": 3,
+        },
     )
     append(
         "query.result",

@@ -77,6 +77,18 @@ def test_unknown_kinds_and_missing_fields_do_not_crash(store: AuditStore, incide
         NewRecord(kind="step.finished", incident=incident, run="R-odd"),
         NewRecord(kind="mystery.thing", incident=incident, params={"at": "not a time"}),
         NewRecord(kind="run.finished", incident=incident, run="R-odd"),
+        NewRecord(
+            kind="action.outcome",
+            incident=incident,
+            run="R-odd",
+            outcome={"groups": [{"targets": "x"}, 5, {"outcome": "done"}]},
+        ),
+        NewRecord(
+            kind="run.finished",
+            incident=incident,
+            run="R-odd",
+            outcome={"counts": "lots"},
+        ),
     ):
         store.append(record)
     built = build_report(store, incident, now=GENERATED_AT)
@@ -123,3 +135,21 @@ def test_a_tampered_chain_is_reported_in_the_report(
     assert built.audit.summary.startswith("audit chain broken at seq 3: the content does not")
     last = render(built, "md").rstrip().splitlines()[-1]
     assert last.endswith(f"\\(2/{built.audit.total} records valid\\).")
+
+
+def test_a_run_finished_line_counts_targets(store: AuditStore, incident: str) -> None:
+    store.append(
+        NewRecord(
+            kind="run.finished", incident=incident, run="R-big",
+            outcome={
+                "status": "incomplete", "requests": 201, "elapsed_ms": 512,
+                "counts": {"done": 99_999, "already_done": 0, "failed": 1, "unknown": 0},
+            },
+        )
+    )  # fmt: skip
+    store.append(NewRecord(kind="run.finished", incident=incident, run="R-pb",
+                           outcome={"status": "completed", "plan_hash": "ab" * 32}))  # fmt: skip
+    built = build_report(store, incident, now=GENERATED_AT)
+    lines = [item.message for item in built.timeline if item.kind == "run"]
+    assert "Run R-big finished: incomplete (99,999 done, 1 failed)" in lines
+    assert "Run R-pb finished: completed" in lines
