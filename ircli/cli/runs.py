@@ -179,24 +179,17 @@ def rollback(
     workspace = state.workspace()
     fractions = rollbacks.parse_stages(stages)
     test = _check(check)
-    undo = _undo(workspace, run)
-    changed = sum(len(rollbacks.changed_targets(s)) for s in rollbacks.child_runs(workspace, run))
+    plan = rollbacks.plan_rollback(workspace, run, _undo(workspace, run))
     if not yes:
         raise GuardRefused(
-            f"rolling back {run} ({changed:,} changed targets) needs --yes; nothing was sent."
+            f"rolling back {run} ({plan.changed:,} changed targets) needs --yes; nothing was sent."
         )
-    progress = RunProgress(display, f"rollback {run}", changed)
+    progress = RunProgress(display, f"rollback {run}", plan.changed)
 
     async def main(stop: Any) -> rollbacks.RollbackOutcome:
         async with progress.shown():
             return await rollbacks.rollback(
-                workspace,
-                run,
-                stages=fractions,
-                check=test,
-                undo=undo,
-                on_event=progress,
-                stop=stop,
+                workspace, plan, stages=fractions, check=test, on_event=progress, stop=stop
             )
 
     outcome = run_draining(main, display)

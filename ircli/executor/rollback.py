@@ -19,7 +19,15 @@ from ircli.executor.events import EventSink, ignore
 from ircli.executor.journal import RunState, load_run
 from ircli.platform.model import Outcome
 
-__all__ = ["RollbackOutcome", "RollbackStage", "changed_targets", "parse_stages", "rollback"]
+__all__ = [
+    "RollbackOutcome",
+    "RollbackPlan",
+    "RollbackStage",
+    "changed_targets",
+    "parse_stages",
+    "plan_rollback",
+    "rollback",
+]
 
 
 @dataclass(frozen=True)
@@ -33,6 +41,20 @@ class RollbackStage:
     profile: str
     """The profile the source run used (name or path, as recorded)."""
     incident: str | None
+
+
+@dataclass(frozen=True)
+class RollbackPlan:
+    """What a rollback of ``run`` would revert, newest step first."""
+
+    run: str
+    stages: tuple[RollbackStage, ...]
+    profiles: _ProfileCache
+
+    @property
+    def changed(self) -> int:
+        """How many targets would be reverted."""
+        return sum(len(stage.targets) for stage in self.stages)
 
 
 @dataclass
@@ -84,24 +106,35 @@ def child_runs(workspace: service.Workspace, run: str) -> list[RunState]:
     return [load_run(workspace.store, child) for child in children]
 
 
-async def rollback(
+def plan_rollback(
     workspace: service.Workspace,
     run: str,
+    undo: Mapping[str, tuple[str, Mapping[str, Any]]] | None = None,
+) -> RollbackPlan:
+    """What reverting ``run`` (an action run or a playbook run) takes; nothing is sent.
+
+    ``undo`` maps a step id to an explicit (action, params) when the profile has no inverse
+    (``flags.set`` back to its old value).
+    """
+    profiles = _ProfileCache(workspace)
+    return RollbackPlan(run, tuple(_plans(workspace, run, undo or {}, profiles)), profiles)
+
+
+async def rollback(
+    workspace: service.Workspace,
+    plan: RollbackPlan,
     *,
     stages: Sequence[float] = (1.0,),
     check: Callable[[Mapping[str, Any]], bool] | None = None,
-    undo: Mapping[str, tuple[str, Mapping[str, Any]]] | None = None,
     on_event: EventSink = ignore,
     stop: asyncio.Event | None = None,
 ) -> RollbackOutcome:
-    """Revert what ``run`` (an action run or a playbook run) changed, newest step first.
+    """Carry out ``plan`` (from ``plan_rollback``), stage by stage.
 
-    ``undo`` maps a step id to an explicit (action, params) when the profile has no inverse
-    (``flags.set`` back to its old value); ``check`` sees ``attempted``, ``succeeded``,
-    ``failed`` and ``failure_ratio`` so far and stops the rollback when it is false.
+    ``check`` sees ``attempted``, ``succeeded``, ``failed`` and ``failure_ratio`` so far and
+    stops the rollback when it is false.
     """
-    profiles = _ProfileCache(workspace)
-    plans = _plans(workspace, run, undo or {}, profiles)
+    run, plans, profiles, total = plan.run, list(plan.stages), plan.profiles, plan.changed
     outcome = RollbackOutcome(run=f"{run}.rollback", status="nothing")
     workspace.store.append(
         NewRecord(
@@ -111,8 +144,8 @@ async def rollback(
                 "summary": f"rollback of {run}",
                 "stages": [f"{s:.1%}" for s in stages],
                 "actions": [
-                    {"action": p.action, "from": p.source_run, "targets": len(p.targets)}
-                    for p in plans
+                    {"action": s.action, "from": s.source_run, "targets": len(s.targets)}
+                    for s in plans
                 ],
             },
         )
@@ -122,28 +155,27 @@ async def rollback(
         return outcome
     outcome.status = "completed"
     done_so_far = 0
-    total = sum(len(p.targets) for p in plans)
     attempted = 0
     for number, fraction in enumerate(stages, start=1):
         goal = round(total * fraction)
         batch = _slice(plans, done_so_far, goal)
         done_so_far = goal
-        for plan, targets in batch:
-            loaded = profiles.get(plan.profile)
+        for stage, targets in batch:
+            loaded = profiles.get(stage.profile)
             action_plan = service.plan_action(
                 workspace,
                 loaded,
-                action_name=plan.action,
+                action_name=stage.action,
                 targets=targets,
-                params=plan.params,
+                params=stage.params,
                 max_targets=len(targets),
-                incident=plan.incident,
-                reason=f"rollback of {plan.source_run}",
+                incident=stage.incident,
+                reason=f"rollback of {stage.source_run}",
             )
             result = await service.run_plan(
                 workspace,
                 action_plan,
-                run_id=f"{run}.rollback.{number}.{plan.action}"[:64],
+                run_id=f"{run}.rollback.{number}.{stage.action}"[:64],
                 on_event=on_event,
                 stop=stop,
             )
@@ -155,7 +187,7 @@ async def rollback(
             outcome.stages.append(
                 {
                     "stage": number,
-                    "action": plan.action,
+                    "action": stage.action,
                     "targets": len(targets),
                     "succeeded": succeeded,
                 }

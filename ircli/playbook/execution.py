@@ -416,12 +416,11 @@ class StepRunner:
 
     async def roll_back(self, playbook: Playbook | None, context: Context, why: str) -> None:
         """``on_error: rollback``: undo what this run changed so far, then stop."""
-        from ircli.executor.rollback import rollback
+        from ircli.executor.rollback import plan_rollback, rollback
 
         undo = undo_map(playbook, context) if playbook is not None else {}
-        outcome = await rollback(
-            self.workspace, self.run, undo=undo, on_event=self.on_event, stop=self.stop
-        )
+        plan = plan_rollback(self.workspace, self.run, undo)
+        outcome = await rollback(self.workspace, plan, on_event=self.on_event, stop=self.stop)
         raise Stopped(
             "rolled_back",
             f"{why}; rolled back {outcome.reverted} change(s) ({outcome.status})",
