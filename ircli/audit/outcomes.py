@@ -8,7 +8,8 @@ attempts, latency and error — a whole batch, typically) share one entry::
 
 Records of development builds before the grouped form hold ``results``, one object per
 target with a ``target`` key. Readers go through this module and see the same either way.
-Records come from the store, so every shape is checked: malformed entries are skipped.
+Records come from the store, so every shape is checked: reports skip a malformed entry, while
+resume (``strict=True``) refuses it — a target it names must not look as if never sent.
 """
 
 from __future__ import annotations
@@ -21,21 +22,59 @@ __all__ = ["RESULT_FIELDS", "outcome_groups", "outcome_results", "outcome_tally"
 
 RESULT_FIELDS = ("outcome", "status", "attempts", "latency_ms", "error")
 """What is known of each target besides its id."""
+_REQUIRED = ("outcome", "status", "attempts", "latency_ms")
 
 
-def outcome_groups(outcome: Mapping[str, Any]) -> Iterator[tuple[list[Any], Mapping[str, Any]]]:
-    """``(targets, fields)`` pairs of an outcome record; old records give one pair per target."""
-    groups = outcome.get("groups")
-    if isinstance(groups, list):
-        for group in groups:
-            if isinstance(group, Mapping) and isinstance(targets := group.get("targets"), list):
-                yield targets, group
+def outcome_groups(
+    outcome: Mapping[str, Any], *, strict: bool = False
+) -> Iterator[tuple[list[Any], Mapping[str, Any]]]:
+    """``(targets, fields)`` pairs of an outcome record; old records give one pair per target.
+
+    Malformed entries are skipped; with ``strict`` they raise ``ValueError`` saying what is
+    wrong, and so does an entry whose ids are not text or that lacks a result field.
+    """
+    for targets, fields, problem in _entries(outcome):
+        if strict and problem is None:
+            problem = _incomplete(targets, fields)
+        if problem is None:
+            yield targets, fields
+        elif strict:
+            raise ValueError(problem)
+
+
+_Entry = tuple[list[Any], Mapping[str, Any], str | None]
+
+
+def _entries(outcome: Mapping[str, Any]) -> Iterator[_Entry]:
+    """Every entry of either form, with what makes it unusable (None when it is usable)."""
+    if "groups" in outcome:
+        groups = outcome["groups"]
+        if not isinstance(groups, list):
+            yield [], {}, "'groups' is not a list"
+            return
+        for number, group in enumerate(groups, start=1):
+            targets = group.get("targets") if isinstance(group, Mapping) else None
+            if isinstance(group, Mapping) and isinstance(targets, list):
+                yield targets, group, None
+            else:
+                yield [], {}, f"group {number} has no list of target ids"
         return
     results = outcome.get("results")
-    if isinstance(results, list):
-        for item in results:
-            if isinstance(item, Mapping):
-                yield [item.get("target")], item
+    if not isinstance(results, list):
+        yield [], {}, "the record holds neither 'groups' nor 'results'"
+        return
+    for number, item in enumerate(results, start=1):
+        if isinstance(item, Mapping):
+            yield [item.get("target")], item, None
+        else:
+            yield [], {}, f"result {number} is not an object"
+
+
+def _incomplete(targets: list[Any], fields: Mapping[str, Any]) -> str | None:
+    if not all(type(target) is str for target in targets):
+        return "a target id is not text"
+    missing = [name for name in _REQUIRED if name not in fields]
+    return f"an entry lacks {', '.join(missing)}" if missing else None
 
 
 def outcome_results(outcome: Mapping[str, Any]) -> Iterator[dict[str, Any]]:

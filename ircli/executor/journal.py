@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ircli.audit.outcomes import outcome_groups
-from ircli.audit.records import NewRecord, RecordFilter
+from ircli.audit.records import AuditRecord, NewRecord, RecordFilter
 from ircli.audit.store import AuditStore
-from ircli.errors import InvalidInput
+from ircli.errors import AuditIntegrityError, InvalidInput
 from ircli.platform.model import Outcome
 
 __all__ = [
@@ -100,25 +100,34 @@ class TargetResult:
     latency_ms: int
     error: str | None = None
 
-    def as_json(self, target: str | None = None) -> dict[str, Any]:
-        fields = {
+    def fields(self) -> dict[str, Any]:
+        """The result as an outcome record stores it for a group of targets."""
+        return {
             "outcome": self.outcome.value,
             "status": self.status,
             "attempts": self.attempts,
             "latency_ms": self.latency_ms,
             "error": self.error,
         }
-        return fields if target is None else {"target": target, **fields}
+
+    def as_json(self, target: str) -> dict[str, Any]:
+        """The result of one target, for output."""
+        return {"target": target, **self.fields()}
 
     @classmethod
     def from_json(cls, fields: Mapping[str, Any]) -> TargetResult:
-        return cls(
-            outcome=Outcome(fields["outcome"]),
-            status=fields["status"],
-            attempts=fields["attempts"],
-            latency_ms=fields["latency_ms"],
-            error=fields.get("error"),
-        )
+        """Read ``fields()`` back; ``ValueError`` when a value has the wrong type."""
+        status, attempts, latency, error = (
+            fields["status"], fields["attempts"], fields["latency_ms"], fields.get("error")
+        )  # fmt: skip
+        if not (
+            (status is None or type(status) is int)
+            and type(attempts) is int
+            and type(latency) is int
+            and (error is None or type(error) is str)
+        ):
+            raise ValueError("a status, attempt count, latency or error has the wrong type")
+        return cls(Outcome(fields["outcome"]), status, attempts, latency, error)
 
 
 Settled = tuple[Sequence[str], TargetResult]
@@ -186,7 +195,7 @@ class RunJournal:
         merged: dict[TargetResult, list[str]] = {}
         for targets, result in chunk:
             merged.setdefault(result, []).extend(targets)
-        groups = [{**result.as_json(), "targets": targets} for result, targets in merged.items()]
+        groups = [{**result.fields(), "targets": targets} for result, targets in merged.items()]
         lists = list(merged.values())
         return self._record(
             "action.outcome",
@@ -196,7 +205,7 @@ class RunJournal:
         )
 
     async def flush_periodically(self) -> None:
-        """Flush every ``FLUSH_EVERY`` seconds (or sooner when the buffer fills) until cancelled."""
+        """Flush every ``FLUSH_EVERY`` seconds until cancelled."""
         while True:
             await asyncio.sleep(FLUSH_EVERY)
             await self.flush()
@@ -253,7 +262,7 @@ class RunState:
         for outcome, count in Counter(r.outcome for r in results.values()).items():
             counts[outcome.value] = count
         open_targets = [t for t in self.spec.targets if t not in results]
-        counts["unknown"] = len(self.intended.intersection(open_targets))
+        counts["unknown"] = sum(1 for t in open_targets if t in self.intended)
         counts["untouched"] = len(open_targets) - counts["unknown"]
         return counts
 
@@ -289,11 +298,17 @@ def load_run(store: AuditStore, run: str) -> RunState:
         elif state is None:
             continue
         elif record.kind == "action.intent":
-            state.intended.update(record.params["targets"])
+            targets = record.params.get("targets")
+            if not isinstance(targets, list) or not all(type(t) is str for t in targets):
+                raise _malformed(record, "its targets are not a list of ids")
+            state.intended.update(targets)
         elif record.kind == "action.outcome":
-            for targets, fields in outcome_groups(record.outcome):
-                result = TargetResult.from_json(fields)
-                merge_results(state.results, dict.fromkeys(targets, result))
+            try:
+                for targets, fields in outcome_groups(record.outcome, strict=True):
+                    result = TargetResult.from_json(fields)
+                    merge_results(state.results, dict.fromkeys(targets, result))
+            except (ValueError, TypeError) as error:
+                raise _malformed(record, str(error)) from None
         elif record.kind == "run.finished":
             state.status = str(record.outcome.get("status"))
         elif record.kind == "run.resumed":
@@ -301,6 +316,14 @@ def load_run(store: AuditStore, run: str) -> RunState:
     if state is None:
         raise InvalidInput(f"no run {run!r} in the audit store.")
     return state
+
+
+def _malformed(record: AuditRecord, why: str) -> AuditIntegrityError:
+    """A run record resume cannot trust: guessing could resend what was done."""
+    return AuditIntegrityError(
+        f"audit record {record.seq} ({record.kind} of run {record.run}) is malformed: {why}; "
+        "the run's state cannot be rebuilt safely."
+    )
 
 
 def merge_results(results: dict[str, TargetResult], new: Mapping[str, TargetResult]) -> None:

@@ -172,6 +172,9 @@ def plan_action(
     if reason is not None and "reason" in (action.param_specs or action.params):
         given.setdefault("reason", reason)
     bound = bind_params(action, given)
+    # Listings can name an object twice (a page boundary moving under a live flood); a run
+    # acts on each target once, and its counts are per target.
+    targets = list(dict.fromkeys(targets))
     if not targets:
         raise InvalidInput("no targets: give --id, --ids-file or --where.")
     if len(targets) > max_targets:

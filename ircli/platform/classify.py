@@ -54,7 +54,7 @@ def classify(action: ActionSpec, status: int, body: Any) -> Outcome:
 def classify_batch(
     batch: BatchSpec, action: ActionSpec, status: int, body: Any, targets: Sequence[str]
 ) -> dict[Outcome, list[str]]:
-    """The targets of a batch, grouped by outcome.
+    """The targets of a batch, grouped by outcome (each list in the order of ``targets``).
 
     A response that is not a success as a whole classifies every target the same way (so a
     429 or 503 retries the batch). Otherwise each listed result maps through ``status_map``
@@ -88,8 +88,17 @@ def classify_batch(
         else:
             group.append(target)
     outcomes: dict[Outcome, list[str]] = {}
+    mixed: set[Outcome] = set()
     status_map = batch.status_map
     for word, group in by_word.items():
         outcome = Outcome.RETRYABLE if word is _MISSING else status_map.get(word, Outcome.FAILED)
-        outcomes.setdefault(outcome, []).extend(group)
+        if outcome in outcomes:
+            outcomes[outcome] += group
+            mixed.add(outcome)
+        else:
+            outcomes[outcome] = group
+    if mixed:  # several words, one outcome: back to the order of ``targets``
+        position = {target: index for index, target in enumerate(targets)}
+        for outcome in mixed:
+            outcomes[outcome].sort(key=position.__getitem__)
     return outcomes

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
+
+import pytest
 
 from ircli.audit.outcomes import outcome_groups, outcome_results, outcome_tally
 
@@ -55,3 +58,29 @@ def test_malformed_entries_are_skipped() -> None:
     assert [r["target"] for r in outcome_results({"results": [3, {"target": "y"}]})] == ["y"]
     assert list(outcome_results({})) == []
     assert outcome_tally({"groups": [{"targets": ["z"]}]}) == {"unknown": 1}
+
+
+@pytest.mark.parametrize(
+    ("outcome", "reason"),
+    [
+        ({"groups": {"targets": ["a"]}}, "'groups' is not a list"),
+        ({"groups": [{"outcome": "done", "targets": "a"}]}, "group 1 has no list of target ids"),
+        ({"groups": [GROUPED["groups"][0], 7]}, "group 2 has no list of target ids"),
+        ({"groups": [{**GROUPED["groups"][0], "targets": [1]}]}, "a target id is not text"),
+        ({"groups": [{"outcome": "done", "targets": ["a"]}]},
+         "an entry lacks status, attempts, latency_ms"),
+        ({"results": [PER_TARGET["results"][0], "junk"]}, "result 2 is not an object"),
+        ({"results": [{"outcome": "done", "status": 200, "attempts": 1, "latency_ms": 4}]},
+         "a target id is not text"),
+        ({}, "the record holds neither 'groups' nor 'results'"),
+    ],
+)  # fmt: skip
+def test_strict_reading_names_what_is_wrong(outcome: dict[str, Any], reason: str) -> None:
+    with pytest.raises(ValueError, match=f"^{re.escape(reason)}$"):
+        list(outcome_groups(outcome, strict=True))
+    list(outcome_groups(outcome))  # the lenient reader skips it instead
+
+
+def test_strict_reading_accepts_both_forms() -> None:
+    assert list(outcome_groups(GROUPED, strict=True)) == list(outcome_groups(GROUPED))
+    assert list(outcome_groups(PER_TARGET, strict=True)) == list(outcome_groups(PER_TARGET))

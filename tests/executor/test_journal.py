@@ -9,6 +9,7 @@ import pytest
 
 from ircli.audit.records import NewRecord, RecordFilter
 from ircli.audit.store import AuditStore
+from ircli.errors import AuditIntegrityError
 from ircli.executor import journal as journal_module
 from ircli.executor.journal import RunJournal, RunSpec, TargetResult, load_run, merge_results
 from ircli.platform.model import Outcome
@@ -82,8 +83,8 @@ def test_load_run_reads_grouped_and_per_target_records(store: AuditStore) -> Non
             kind="action.outcome", run="RUN-J", step="adhoc",
             params={"action": "accounts.freeze"},
             outcome={"results": [
-                {"target": "a", **DONE.as_json()},
-                {"target": "b", **LATER.as_json()},
+                DONE.as_json("a"),
+                LATER.as_json("b"),
             ]},
         )
     )  # fmt: skip
@@ -104,3 +105,45 @@ def test_merge_keeps_the_first_success() -> None:
     fresh: dict[str, TargetResult] = {}
     merge_results(fresh, dict.fromkeys(["x", "y"], ALREADY))
     assert fresh == {"x": ALREADY, "y": ALREADY}
+
+
+@pytest.mark.parametrize(
+    ("kind", "fields", "why"),
+    [
+        ("action.outcome", {"outcome": {"groups": [{"outcome": "done", "targets": "a"}]}},
+         "group 1 has no list of target ids"),
+        ("action.outcome", {"outcome": {"groups": [{**DONE.fields(), "outcome": "won"}]}},
+         "group 1 has no list of target ids"),
+        ("action.outcome",
+         {"outcome": {"groups": [{**DONE.fields(), "outcome": "won", "targets": ["a"]}]}},
+         "'won' is not a valid Outcome"),
+        ("action.outcome",
+         {"outcome": {"groups": [{**DONE.fields(), "attempts": "1", "targets": ["a"]}]}},
+         "a status, attempt count, latency or error has the wrong type"),
+        ("action.intent", {"params": {"targets": "a"}}, "its targets are not a list of ids"),
+    ],
+)  # fmt: skip
+def test_a_malformed_run_record_stops_the_rebuild(
+    store: AuditStore, kind: str, fields: dict[str, Any], why: str
+) -> None:
+    journal(store, ["a", "b"])
+    bad = store.append(NewRecord(kind=kind, run="RUN-J", step="adhoc", **fields))
+    with pytest.raises(AuditIntegrityError) as raised:
+        load_run(store, "RUN-J")
+    assert str(raised.value) == (
+        f"audit record {bad.seq} ({kind} of run RUN-J) is malformed: {why}; "
+        "the run's state cannot be rebuilt safely."
+    )
+
+
+def test_counts_tell_unknown_from_untouched(store: AuditStore) -> None:
+    run = journal(store, ["a", "b", "c", "d"])
+    asyncio.run(run.intend(["a", "b", "c"], batch=False))
+    run.add(("a",), DONE)
+    asyncio.run(run.flush())
+    state = load_run(store, "RUN-J")
+    assert state.unknown() == ["b", "c"]  # intended, no outcome: their requests may have left
+    assert state.untouched() == ["d"]
+    assert state.counts() == {
+        "done": 1, "already_done": 0, "retryable": 0, "failed": 0, "unknown": 2, "untouched": 1,
+    }  # fmt: skip

@@ -46,6 +46,23 @@ def test_each_word_maps_to_its_outcome(freeze: ActionSpec) -> None:
     }
 
 
+def test_odd_answers_are_read_conservatively(freeze: ActionSpec) -> None:
+    body = {
+        "results": [
+            {"id": "a", "result": "not_found"},
+            {"id": "a", "result": "frozen"},  # named twice: the last word counts
+            {"id": "b", "result": None},
+            {"id": "c", "result": 1},
+            {"id": "d"},
+            {"result": "frozen"},  # no id
+        ]
+    }
+    assert grouped(freeze, 200, body, ["a", "b", "c", "d"]) == {
+        Outcome.DONE: ["a"],
+        Outcome.FAILED: ["b", "c", "d"],  # words the profile does not map
+    }
+
+
 def test_a_refused_batch_classifies_every_target_alike(freeze: ActionSpec) -> None:
     assert grouped(freeze, 503, {}, ["a", "b"]) == {Outcome.RETRYABLE: ["a", "b"]}
     assert grouped(freeze, 403, {}, ["a", "b"]) == {Outcome.FAILED: ["a", "b"]}
