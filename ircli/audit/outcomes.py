@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-__all__ = ["RESULT_FIELDS", "outcome_groups", "outcome_results", "outcome_tally"]
+__all__ = ["RESULT_FIELDS", "all_text", "outcome_groups", "outcome_results", "outcome_tally"]
 
 RESULT_FIELDS = ("outcome", "status", "attempts", "latency_ms", "error")
 """What is known of each target besides its id."""
@@ -71,10 +71,19 @@ def _entries(outcome: Mapping[str, Any]) -> Iterator[_Entry]:
 
 
 def _incomplete(targets: list[Any], fields: Mapping[str, Any]) -> str | None:
-    if not all(type(target) is str for target in targets):
+    if not all_text(targets):
         return "a target id is not text"
     missing = [name for name in _REQUIRED if name not in fields]
     return f"an entry lacks {', '.join(missing)}" if missing else None
+
+
+def all_text(values: list[Any]) -> bool:
+    """Whether every value is a string (one C-level pass: runs hold 100,000s of ids)."""
+    try:
+        "".join(values)
+    except TypeError:
+        return False
+    return True
 
 
 def outcome_results(outcome: Mapping[str, Any]) -> Iterator[dict[str, Any]]:

@@ -22,28 +22,28 @@ app = typer.Typer(
 RunId = Annotated[str, typer.Argument(metavar="RUN", help="The run id.")]
 
 
-def _summary(state: Any) -> dict[str, Any]:
-    spec = state.spec
+def _summary(listing: Any) -> dict[str, Any]:
+    """A ``RunListing`` as output."""
     return {
-        "run": spec.run,
-        "action": spec.action,
-        "status": state.status,
-        "operator": state.operator,
-        "started": state.started_at,
-        "incident": spec.incident,
-        "profile": spec.profile,
-        "targets": len(spec.targets),
-        "counts": state.counts(),
+        "run": listing.run,
+        "action": listing.action,
+        "status": listing.status,
+        "operator": listing.operator,
+        "started": listing.started_at,
+        "incident": listing.incident,
+        "profile": listing.profile,
+        "targets": listing.targets,
+        "counts": dict(listing.counts),
     }
 
 
 @app.command("list", epilog=example("ircli runs list", "ircli --json runs list"))
 def list_runs(ctx: typer.Context) -> None:
     """List runs, newest first."""
-    from ircli.executor.service import list_runs as runs
+    from ircli.executor.history import list_run_summaries
 
     state = state_of(ctx)
-    summaries = [_summary(run) for run in runs(state.store())]
+    summaries = [_summary(run) for run in list_run_summaries(state.store())]
     if state.display.json_mode:
         state.display.json(summaries)
         return
@@ -81,6 +81,7 @@ def list_runs(ctx: typer.Context) -> None:
 @app.command("show", epilog=example("ircli runs show RUN-20261128-7QK2AB"))
 def show(ctx: typer.Context, run: RunId) -> None:
     """Show a run: its action, parameters, status and per-outcome counts."""
+    from ircli.executor.history import RunListing
     from ircli.executor.journal import load_run
 
     state = state_of(ctx)
@@ -88,7 +89,7 @@ def show(ctx: typer.Context, run: RunId) -> None:
         _show_playbook_run(state, run)
         return
     run_state = load_run(state.store(), run)
-    data = _summary(run_state)
+    data = _summary(RunListing.of(run_state))
     data["params"] = dict(run_state.spec.params)
     data["reason"] = run_state.spec.reason
     failures = [

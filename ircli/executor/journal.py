@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ircli.audit.outcomes import outcome_groups
+from ircli.audit.outcomes import all_text, outcome_groups
 from ircli.audit.records import AuditRecord, NewRecord, RecordFilter
 from ircli.audit.store import AuditStore
 from ircli.errors import AuditIntegrityError, InvalidInput
@@ -299,7 +299,7 @@ def load_run(store: AuditStore, run: str) -> RunState:
             continue
         elif record.kind == "action.intent":
             targets = record.params.get("targets")
-            if not isinstance(targets, list) or not all(type(t) is str for t in targets):
+            if not isinstance(targets, list) or not all_text(targets):
                 raise _malformed(record, "its targets are not a list of ids")
             state.intended.update(targets)
         elif record.kind == "action.outcome":
