@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -16,6 +15,7 @@ from ircli.cli.state import CliState, state_of
 from ircli.errors import ExitCode, InvalidInput
 
 if TYPE_CHECKING:
+    import asyncio
     from collections.abc import AsyncIterator
 
     from rich.progress import Progress
@@ -311,6 +311,8 @@ class DrillProgress:
     @asynccontextmanager
     async def shown(self) -> AsyncIterator[None]:
         """A spinner line on stderr while the block runs (on a terminal; else a final line)."""
+        import asyncio  # here, not at import: `ircli --help` does not need the event loop
+
         display = self.display
         loop = asyncio.get_running_loop()
         started = loop.time()
