@@ -31,6 +31,14 @@ def text_of(value: Any) -> str:
     return str(value)
 
 
+def _number(value: Any) -> str:
+    return f"{value:,}" if type(value) is int else text_of(value)
+
+
+def _targets(count: int) -> str:
+    return f"{count:,} target" + ("" if count == 1 else "s")
+
+
 def _counts_text(counts: Mapping[str, Any]) -> str:
     parts = [
         f"{value:,} {text_of(key).replace('_', ' ')}"
@@ -68,7 +76,7 @@ def _describe(record: AuditRecord) -> tuple[str, str, str] | None:
         what = text_of(playbook.get("name")) if isinstance(playbook, Mapping) else ""
         what = what or text_of(p.get("action")) or "run"
         count = p.get("target_count")
-        on = f" on {count} targets" if isinstance(count, int) else ""
+        on = f" on {_targets(count)}" if type(count) is int else ""
         plan = f" (plan {text_of(p.get('plan_hash'))[:12]})" if p.get("plan_hash") else ""
         return at, "run", f"Run {record.run or ''} started: {what}{on}{plan}"
     if kind == "run.resumed":
@@ -90,17 +98,17 @@ def _describe(record: AuditRecord) -> tuple[str, str, str] | None:
             f"Step {_step(record)} started ({text_of(p.get('kind'))}{action})",
         )
     if kind == "step.finished":
-        return (
-            at,
-            "step",
-            f"Step {_step(record)} finished: {_counts_text(o)}",
-        )
+        if "status" in o:  # what the playbook runner writes: a status and a target count
+            count = o.get("targets")
+            on = f" ({_targets(count)})" if type(count) is int and count else ""
+            return at, "step", f"Step {_step(record)} finished: {text_of(o['status'])}{on}"
+        return at, "step", f"Step {_step(record)} finished: {_counts_text(o)}"
     if kind == "query.result":
         flt = f" {text_of(p.get('filter'))!r}" if p.get("filter") else ""
         return (
             at,
             "query",
-            f"Query {text_of(p.get('listing'))}{flt} matched {text_of(p.get('count'))}",
+            f"Query {text_of(p.get('listing'))}{flt} matched {_number(p.get('count'))}",
         )
     if kind == "approval.granted":
         approver = text_of(p.get("approver")) or record.operator

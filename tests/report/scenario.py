@@ -152,8 +152,8 @@ def build(store: AuditStore, clock: FixedClock) -> str:
         "step.finished",
         "R-streams",
         step="suspend",
-        params={"step": "suspend"},
-        outcome={"done": 3, "already_done": 1, "failed": 1},
+        params={"step": "suspend", "kind": "action", "summary": "4 of 5 targets done"},
+        outcome={"status": "completed", "targets": 5},
     )
     append(
         "run.finished",

@@ -137,6 +137,28 @@ def test_a_tampered_chain_is_reported_in_the_report(
     assert last.endswith(f"\\(2/{built.audit.total} records valid\\).")
 
 
+def test_timeline_lines_spell_out_numbers(store: AuditStore, incident: str) -> None:
+    for kind, fields in (
+        ("run.started", {"params": {"action": "accounts.freeze", "target_count": 14_937}}),
+        ("run.started", {"params": {"action": "flags.set", "target_count": 1}}),
+        ("step.finished", {"params": {"step": "freeze"},
+                           "outcome": {"status": "completed", "targets": 15_241}}),
+        ("step.finished", {"params": {"step": "note"},
+                           "outcome": {"status": "completed", "targets": 0}}),
+        ("query.result", {"params": {"listing": "accounts", "count": 15_241}}),
+    ):  # fmt: skip
+        store.append(NewRecord(kind=kind, incident=incident, run="R-n", **fields))
+    built = build_report(store, incident, now=GENERATED_AT)
+    messages = {item.message for item in built.timeline}
+    assert {
+        "Run R-n started: accounts.freeze on 14,937 targets",
+        "Run R-n started: flags.set on 1 target",
+        "Step freeze finished: completed (15,241 targets)",
+        "Step note finished: completed",
+        "Query accounts matched 15,241",
+    } <= messages
+
+
 def test_a_run_finished_line_counts_targets(store: AuditStore, incident: str) -> None:
     store.append(
         NewRecord(
