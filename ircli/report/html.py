@@ -130,7 +130,7 @@ def render_html(report: Report) -> str:
             _table(run_header, run_rows, "hash") if run_rows else "<p>No runs recorded.</p>",
             (
                 "<h3>Playbook steps</h3>"
-                + _table(("Run", "Step", "Kind", "Action", "Finished", "Counts"), steps)
+                + _table(("Run", "Step", "Kind", "Action", "Finished", "Outcome"), steps)
             )
             if steps
             else "",

@@ -51,7 +51,7 @@ def render_markdown(report: Report) -> str:
     steps = s.step_rows(report)
     if steps:
         out += ["### Playbook steps", ""]
-        out += _table(("Run", "Step", "Kind", "Action", "Finished", "Counts"), steps)
+        out += _table(("Run", "Step", "Kind", "Action", "Finished", "Outcome"), steps)
     out += ["## Approvals", ""]
     approvals = s.approval_rows(report)
     header = ("Time", "Approver", "Plan hash", "Expires", "Run")

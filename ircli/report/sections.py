@@ -8,10 +8,13 @@ here may contain attacker-controlled text: renderers escape it.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from typing import Any
 
 from ircli.report.model import Report, RunSummary, TimelineItem
 from ircli.report.runs import OUTCOMES
 from ircli.report.series import parse_utc
+from ircli.report.timeline import text_of
 
 __all__ = [
     "ACTION_ITEM_COLUMNS",
@@ -269,7 +272,7 @@ def run_rows(report: Report) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
 
 
 def step_rows(report: Report) -> list[tuple[str, ...]]:
-    """(run, step, kind, action, finished, counts) for playbook steps."""
+    """(run, step, kind, action, finished, outcome) for playbook steps."""
     return [
         (
             run.run,
@@ -277,11 +280,20 @@ def step_rows(report: Report) -> list[tuple[str, ...]]:
             step.kind or "-",
             step.action or "-",
             short_time(step.finished_at),
-            ", ".join(f"{k}={v}" for k, v in step.counts.items()) or "-",
+            _step_outcome(step.counts),
         )
         for run in report.runs
         for step in run.steps
     ]
+
+
+def _step_outcome(fields: Mapping[str, Any]) -> str:
+    """``completed, 15,241 targets`` from a ``step.finished`` outcome (else its fields)."""
+    if "status" not in fields:
+        return ", ".join(f"{k}={v}" for k, v in fields.items()) or "-"
+    count = fields.get("targets")
+    targets = f", {count:,} target{'' if count == 1 else 's'}" if type(count) is int else ""
+    return f"{text_of(fields['status'])}{targets}"
 
 
 def approval_rows(report: Report) -> list[tuple[str, ...]]:
