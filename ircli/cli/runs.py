@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from ircli.cli.helptext import CONTEXT_SETTINGS, example
 from ircli.cli.state import state_of
+
+if TYPE_CHECKING:
+    from ircli.executor.history import RunListing
 
 __all__ = ["app"]
 
@@ -22,7 +25,7 @@ app = typer.Typer(
 RunId = Annotated[str, typer.Argument(metavar="RUN", help="The run id.")]
 
 
-def _summary(listing: Any) -> dict[str, Any]:
+def _summary(listing: RunListing) -> dict[str, Any]:
     """A ``RunListing`` as output."""
     return {
         "run": listing.run,
