@@ -182,22 +182,28 @@ class Executor:
             return "completed"
         return "incomplete"
 
+    def _request_size(self) -> int:
+        """Targets per request: 1, or the batch size."""
+        if self.batch is None:
+            return 1
+        return min(self.tuning.batch_size or self.batch.max_size, self.batch.max_size)
+
     def _items(self, targets: list[str]) -> list[_Item]:
         run, step, name = self.journal.spec.run, self.journal.spec.step, self.action.name
-        if self.batch is None:
-            return [_Item([t], idempotency_key(run, step, name, [t])) for t in targets]
-        size = min(self.tuning.batch_size or self.batch.max_size, self.batch.max_size)
+        size = self._request_size()
         chunks = [targets[i : i + size] for i in range(0, len(targets), size)]
         return [_Item(chunk, idempotency_key(run, step, name, chunk)) for chunk in chunks]
 
     async def _produce(self, targets: list[str], queue: asyncio.Queue[_Item | None]) -> None:
-        items = self._items(targets)
+        size = self._request_size()
         per_record = INTENT_GROUP if self.batch is None else BATCH_INTENT_GROUP
-        group_size = max(1, per_record // (len(items[0].targets) if items else 1))
-        for start in range(0, len(items), group_size):
+        span = max(1, per_record // size) * size  # whole requests per intent record
+        for start in range(0, len(targets), span):
             if self.stop.is_set():
                 return
-            group = items[start : start + group_size]
+            # Items (and their keys) are made a group at a time: the first requests leave
+            # without waiting for every key of a large run to be computed.
+            group = self._items(targets[start : start + span])
             self.crash("before-intent")
             await self.journal.intend(
                 [t for item in group for t in item.targets], batch=self.batch is not None
