@@ -18,7 +18,7 @@ import asyncio
 import random
 import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -149,14 +149,23 @@ class Executor:
 
     # -- the run ---------------------------------------------------------------------------
 
-    async def run(self, targets: Sequence[str]) -> ExecutionReport:
-        """Execute for ``targets`` (in order) and return the report."""
+    async def run(
+        self, targets: Sequence[str], *, unknown: Collection[str] = ()
+    ) -> ExecutionReport:
+        """Execute for ``targets`` (in order) and return the report.
+
+        ``unknown`` are targets whose request may already have reached the platform (the
+        write-ahead gap of an interrupted run being resumed). An idempotent action sends them
+        again with the same keys; for any other action they are checked with the profile's
+        read first, and only those not in effect are sent.
+        """
         started = time.monotonic()
         queue: asyncio.Queue[_Item | None] = asyncio.Queue(maxsize=self.tuning.concurrency * 2)
         flusher = asyncio.create_task(self.journal.flush_periodically())
         workers = [asyncio.create_task(self._worker(queue)) for _ in range(self.tuning.concurrency)]
         try:
-            await self._produce(list(targets), queue)
+            todo = await self._look_before_resending(list(targets), unknown)
+            await self._produce(todo, queue)
             for _ in workers:
                 await queue.put(None)
             await asyncio.gather(*workers)
@@ -188,33 +197,67 @@ class Executor:
             return 1
         return min(self.tuning.batch_size or self.batch.max_size, self.batch.max_size)
 
-    def _items(self, targets: list[str]) -> list[_Item]:
-        run, step, name = self.journal.spec.run, self.journal.spec.step, self.action.name
+    def _requests(self, targets: list[str]) -> Iterator[list[str]]:
+        """The targets of each request, in order.
+
+        A batch never mixes targets of two of the run's original batches (slices of the
+        run's target list): resuming a run resends an untouched batch whole, under the key
+        its first attempt carried, and a partly settled one as the subset a retry would send.
+        """
         size = self._request_size()
-        chunks = [targets[i : i + size] for i in range(0, len(targets), size)]
-        return [_Item(chunk, idempotency_key(run, step, name, chunk)) for chunk in chunks]
+        everything = self.journal.spec.targets
+        if size == 1 or len(targets) == len(everything):
+            for start in range(0, len(targets), size):
+                yield targets[start : start + size]
+            return
+        position = {target: index for index, target in enumerate(everything)}
+        batch: list[str] = []
+        slot = None
+        for target in targets:
+            target_slot = position.get(target, -1) // size
+            if batch and (target_slot != slot or len(batch) == size):
+                yield batch
+                batch = []
+            batch.append(target)
+            slot = target_slot
+        if batch:
+            yield batch
 
     async def _produce(self, targets: list[str], queue: asyncio.Queue[_Item | None]) -> None:
-        size = self._request_size()
+        # Items (and their keys) are made a group at a time: the first requests leave
+        # without waiting for every key of a large run to be computed.
+        run, step, name = self.journal.spec.run, self.journal.spec.step, self.action.name
         per_record = INTENT_GROUP if self.batch is None else BATCH_INTENT_GROUP
-        span = max(1, per_record // size) * size  # whole requests per intent record
-        for start in range(0, len(targets), span):
+        per_group = max(1, per_record // self._request_size())  # whole requests per record
+        group: list[_Item] = []
+        for chunk in self._requests(targets):
+            group.append(_Item(chunk, idempotency_key(run, step, name, chunk)))
+            if len(group) == per_group:
+                if not await self._intend_and_queue(group, queue):
+                    return
+                group = []
+        if group:
+            await self._intend_and_queue(group, queue)
+
+    async def _intend_and_queue(
+        self, group: list[_Item], queue: asyncio.Queue[_Item | None]
+    ) -> bool:
+        """Make the group's intent durable, then hand its items to the workers; False once
+        the run is stopping (nothing more is taken)."""
+        if self.stop.is_set():
+            return False
+        self.crash("before-intent")
+        await self.journal.intend(
+            [t for item in group for t in item.targets], batch=self.batch is not None
+        )
+        self.crash("after-intent")
+        self.budget.record_first_attempt(len(group))
+        for item in group:
             if self.stop.is_set():
-                return
-            # Items (and their keys) are made a group at a time: the first requests leave
-            # without waiting for every key of a large run to be computed.
-            group = self._items(targets[start : start + span])
-            self.crash("before-intent")
-            await self.journal.intend(
-                [t for item in group for t in item.targets], batch=self.batch is not None
-            )
-            self.crash("after-intent")
-            self.budget.record_first_attempt(len(group))
-            for item in group:
-                if self.stop.is_set():
-                    self._settle_unsent(item)
-                    continue
-                await queue.put(item)
+                self._settle_unsent(item)
+                continue
+            await queue.put(item)
+        return True
 
     async def _worker(self, queue: asyncio.Queue[_Item | None]) -> None:
         while True:
@@ -313,27 +356,54 @@ class Executor:
             return classify_batch(self.batch, self.action, reply.status, reply.body, pending)
         return {classify(self.action, reply.status, reply.body): pending}
 
+    async def _look_before_resending(
+        self, targets: list[str], unknown: Collection[str]
+    ) -> list[str]:
+        """Settle the ``unknown`` targets a non-idempotent action may already have applied;
+        return the targets still to send."""
+        if self.action.idempotent or not unknown or self.stop.is_set():
+            return targets
+        maybe_applied = set(unknown)
+        unsure = [t for t in targets if t in maybe_applied]
+        if not unsure:
+            return targets
+        item = _Item(unsure, key="", started=time.monotonic())
+        looked = await self._reconcile(unsure)
+        settled: set[str] = set()
+        for outcome, group in looked.items():
+            if outcome.final:
+                self._settle(item, group, outcome, None, _NOT_RESENT)
+                settled.update(group)
+        return [t for t in targets if t not in settled]
+
     async def _reconcile(self, pending: list[str]) -> dict[Outcome, list[str]]:
-        """After an ambiguous failure of a non-idempotent action: read before resending."""
+        """Before resending a non-idempotent action that may have been applied: look.
+
+        Targets the check shows in effect are ``DONE``; the rest ``RETRYABLE`` (send again).
+        Without a check in the profile nothing can be known: ``FAILED``, left for a human.
+        """
         check = self.action.check
         if check is None:
-            # Unsafe to resend and no way to look: leave it for a human.
             return {Outcome.FAILED: pending}
-        outcomes = dict.fromkeys(pending, Outcome.RETRYABLE)
-        for target in pending:
+        lanes = asyncio.Semaphore(self.tuning.concurrency)
+
+        async def in_effect(target: str) -> bool:
             request = render(
                 check.request, target=target, params=self.params, variables=self.profile.variables
             )
-            try:
-                reply = await self.client.send(request)
-            except TransportFailure:
-                continue
+            async with lanes:
+                await self.bucket.acquire()
+                try:
+                    reply = await self.client.send(request)
+                except TransportFailure:
+                    return False
             value = dig(reply.body, check.field)
-            if reply.status < 300 and found(value) and value in check.equals:
-                outcomes[target] = Outcome.DONE
+            return reply.status < 300 and found(value) and value in check.equals
+
+        seen = await asyncio.gather(*(in_effect(target) for target in pending))
         grouped: dict[Outcome, list[str]] = {}
-        for target, outcome in outcomes.items():
-            grouped.setdefault(outcome, []).append(target)
+        for target, applied in zip(pending, seen, strict=True):
+            grouped.setdefault(Outcome.DONE if applied else Outcome.RETRYABLE, []).append(target)
         return grouped
 
     def _retry_delay(self, item: _Item, retry_after: float | None) -> float | None:
@@ -421,6 +491,12 @@ class Executor:
 
     def _settle_unsent(self, item: _Item) -> None:
         self._settle(item, item.targets, Outcome.RETRYABLE, None, "not sent: the run stopped")
+
+
+_NOT_RESENT = (
+    "not resent: its first request may have taken effect, the action is not idempotent and "
+    "the profile has no check to look"
+)
 
 
 def _error_text(reply: Reply) -> str:

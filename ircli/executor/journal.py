@@ -277,23 +277,7 @@ def load_run(store: AuditStore, run: str) -> RunState:
                 f"({run}.<step>), or run the playbook again."
             )
         if record.kind == "run.started":
-            params = record.params
-            spec = RunSpec(
-                run=run,
-                step=str(record.step),
-                action=params["action"],
-                targets=tuple(params["targets"]),
-                params=params["params"],
-                profile=params["profile"],
-                profile_sha256=params["profile_sha256"],
-                incident=record.incident,
-                batch_size=params.get("batch_size"),
-                overrides={
-                    k: float(v) if isinstance(v, str) else v
-                    for k, v in params.get("overrides", {}).items()
-                },
-                reason=params.get("reason"),
-            )
+            spec = _spec_of(record, run)
             state = RunState(spec, "running", operator=record.operator, started_at=record.ts)
         elif state is None:
             continue
@@ -316,6 +300,33 @@ def load_run(store: AuditStore, run: str) -> RunState:
     if state is None:
         raise InvalidInput(f"no run {run!r} in the audit store.")
     return state
+
+
+def _spec_of(record: AuditRecord, run: str) -> RunSpec:
+    """The ``RunSpec`` a ``run.started`` record holds."""
+    params = record.params
+    try:
+        targets = params["targets"]
+        if not isinstance(targets, list) or not all_text(targets):
+            raise TypeError("targets")
+        return RunSpec(
+            run=run,
+            step=str(record.step),
+            action=str(params["action"]),
+            targets=tuple(targets),
+            params=dict(params["params"]),
+            profile=str(params["profile"]),
+            profile_sha256=str(params["profile_sha256"]),
+            incident=record.incident,
+            batch_size=params.get("batch_size"),
+            overrides={
+                k: float(v) if isinstance(v, str) else v
+                for k, v in dict(params.get("overrides") or {}).items()
+            },
+            reason=params.get("reason"),
+        )
+    except (KeyError, TypeError, ValueError):
+        raise _malformed(record, "it lacks the action, targets, parameters or profile") from None
 
 
 def _malformed(record: AuditRecord, why: str) -> AuditIntegrityError:

@@ -325,8 +325,7 @@ async def _execute(
     action = action_of(profile, spec.action)
     tuning = Tuning.from_limits(profile.limits, {**spec.overrides, "batch_size": spec.batch_size})
     headers = auth_headers(profile, workspace.env, workspace.redactor)
-    status = "failed"
-    report = ExecutionReport(status="failed")
+    report: ExecutionReport | None = None
     try:
         timeout = spec.overrides.get("timeout")
         async with platform_client(profile, headers, tuning.concurrency, timeout) as client:
@@ -341,17 +340,31 @@ async def _execute(
                 stop=stop,
                 crash=workspace.crash,
             )
-            report = await executor.run(targets)
-            status = report.status
+            # A resumed run's write-ahead gap: sent again, or looked at first (not idempotent).
+            unknown = prior.unknown() if prior is not None else ()
+            report = await executor.run(targets, unknown=unknown)
     finally:
-        # What the store now holds: what was known before plus this execution's outcomes
-        # (every target this execution took has an outcome, so no re-read is needed).
-        state = prior if prior is not None else RunState(spec, "running")
-        state.intended.update(report.results)
-        merge_results(state.results, report.results)
-        journal.finished(status, _summary(spec, state, report))
-        state.status = status  # what the run.finished record just said
+        if report is None:
+            # Aborted (a second Ctrl-C, a cancelled task) or failed inside: what was done
+            # is in the store, flushed by the executor, but not here. A finish without
+            # counts makes every reader (runs list too) rebuild them from the records.
+            journal.finished("failed", _aborted(spec))
+        else:
+            # What the store now holds: what was known before plus this execution's
+            # outcomes (every target it took has an outcome, so no re-read is needed).
+            state = prior if prior is not None else RunState(spec, "running")
+            state.intended.update(report.results)
+            merge_results(state.results, report.results)
+            journal.finished(report.status, _summary(spec, state, report))
+            state.status = report.status  # what the run.finished record just said
     return RunOutcome(spec, report, workspace.store.head(), state)
+
+
+def _aborted(spec: RunSpec) -> dict[str, Any]:
+    return {
+        "reason": "the execution stopped before it could be summed up",
+        "summary": f"{spec.action}: stopped; see runs show {spec.run}",
+    }
 
 
 def _summary(spec: RunSpec, state: RunState, report: ExecutionReport) -> dict[str, Any]:

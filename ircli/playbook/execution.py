@@ -237,8 +237,10 @@ class StepRunner:
         return [dict(item) for item in items]
 
     def _ids(self, query: Query, items: Sequence[Mapping[str, Any]]) -> list[str]:
+        """Each matching object's id, once (a listing paged under a live flood can repeat
+        one; caps, canaries and failure counts are per target)."""
         id_field = self.loaded.profile.listings[query.listing].id
-        return [str(item[id_field]) for item in items if id_field in item]
+        return list(dict.fromkeys(str(item[id_field]) for item in items if id_field in item))
 
     def _client(self, concurrency: int) -> Any:
         return service.platform_client(self.loaded.profile, self.headers(), concurrency)

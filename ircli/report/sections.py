@@ -288,12 +288,14 @@ def step_rows(report: Report) -> list[tuple[str, ...]]:
 
 
 def _step_outcome(fields: Mapping[str, Any]) -> str:
-    """``completed, 15,241 targets`` from a ``step.finished`` outcome (else its fields)."""
+    """``done, 15,241 targets`` from a ``step.finished`` outcome (else its fields)."""
     if "status" not in fields:
         return ", ".join(f"{k}={v}" for k, v in fields.items()) or "-"
     count = fields.get("targets")
-    targets = f", {count:,} target{'' if count == 1 else 's'}" if type(count) is int else ""
-    return f"{text_of(fields['status'])}{targets}"
+    parts = [text_of(fields["status"]) or "?"]
+    if type(count) is int and count:
+        parts.append(f"{count:,} target{'' if count == 1 else 's'}")
+    return ", ".join(parts)
 
 
 def approval_rows(report: Report) -> list[tuple[str, ...]]:

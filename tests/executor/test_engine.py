@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,16 +12,14 @@ import pytest
 
 from ircli.audit.records import RecordFilter
 from ircli.audit.store import AuditStore
-from ircli.executor.engine import ExecutionReport, Executor, Tuning
+from ircli.executor.engine import Tuning
 from ircli.executor.events import BreakerClosed, BreakerOpened, Event, RunPaused, TargetsSettled
-from ircli.executor.journal import RunJournal, RunSpec, idempotency_key, load_run
+from ircli.executor.journal import idempotency_key, load_run
 from ircli.platform import load_profile
-from ircli.platform.client import PlatformClient
 from ircli.platform.model import Outcome, Profile
+from tests.executor.mockrun import BASE, run
 
 ROOT = Path(__file__).resolve().parents[2]
-BASE = "http://sandbox.test"
-Handler = Callable[[httpx.Request], httpx.Response]
 
 
 @pytest.fixture(scope="module")
@@ -33,46 +29,6 @@ def profile() -> Profile:
 
 def item(target: str, result: str = "suspended", changed: bool = True) -> dict[str, Any]:
     return {"id": target, "ok": True, "result": result, "changed": changed, "status": "suspended"}
-
-
-def run(
-    store: AuditStore,
-    profile: Profile,
-    handler: Handler,
-    targets: list[str],
-    *,
-    action: str = "streams.suspend",
-    tuning: Tuning | None = None,
-    events: list[Event] | None = None,
-) -> ExecutionReport:
-    spec = RunSpec(
-        run="RUN-T", step="adhoc", action=action, targets=tuple(targets), params={},
-        profile="sandbox", profile_sha256="0" * 64,
-        batch_size=tuning.batch_size if tuning else None,
-    )  # fmt: skip
-    journal = RunJournal(store, spec)
-    journal.started()
-
-    async def main() -> ExecutionReport:
-        client = PlatformClient(
-            BASE, headers={}, timeout=5, connect_timeout=1, max_connections=4,
-            idempotency_header="Idempotency-Key", transport=httpx.MockTransport(handler),
-        )  # fmt: skip
-        executor = Executor(
-            profile=profile, action=profile.actions[action], params={}, client=client,
-            journal=journal,
-            tuning=tuning or Tuning(concurrency=4, rate=10_000, backoff_base=0.001,
-                                    backoff_max=0.01),
-            on_event=(events.append if events is not None else lambda _e: None),
-        )  # fmt: skip
-        try:
-            return await executor.run(targets)
-        finally:
-            await client.aclose()
-
-    report = asyncio.run(main())
-    journal.finished(report.status, {})
-    return report
 
 
 def test_every_attempt_carries_the_same_key_and_retries_end_done(

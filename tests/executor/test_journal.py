@@ -147,3 +147,12 @@ def test_counts_tell_unknown_from_untouched(store: AuditStore) -> None:
     assert state.counts() == {
         "done": 1, "already_done": 0, "retryable": 0, "failed": 0, "unknown": 2, "untouched": 1,
     }  # fmt: skip
+
+
+def test_a_malformed_start_record_is_named(store: AuditStore) -> None:
+    bad = store.append(
+        NewRecord(kind="run.started", run="RUN-K", step="adhoc",
+                  params={"action": "accounts.freeze", "targets": "a"})
+    )  # fmt: skip
+    with pytest.raises(AuditIntegrityError, match=f"^audit record {bad.seq} \\(run.started"):
+        load_run(store, "RUN-K")

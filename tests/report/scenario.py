@@ -153,7 +153,7 @@ def build(store: AuditStore, clock: FixedClock) -> str:
         "R-streams",
         step="suspend",
         params={"step": "suspend", "kind": "action", "summary": "4 of 5 targets done"},
-        outcome={"status": "completed", "targets": 5},
+        outcome={"status": "done", "targets": 5},
     )
     append(
         "run.finished",

@@ -142,9 +142,9 @@ def test_timeline_lines_spell_out_numbers(store: AuditStore, incident: str) -> N
         ("run.started", {"params": {"action": "accounts.freeze", "target_count": 14_937}}),
         ("run.started", {"params": {"action": "flags.set", "target_count": 1}}),
         ("step.finished", {"params": {"step": "freeze"},
-                           "outcome": {"status": "completed", "targets": 15_241}}),
+                           "outcome": {"status": "done", "targets": 15_241}}),
         ("step.finished", {"params": {"step": "note"},
-                           "outcome": {"status": "completed", "targets": 0}}),
+                           "outcome": {"status": "done", "targets": 0}}),
         ("query.result", {"params": {"listing": "accounts", "count": 15_241}}),
     ):  # fmt: skip
         store.append(NewRecord(kind=kind, incident=incident, run="R-n", **fields))
@@ -153,8 +153,8 @@ def test_timeline_lines_spell_out_numbers(store: AuditStore, incident: str) -> N
     assert {
         "Run R-n started: accounts.freeze on 14,937 targets",
         "Run R-n started: flags.set on 1 target",
-        "Step freeze finished: completed (15,241 targets)",
-        "Step note finished: completed",
+        "Step freeze finished: done (15,241 targets)",
+        "Step note finished: done",
         "Query accounts matched 15,241",
     } <= messages
 

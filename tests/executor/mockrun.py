@@ -1,0 +1,67 @@
+"""Running the executor against an ``httpx.MockTransport`` handler (no server)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+
+import httpx
+
+from ircli.audit.store import AuditStore
+from ircli.executor.engine import ExecutionReport, Executor, Tuning
+from ircli.executor.events import Event
+from ircli.executor.journal import RunJournal, RunSpec
+from ircli.platform.client import PlatformClient
+from ircli.platform.model import Profile
+
+BASE = "http://sandbox.test"
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+def run(
+    store: AuditStore,
+    profile: Profile,
+    handler: Handler,
+    targets: list[str],
+    *,
+    action: str = "streams.suspend",
+    tuning: Tuning | None = None,
+    events: list[Event] | None = None,
+    everything: Sequence[str] | None = None,
+    unknown: Sequence[str] = (),
+    run_id: str = "RUN-T",
+) -> ExecutionReport:
+    """One execution of ``action`` for ``targets``, journalled in ``store``.
+
+    ``everything`` is the run's whole target list when ``targets`` is what a resume has left
+    (then no ``run.started`` is written), ``unknown`` the resumed run's write-ahead gap.
+    """
+    spec = RunSpec(
+        run=run_id, step="adhoc", action=action, targets=tuple(everything or targets),
+        params={}, profile="sandbox", profile_sha256="0" * 64,
+        batch_size=tuning.batch_size if tuning else None,
+    )  # fmt: skip
+    journal = RunJournal(store, spec)
+    if everything is None:
+        journal.started()
+
+    async def main() -> ExecutionReport:
+        client = PlatformClient(
+            BASE, headers={}, timeout=5, connect_timeout=1, max_connections=4,
+            idempotency_header="Idempotency-Key", transport=httpx.MockTransport(handler),
+        )  # fmt: skip
+        executor = Executor(
+            profile=profile, action=profile.actions[action], params={}, client=client,
+            journal=journal,
+            tuning=tuning or Tuning(concurrency=4, rate=10_000, backoff_base=0.001,
+                                    backoff_max=0.01),
+            on_event=(events.append if events is not None else lambda _e: None),
+        )  # fmt: skip
+        try:
+            return await executor.run(targets, unknown=unknown)
+        finally:
+            await client.aclose()
+
+    report = asyncio.run(main())
+    journal.finished(report.status, {})
+    return report
