@@ -1,0 +1,52 @@
+"""Resuming a crashed run of a non-idempotent action against the real sandbox."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from ircli.audit.store import AuditStore
+from ircli.executor import service
+from ircli.executor.journal import RunJournal, RunSpec, load_run
+from ircli.redaction import Redactor
+from tests.executor.conftest import ROOT, TOKEN, Platform, account_ids
+
+RESET_IDEMPOTENT = """    map: {password_reset: done, not_found: failed}
+    idempotent: true
+"""
+
+
+def test_resume_looks_before_resending_what_may_have_been_applied(
+    platform: Platform, store: AuditStore, tmp_path: Path
+) -> None:
+    # The shipped profile calls a reset idempotent (the sandbox replays keys); say it is not.
+    text = (ROOT / "profiles" / "sandbox.yaml").read_text()
+    assert text.count(RESET_IDEMPOTENT) == 1
+    profile = tmp_path / "unsafe-reset.yaml"
+    profile.write_text(text.replace(RESET_IDEMPOTENT, RESET_IDEMPOTENT.replace("true", "false")))
+    env = {"IRCLI_SANDBOX_URL": platform.url, "IRCLI_SANDBOX_TOKEN": TOKEN}
+    workspace = service.Workspace(
+        store=store, env=env, cwd=tmp_path, user_config_dir=tmp_path, redactor=Redactor()
+    )
+    loaded = service.load_platform(workspace, str(profile))
+    ids = account_ids(6, start=40)
+    # A run that crashed after its intent was durable and three requests had left:
+    spec = RunSpec(
+        run="RUN-CRASHED", step="adhoc", action="accounts.reset_password", targets=tuple(ids),
+        params={}, profile=str(profile), profile_sha256=loaded.sha256,
+    )  # fmt: skip
+    journal = RunJournal(store, spec)
+    journal.started()
+    asyncio.run(journal.intend(ids, batch=False))
+    for target in ids[:3]:  # applied by the platform; the answers were lost with the process
+        platform.control.post(f"/api/v1/accounts/{target}/reset-password").raise_for_status()
+    assert load_run(store, "RUN-CRASHED").counts()["unknown"] == 6
+
+    outcome = asyncio.run(service.resume_run(workspace, "RUN-CRASHED"))
+
+    assert outcome.report.status == "completed"
+    assert [outcome.report.results[t].attempts for t in ids] == [0, 0, 0, 1, 1, 1]
+    assert outcome.state.counts()["done"] == 6
+    # Every account was reset once: none of the first three got a second email.
+    assert platform.score()["duplicate_effects"] == 0
+    assert all(platform.get(f"/api/v1/accounts/{t}")["password_reset_required"] for t in ids)
