@@ -146,7 +146,10 @@ def run_action(
 def finish(state: CliState, data: dict[str, Any], show: Any) -> None:
     """Print the outcome and leave with the exit code its status calls for."""
     if state.display.json_mode:
+        from ircli.cli.progress import resume_hint
+
         state.display.json(data)
+        resume_hint(state.display, data)
     else:
         show()
     status = data["status"]

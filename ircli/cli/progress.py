@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from ircli.executor.events import Event
     from ircli.executor.service import RunOutcome
 
-__all__ = ["RunProgress", "outcome_json", "print_outcome"]
+__all__ = ["RunProgress", "outcome_json", "print_outcome", "resume_hint"]
 
 
 class RunProgress:
@@ -36,7 +36,11 @@ class RunProgress:
         self.total = total
         self.settled = 0
         self.failed = 0
-        self.retrying = 0
+        """Targets the platform refused for good."""
+        self.unresolved = 0
+        """Targets given up on for now (retries spent, or not sent): for ``runs resume``."""
+        self.retries = 0
+        """Retries scheduled so far (a target retried twice counts twice)."""
         self.messages: list[str] = []
 
     def __call__(self, event: Event) -> None:
@@ -50,10 +54,12 @@ class RunProgress:
 
         if isinstance(event, TargetsSettled):
             self.settled += len(event.targets)
-            if not event.result.outcome.succeeded:
+            if not event.result.outcome.final:
+                self.unresolved += len(event.targets)
+            elif not event.result.outcome.succeeded:
                 self.failed += len(event.targets)
         elif isinstance(event, RetryScheduled):
-            self.retrying += event.count
+            self.retries += event.count
         elif isinstance(event, BreakerOpened):
             self.messages.append(
                 f"platform failing ({event.failures} in a row): paused until a health probe passes"
@@ -75,14 +81,19 @@ class RunProgress:
             BarColumn(),
             MofNCompleteColumn(),
             TaskProgressColumn(),
-            TextColumn("failed {task.fields[failed]}  retrying {task.fields[retrying]}"),
+            TextColumn(
+                "failed {task.fields[failed]}  unresolved {task.fields[unresolved]}"
+                "  retries {task.fields[retries]}"
+            ),
             TextColumn("{task.fields[rate]}"),
             TimeElapsedColumn(),
             TimeRemainingColumn(),
             console=self.display.err,
             transient=False,
         )
-        task = progress.add_task(self.action, total=self.total, failed=0, retrying=0, rate="")
+        task = progress.add_task(
+            self.action, total=self.total, failed=0, unresolved=0, retries=0, rate=""
+        )
         loop = asyncio.get_running_loop()
         started = loop.time()
 
@@ -93,7 +104,8 @@ class RunProgress:
                     task,
                     completed=self.settled,
                     failed=self.failed,
-                    retrying=self.retrying,
+                    unresolved=self.unresolved,
+                    retries=self.retries,
                     rate=f"{self.settled / elapsed:,.0f}/s",
                 )
                 self._flush_messages(progress)
@@ -105,7 +117,13 @@ class RunProgress:
                 yield
             finally:
                 drawer.cancel()
-                progress.update(task, completed=self.settled, failed=self.failed)
+                progress.update(
+                    task,
+                    completed=self.settled,
+                    failed=self.failed,
+                    unresolved=self.unresolved,
+                    retries=self.retries,
+                )
                 self._flush_messages(progress)
 
     def _flush_messages(self, progress: Progress | None = None) -> None:
@@ -157,6 +175,11 @@ def print_outcome(display: Display, outcome: RunOutcome) -> None:
     head = data["audit_head"]
     if head:
         display.result(f"audit head {head['seq']}:{head['hash']}")
+    resume_hint(display, data)
+
+
+def resume_hint(display: Display, data: dict[str, Any]) -> None:
+    """On stderr, for a run that did not finish: how to continue it (also with ``--json``)."""
     if data["status"] in ("interrupted", "paused", "incomplete"):
         display.warning(
             f"run {data['run']} is {data['status']}"

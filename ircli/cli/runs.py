@@ -123,7 +123,17 @@ def show(ctx: typer.Context, run: RunId) -> None:
 
 
 @app.command("resume", epilog=example("ircli runs resume RUN-20261128-7QK2AB"))
-def resume(ctx: typer.Context, run: RunId) -> None:
+def resume(
+    ctx: typer.Context,
+    run: RunId,
+    profile_changed: Annotated[
+        bool,
+        typer.Option(
+            "--profile-changed",
+            help="Resume even though the run's profile changed since it started.",
+        ),
+    ] = False,
+) -> None:
     """Continue an interrupted or crashed run; targets known done are never resent."""
     from ircli.cli.actions import finish
     from ircli.cli.asyncrun import run_draining
@@ -141,7 +151,9 @@ def resume(ctx: typer.Context, run: RunId) -> None:
 
     async def main(stop: Any) -> service.RunOutcome:
         async with progress.shown():
-            return await service.resume_run(workspace, run, on_event=progress, stop=stop)
+            return await service.resume_run(
+                workspace, run, on_event=progress, stop=stop, profile_changed=profile_changed
+            )
 
     outcome = run_draining(main, display)
     finish(state, outcome_json(outcome), lambda: print_outcome(display, outcome))

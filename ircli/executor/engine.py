@@ -369,25 +369,29 @@ class Executor:
             return targets
         item = _Item(unsure, key="", started=time.monotonic())
         looked = await self._reconcile(unsure)
-        settled: set[str] = set()
         for outcome, group in looked.items():
             if outcome.final:
                 self._settle(item, group, outcome, None, _NOT_RESENT)
-                settled.update(group)
-        return [t for t in targets if t not in settled]
+        # Sent: what was never sent, and what the check showed not in effect. A target
+        # whose check could not be read stays unknown, for the next resume to look again.
+        resend = set(looked.get(Outcome.RETRYABLE, ()))
+        return [t for t in targets if t not in maybe_applied or t in resend]
 
     async def _reconcile(self, pending: list[str]) -> dict[Outcome, list[str]]:
         """Before resending a non-idempotent action that may have been applied: look.
 
-        Targets the check shows in effect are ``DONE``; the rest ``RETRYABLE`` (send again).
-        Without a check in the profile nothing can be known: ``FAILED``, left for a human.
+        Targets the check shows in effect are ``DONE``; those it shows not in effect
+        ``RETRYABLE`` (safe to send again). A target whose check cannot be read (no answer,
+        an error status, the field missing) is left out: its outcome stays unknown and it is
+        not sent — a resume looks again. Without a check in the profile nothing can be
+        known: ``FAILED``, left for a human.
         """
         check = self.action.check
         if check is None:
             return {Outcome.FAILED: pending}
         lanes = asyncio.Semaphore(self.tuning.concurrency)
 
-        async def in_effect(target: str) -> bool:
+        async def in_effect(target: str) -> bool | None:
             request = render(
                 check.request, target=target, params=self.params, variables=self.profile.variables
             )
@@ -396,14 +400,18 @@ class Executor:
                 try:
                     reply = await self.client.send(request)
                 except TransportFailure:
-                    return False
+                    return None
             value = dig(reply.body, check.field)
-            return reply.status < 300 and found(value) and value in check.equals
+            if reply.status >= 300 or not found(value):
+                return None
+            return value in check.equals
 
         seen = await asyncio.gather(*(in_effect(target) for target in pending))
         grouped: dict[Outcome, list[str]] = {}
         for target, applied in zip(pending, seen, strict=True):
-            grouped.setdefault(Outcome.DONE if applied else Outcome.RETRYABLE, []).append(target)
+            if applied is not None:
+                outcome = Outcome.DONE if applied else Outcome.RETRYABLE
+                grouped.setdefault(outcome, []).append(target)
         return grouped
 
     def _retry_delay(self, item: _Item, retry_after: float | None) -> float | None:

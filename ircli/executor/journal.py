@@ -155,9 +155,13 @@ class RunJournal:
         """Record ``run.started``."""
         self._store.append(self._record("run.started", params=self.spec.as_params()))
 
-    def resumed(self, known: Mapping[str, int]) -> None:
-        """Record ``run.resumed`` with what the store already knew."""
-        self._store.append(self._record("run.resumed", params={"known": dict(known)}))
+    def resumed(self, known: Mapping[str, int], profile_sha256: str | None = None) -> None:
+        """Record ``run.resumed`` with what the store already knew (and, when it differs
+        from the one the run started with, the SHA-256 of the profile resumed with)."""
+        params: dict[str, Any] = {"known": dict(known)}
+        if profile_sha256 is not None and profile_sha256 != self.spec.profile_sha256:
+            params["profile_sha256"] = profile_sha256
+        self._store.append(self._record("run.resumed", params=params))
 
     async def intend(self, targets: list[str], *, batch: bool) -> None:
         """Make the intent for ``targets`` durable; returns once committed."""

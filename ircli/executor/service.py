@@ -295,15 +295,26 @@ async def resume_run(
     *,
     on_event: EventSink = ignore,
     stop: asyncio.Event | None = None,
+    profile_changed: bool = False,
 ) -> RunOutcome:
-    """Continue a run from the audit store alone; targets known settled are never resent."""
+    """Continue a run from the audit store alone; targets known settled are never resent.
+
+    The profile is found again by the name or path the run recorded; if its text changed
+    since (another endpoint, other limits), resuming is refused unless ``profile_changed``.
+    """
     state = load_run(workspace.store, run_id)
     if state.status == "completed":
         raise InvalidInput(f"the run {run_id} already completed; there is nothing to resume.")
     spec = state.spec
     loaded = load_platform(workspace, spec.profile)
+    if loaded.sha256 != spec.profile_sha256 and not profile_changed:
+        raise GuardRefused(
+            f"the profile {spec.profile!r} changed since {run_id} started (SHA-256 "
+            f"{spec.profile_sha256[:12]}… then, {loaded.sha256[:12]}… now); nothing was sent.",
+            hint="Restore it, or resume with --profile-changed to use it as it is now.",
+        )
     journal = RunJournal(workspace.store, spec, workspace.crash)
-    journal.resumed(state.counts())
+    journal.resumed(state.counts(), profile_sha256=loaded.sha256)
     settled = state.settled()
     remaining = [target for target in spec.targets if target not in settled]
     return await _execute(workspace, loaded, spec, journal, remaining, on_event, stop, state)

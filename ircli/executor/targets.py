@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
 from collections.abc import Iterable
@@ -40,7 +41,7 @@ def read_ids_file(path: Path, column: str | None = None) -> list[str]:
     try:
         if path.stat().st_size > _MAX_FILE_BYTES:
             raise InvalidInput(f"{path}: the ids file is larger than 64 MiB.")
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a spreadsheet's byte-order mark too
     except OSError as exc:
         raise InvalidInput(f"{path}: cannot read the ids file ({exc.strerror}).") from None
     except UnicodeDecodeError:
@@ -59,7 +60,7 @@ def read_ids_file(path: Path, column: str | None = None) -> list[str]:
 
 
 def _csv_column(path: Path, text: str, column: str) -> list[str]:
-    reader = csv.DictReader(text.splitlines())
+    reader = csv.DictReader(io.StringIO(text, newline=""))  # quoted fields may hold newlines
     if reader.fieldnames is None or column not in reader.fieldnames:
         found = ", ".join(reader.fieldnames or []) or "none"
         raise InvalidInput(f"{path}:1:1: no column {column!r} (columns: {found}).")

@@ -205,6 +205,29 @@ def test_a_batch_run_records_its_outcomes_as_groups(store: AuditStore, profile: 
     assert len(settled) <= 2 * 10
 
 
+def test_an_unreadable_check_leaves_a_non_idempotent_target_unknown(
+    store: AuditStore, profile: Profile
+) -> None:
+    import dataclasses
+
+    action = dataclasses.replace(profile.actions["streams.suspend"], idempotent=False)
+    unsafe = dataclasses.replace(profile, actions={**profile.actions, "streams.suspend": action})
+    posts = Counter[str]()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        target = request.url.path.split("/")[4]
+        if request.method == "GET":
+            return httpx.Response(503, json={})  # the check cannot be read
+        posts[target] += 1
+        raise httpx.ReadTimeout("slow", request=request)
+
+    report = run(store, unsafe, handler, ["s1"])
+    assert posts == {"s1": 1}  # may have been applied, could not look: not sent again
+    assert "s1" not in report.results
+    assert report.status == "incomplete"
+    assert load_run(store, "RUN-T").unknown() == ["s1"]  # the next resume looks again
+
+
 def test_a_timeout_on_a_non_idempotent_action_is_checked_before_resending(
     store: AuditStore, profile: Profile
 ) -> None:

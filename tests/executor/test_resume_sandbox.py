@@ -5,7 +5,11 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
+from ircli.audit.records import RecordFilter
 from ircli.audit.store import AuditStore
+from ircli.errors import GuardRefused
 from ircli.executor import service
 from ircli.executor.journal import RunJournal, RunSpec, load_run
 from ircli.redaction import Redactor
@@ -50,3 +54,30 @@ def test_resume_looks_before_resending_what_may_have_been_applied(
     # Every account was reset once: none of the first three got a second email.
     assert platform.score()["duplicate_effects"] == 0
     assert all(platform.get(f"/api/v1/accounts/{t}")["password_reset_required"] for t in ids)
+
+
+def test_resume_refuses_a_profile_that_changed_since_the_run_started(
+    platform: Platform, store: AuditStore, tmp_path: Path
+) -> None:
+    profile = tmp_path / "sandbox-copy.yaml"
+    profile.write_text((ROOT / "profiles" / "sandbox.yaml").read_text())
+    env = {"IRCLI_SANDBOX_URL": platform.url, "IRCLI_SANDBOX_TOKEN": TOKEN}
+    workspace = service.Workspace(
+        store=store, env=env, cwd=tmp_path, user_config_dir=tmp_path, redactor=Redactor()
+    )
+    loaded = service.load_platform(workspace, str(profile))
+    ids = account_ids(3, start=60)
+    spec = RunSpec(
+        run="RUN-OLD", step="adhoc", action="accounts.freeze", targets=tuple(ids), params={},
+        profile=str(profile), profile_sha256=loaded.sha256,
+    )  # fmt: skip
+    RunJournal(store, spec).started()  # crashed before any intent
+    profile.write_text(profile.read_text().replace("rate: 5000", "rate: 4000"))
+    before = platform.score()["requests_total"]
+    with pytest.raises(GuardRefused, match="changed since RUN-OLD started"):
+        asyncio.run(service.resume_run(workspace, "RUN-OLD"))
+    assert platform.score()["requests_total"] == before  # nothing was sent
+    outcome = asyncio.run(service.resume_run(workspace, "RUN-OLD", profile_changed=True))
+    assert outcome.report.status == "completed"
+    [resumed] = store.records(RecordFilter(run="RUN-OLD", kinds=("run.resumed",)))
+    assert resumed.params["profile_sha256"] == service.load_platform(workspace, str(profile)).sha256

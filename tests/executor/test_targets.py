@@ -51,3 +51,11 @@ def test_csv_and_jsonl_columns(tmp_path: Path) -> None:
     jsonl.write_text('{"id": "a"}\n{"name": "b"}\n')
     with pytest.raises(InvalidInput, match=r"ids.jsonl:2:1: the object has no 'id' id"):
         read_ids_file(jsonl)
+
+
+def test_csv_from_a_spreadsheet(tmp_path: Path) -> None:
+    exported = tmp_path / "export.csv"
+    exported.write_bytes(
+        b'\xef\xbb\xbfid,note\r\nacc_1,"two\r\nlines"\r\nacc_2,plain\r\n'
+    )  # a byte-order mark, CRLF line ends, a quoted field across lines
+    assert read_ids_file(exported) == ["acc_1", "acc_2"]
