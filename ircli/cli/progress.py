@@ -97,18 +97,21 @@ class RunProgress:
         loop = asyncio.get_running_loop()
         started = loop.time()
 
+        def show(**more: Any) -> None:
+            progress.update(
+                task,
+                completed=self.settled,
+                failed=self.failed,
+                unresolved=self.unresolved,
+                retries=self.retries,
+                **more,
+            )
+            self._flush_messages(progress)
+
         async def redraw() -> None:
             while True:
                 elapsed = max(loop.time() - started, 1e-6)
-                progress.update(
-                    task,
-                    completed=self.settled,
-                    failed=self.failed,
-                    unresolved=self.unresolved,
-                    retries=self.retries,
-                    rate=f"{self.settled / elapsed:,.0f}/s",
-                )
-                self._flush_messages(progress)
+                show(rate=f"{self.settled / elapsed:,.0f}/s")
                 await asyncio.sleep(0.1)
 
         with progress:
@@ -117,14 +120,7 @@ class RunProgress:
                 yield
             finally:
                 drawer.cancel()
-                progress.update(
-                    task,
-                    completed=self.settled,
-                    failed=self.failed,
-                    unresolved=self.unresolved,
-                    retries=self.retries,
-                )
-                self._flush_messages(progress)
+                show()
 
     def _flush_messages(self, progress: Progress | None = None) -> None:
         while self.messages:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Callable, Sequence
 
 import httpx
@@ -65,3 +66,9 @@ def run(
     report = asyncio.run(main())
     journal.finished(report.status, {})
     return report
+
+
+def with_action(profile: Profile, action: str = "streams.suspend", **changes: object) -> Profile:
+    """``profile`` with some fields of one action changed (``idempotent=False`` …)."""
+    changed = dataclasses.replace(profile.actions[action], **changes)
+    return dataclasses.replace(profile, actions={**profile.actions, action: changed})

@@ -17,7 +17,7 @@ from ircli.executor.events import BreakerClosed, BreakerOpened, Event, RunPaused
 from ircli.executor.journal import idempotency_key, load_run
 from ircli.platform import load_profile
 from ircli.platform.model import Outcome, Profile
-from tests.executor.mockrun import BASE, run
+from tests.executor.mockrun import BASE, run, with_action
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -208,10 +208,7 @@ def test_a_batch_run_records_its_outcomes_as_groups(store: AuditStore, profile: 
 def test_an_unreadable_check_leaves_a_non_idempotent_target_unknown(
     store: AuditStore, profile: Profile
 ) -> None:
-    import dataclasses
-
-    action = dataclasses.replace(profile.actions["streams.suspend"], idempotent=False)
-    unsafe = dataclasses.replace(profile, actions={**profile.actions, "streams.suspend": action})
+    unsafe = with_action(profile, idempotent=False)
     posts = Counter[str]()
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -231,10 +228,7 @@ def test_an_unreadable_check_leaves_a_non_idempotent_target_unknown(
 def test_a_timeout_on_a_non_idempotent_action_is_checked_before_resending(
     store: AuditStore, profile: Profile
 ) -> None:
-    import dataclasses
-
-    action = dataclasses.replace(profile.actions["streams.suspend"], idempotent=False)
-    unsafe = dataclasses.replace(profile, actions={**profile.actions, "streams.suspend": action})
+    unsafe = with_action(profile, idempotent=False)
     posts = Counter[str]()
 
     def handler(request: httpx.Request) -> httpx.Response:

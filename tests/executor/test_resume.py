@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections import Counter
 from pathlib import Path
@@ -15,7 +14,7 @@ from ircli.executor.engine import ExecutionReport, Tuning
 from ircli.executor.journal import idempotency_key
 from ircli.platform import load_profile
 from ircli.platform.model import Outcome, Profile
-from tests.executor.mockrun import BASE, Handler, run
+from tests.executor.mockrun import BASE, Handler, run, with_action
 
 ROOT = Path(__file__).resolve().parents[2]
 ACTION = "streams.suspend"
@@ -24,11 +23,6 @@ ACTION = "streams.suspend"
 @pytest.fixture(scope="module")
 def profile() -> Profile:
     return load_profile(ROOT / "profiles" / "sandbox.yaml", {"IRCLI_SANDBOX_URL": BASE})
-
-
-def with_action(profile: Profile, **changes: object) -> Profile:
-    action = dataclasses.replace(profile.actions[ACTION], **changes)
-    return dataclasses.replace(profile, actions={**profile.actions, ACTION: action})
 
 
 def resume(

@@ -15,6 +15,14 @@ from ircli.executor.journal import RunJournal, RunSpec, load_run
 from ircli.redaction import Redactor
 from tests.executor.conftest import ROOT, TOKEN, Platform, account_ids
 
+
+def workspace_for(platform: Platform, store: AuditStore, tmp_path: Path) -> service.Workspace:
+    env = {"IRCLI_SANDBOX_URL": platform.url, "IRCLI_SANDBOX_TOKEN": TOKEN}
+    return service.Workspace(
+        store=store, env=env, cwd=tmp_path, user_config_dir=tmp_path, redactor=Redactor()
+    )
+
+
 RESET_IDEMPOTENT = """    map: {password_reset: done, not_found: failed}
     idempotent: true
 """
@@ -28,10 +36,7 @@ def test_resume_looks_before_resending_what_may_have_been_applied(
     assert text.count(RESET_IDEMPOTENT) == 1
     profile = tmp_path / "unsafe-reset.yaml"
     profile.write_text(text.replace(RESET_IDEMPOTENT, RESET_IDEMPOTENT.replace("true", "false")))
-    env = {"IRCLI_SANDBOX_URL": platform.url, "IRCLI_SANDBOX_TOKEN": TOKEN}
-    workspace = service.Workspace(
-        store=store, env=env, cwd=tmp_path, user_config_dir=tmp_path, redactor=Redactor()
-    )
+    workspace = workspace_for(platform, store, tmp_path)
     loaded = service.load_platform(workspace, str(profile))
     ids = account_ids(6, start=40)
     # A run that crashed after its intent was durable and three requests had left:
@@ -61,10 +66,7 @@ def test_resume_refuses_a_profile_that_changed_since_the_run_started(
 ) -> None:
     profile = tmp_path / "sandbox-copy.yaml"
     profile.write_text((ROOT / "profiles" / "sandbox.yaml").read_text())
-    env = {"IRCLI_SANDBOX_URL": platform.url, "IRCLI_SANDBOX_TOKEN": TOKEN}
-    workspace = service.Workspace(
-        store=store, env=env, cwd=tmp_path, user_config_dir=tmp_path, redactor=Redactor()
-    )
+    workspace = workspace_for(platform, store, tmp_path)
     loaded = service.load_platform(workspace, str(profile))
     ids = account_ids(3, start=60)
     spec = RunSpec(
