@@ -195,13 +195,18 @@ def _targets(
 
 
 def _preview(state: CliState, plan: Any) -> None:
+    # A key is derived from the run id, which a real run draws when it starts: the keys shown
+    # are those of a run with this id (and none when the profile sends no key header).
     run = "RUN-DRYRUN"
-    requests = plan.preview(run, count=3)
+    header = plan.loaded.profile.idempotency_header
+    requests = [(r, key if header else None) for r, key in plan.preview(run, count=3)]
     data = {
         "dry_run": True,
         "action": plan.action.name,
         "targets": len(plan.targets),
         "sample": list(plan.targets[:5]),
+        "idempotency_header": header,
+        "idempotency_keys_for_run": run if header else None,
         "requests": [
             {"method": r.method, "path": r.path, "query": dict(r.query), "json": r.json,
              "idempotency_key": key}
@@ -218,7 +223,12 @@ def _preview(state: CliState, plan: Any) -> None:
     for request, key in requests:
         body = "" if request.json is None else f" {json.dumps(request.json)}"
         query = f"?{urlencode(request.query)}" if request.query else ""
-        display.result(f"  {request.method} {base}{request.path}{query}{body}  [key {key}]")
+        shown = f"  [{header}: {key}]" if key else ""
+        display.result(f"  {request.method} {base}{request.path}{query}{body}{shown}")
+    if header:
+        display.info(
+            f"{header} values are those of a run named {run}; a real run's own id sets them."
+        )
 
 
 def _confirm(state: CliState, workspace: Any, plan: Any, yes: bool) -> None:

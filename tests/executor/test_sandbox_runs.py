@@ -56,6 +56,7 @@ def test_guards_refuse_before_any_request(ircli: Ircli, platform: Platform, tmp_
     dry = ircli("streams", "suspend", "--ids-file", str(ids), "--dry-run")
     assert dry.returncode == 0
     assert "POST " + platform.url + "/api/v1/streams/str_0000001/suspend" in dry.stdout
+    assert "[Idempotency-Key: ircli-" in dry.stdout
     # Not one request reached the platform's API (the score counts /api/v1 only).
     assert platform.score()["requests_total"] == before
     refusals = ircli.json("audit", "log", "--kind", "run.refused")
