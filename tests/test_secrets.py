@@ -133,3 +133,9 @@ def test_the_quick_check_lets_nothing_through_that_a_shape_would_catch(text: str
     if not redaction._may_hold_secret(text):
         for shape in (redaction._URL_PASSWORD, redaction._AUTH_SCHEME, redaction._KEY_VALUE):
             assert shape.search(text) is None, (shape.pattern, text)
+
+
+def test_the_secret_reference_hint_survives_redaction() -> None:
+    from ircli.platform.fields import REFERENCE_HINT
+
+    assert Redactor().text(REFERENCE_HINT) == REFERENCE_HINT

@@ -28,8 +28,9 @@ __all__ = [
 Path = tuple[str | int, ...]
 
 REFERENCE_HINT = (
-    "Name where the secret lives instead: secret: {env: NAME}, {keyring: SERVICE/USER} "
-    "or {file: PATH}."
+    # Worded without "secret:" — redaction would take what follows for a secret value.
+    "Name where the secret lives instead, as the value of `secret`: {env: NAME}, "
+    "{keyring: SERVICE/USER} or {file: PATH}."
 )
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, None: 1.0}
