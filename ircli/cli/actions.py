@@ -116,7 +116,10 @@ def run_action(
     workspace = state.workspace()
     loaded = service.load_platform(workspace, profile or state.settings.profile)
     spec = service.action_of(loaded.profile, action)
-    targets = _targets(state, workspace, loaded, spec.target_kind, ids, ids_file, column, where)
+    targets = _targets(
+        state, workspace, loaded, spec.target_kind, ids, ids_file, column, where,
+        action=spec.name, incident=incident, max_targets=max_targets,
+    )  # fmt: skip
     plan = service.plan_action(
         workspace,
         loaded,
@@ -169,6 +172,10 @@ def _targets(
     ids_file: Path | None,
     column: str | None,
     where: list[str] | None,
+    *,
+    action: str,
+    incident: str | None,
+    max_targets: int | None,
 ) -> list[str]:
     from ircli.cli.asyncrun import run_with_stop
     from ircli.executor import service
@@ -188,10 +195,20 @@ def _targets(
         raise InvalidInput("this action names no listing in the profile; --where cannot be used.")
     state.display.info(f"selecting {listing} where {filters} …")
 
-    async def select(_stop: Any) -> list[str]:
-        return await service.select_targets(workspace, loaded, listing, filters)
+    cap = max_targets or state.settings.max_targets
 
-    return run_with_stop(select, lambda: None)
+    async def select(_stop: Any) -> list[str]:
+        # One past the cap is enough to refuse: a flood's listing can be very long.
+        return await service.select_targets(workspace, loaded, listing, filters, limit=cap + 1)
+
+    selected = run_with_stop(select, lambda: None)
+    if len(selected) > cap:
+        service.refuse(workspace, action, len(selected), incident, f"over the cap of {cap}")
+        raise GuardRefused(
+            f"the {listing} listing matches more than {cap:,} targets (the cap); nothing was sent.",
+            hint="Narrow --where, or raise the cap deliberately with --max-targets N.",
+        )
+    return selected
 
 
 def _preview(state: CliState, plan: Any) -> None:

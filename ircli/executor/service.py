@@ -7,6 +7,7 @@ mapping, directories, the redactor); nothing here reads global state.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import secrets
 from collections.abc import Callable, Mapping, Sequence
@@ -215,21 +216,31 @@ def refuse(
 
 
 async def select_targets(
-    workspace: Workspace, loaded: LoadedProfile, listing: str, filters: Mapping[str, str]
+    workspace: Workspace,
+    loaded: LoadedProfile,
+    listing: str,
+    filters: Mapping[str, str],
+    limit: int | None = None,
 ) -> list[str]:
-    """Ids of every object of ``listing`` matching the server-side ``filters``."""
+    """Ids of the objects of ``listing`` matching the server-side ``filters``, each once;
+    reading stops after ``limit`` ids (a cap plus one is enough to refuse)."""
     from ircli.platform import auth_headers, check_filters, iter_items, listing_of
 
     profile = loaded.profile
     spec = listing_of(profile, listing)
     check_filters(spec, filters)
     headers = auth_headers(profile, workspace.env, workspace.redactor)
-    async with platform_client(profile, headers, concurrency=1) as client:
-        return [
-            str(item[spec.id])
-            async for item in iter_items(client.http, profile, listing, filters)
-            if spec.id in item
-        ]
+    found: dict[str, None] = {}
+    async with (
+        platform_client(profile, headers, concurrency=1) as client,
+        contextlib.aclosing(iter_items(client.http, profile, listing, filters)) as items,
+    ):
+        async for item in items:
+            if spec.id in item:
+                found.setdefault(str(item[spec.id]), None)
+                if limit is not None and len(found) >= limit:
+                    break
+    return list(found)
 
 
 def platform_client(

@@ -76,6 +76,19 @@ def test_where_selects_with_server_filters(ircli: Ircli, platform: Platform) -> 
     assert remaining["items"] == []
 
 
+def test_where_over_the_cap_stops_reading_and_refuses(ircli: Ircli, platform: Platform) -> None:
+    before = platform.score()["requests_total"]
+    capped = ircli("accounts", "freeze", "--where", "status=active", "--max-targets", "5", "--yes")
+    assert capped.returncode == 3, capped.stderr
+    assert "the accounts listing matches more than 5 targets (the cap); nothing was sent." in (
+        capped.stderr
+    )
+    # One page of the listing was enough to know (the sandbox's pages hold up to 1,000).
+    assert platform.score()["requests_total"] - before <= 1
+    [refusal] = ircli.json("audit", "log", "--kind", "run.refused")
+    assert refusal["params"]["reason"] == "over the cap of 5"
+
+
 def test_circuit_breaker_pauses_and_resumes_by_itself(
     ircli: Ircli, platform: Platform, tmp_path: Path
 ) -> None:
