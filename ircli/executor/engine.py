@@ -401,6 +401,8 @@ class Executor:
                     reply = await self.client.send(request)
                 except TransportFailure:
                     return None
+            if reply.status in (404, 410):
+                return False  # gone: sending decides (the action's own mapping says failed)
             value = dig(reply.body, check.field)
             if reply.status >= 300 or not found(value):
                 return None

@@ -145,6 +145,8 @@ class RunJournal:
         self.spec = spec
         self._pending: list[Settled] = []
         self._lock = asyncio.Lock()
+        self.intended: set[str] = set()
+        """Targets whose intent this journal made durable."""
 
     def _record(self, kind: str, **fields: Any) -> NewRecord:
         return NewRecord(
@@ -155,12 +157,10 @@ class RunJournal:
         """Record ``run.started``."""
         self._store.append(self._record("run.started", params=self.spec.as_params()))
 
-    def resumed(self, known: Mapping[str, int], profile_sha256: str | None = None) -> None:
-        """Record ``run.resumed`` with what the store already knew (and, when it differs
-        from the one the run started with, the SHA-256 of the profile resumed with)."""
-        params: dict[str, Any] = {"known": dict(known)}
-        if profile_sha256 is not None and profile_sha256 != self.spec.profile_sha256:
-            params["profile_sha256"] = profile_sha256
+    def resumed(self, known: Mapping[str, int], profile_sha256: str) -> None:
+        """Record ``run.resumed``: what the store already knew, and the SHA-256 of the
+        profile the run goes on with (a later resume compares against it)."""
+        params = {"known": dict(known), "profile_sha256": profile_sha256}
         self._store.append(self._record("run.resumed", params=params))
 
     async def intend(self, targets: list[str], *, batch: bool) -> None:
@@ -171,6 +171,7 @@ class RunJournal:
             params={"action": self.spec.action, "targets": targets, "batch": batch},
         )
         await asyncio.to_thread(self._store.append, record)
+        self.intended.update(targets)
 
     def add(self, targets: Sequence[str], result: TargetResult) -> None:
         """Buffer the outcome of ``targets`` (flushed by ``flush`` or the background flusher)."""
@@ -244,6 +245,8 @@ class RunState:
     results: dict[str, TargetResult] = field(default_factory=dict)
     operator: str = ""
     started_at: str = ""
+    profile_sha256: str = ""
+    """The profile's SHA-256 as last used: at the start, or at a resume that accepted a change."""
 
     def settled(self) -> set[str]:
         """Targets with a final outcome (done, already done, failed)."""
@@ -282,7 +285,13 @@ def load_run(store: AuditStore, run: str) -> RunState:
             )
         if record.kind == "run.started":
             spec = _spec_of(record, run)
-            state = RunState(spec, "running", operator=record.operator, started_at=record.ts)
+            state = RunState(
+                spec,
+                "running",
+                operator=record.operator,
+                started_at=record.ts,
+                profile_sha256=spec.profile_sha256,
+            )
         elif state is None:
             continue
         elif record.kind == "action.intent":
@@ -301,6 +310,8 @@ def load_run(store: AuditStore, run: str) -> RunState:
             state.status = str(record.outcome.get("status"))
         elif record.kind == "run.resumed":
             state.status = "running"
+            if isinstance(changed := record.params.get("profile_sha256"), str):
+                state.profile_sha256 = changed
     if state is None:
         raise InvalidInput(f"no run {run!r} in the audit store.")
     return state

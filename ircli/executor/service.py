@@ -318,10 +318,12 @@ async def resume_run(
         raise InvalidInput(f"the run {run_id} already completed; there is nothing to resume.")
     spec = state.spec
     loaded = load_platform(workspace, spec.profile)
-    if loaded.sha256 != spec.profile_sha256 and not profile_changed:
+    if loaded.sha256 != state.profile_sha256 and not profile_changed:
+        refuse(workspace, spec.action, len(spec.targets), spec.incident,
+               "resume refused: the profile changed since the run last ran")  # fmt: skip
         raise GuardRefused(
-            f"the profile {spec.profile!r} changed since {run_id} started (SHA-256 "
-            f"{spec.profile_sha256[:12]}… then, {loaded.sha256[:12]}… now); nothing was sent.",
+            f"the profile {spec.profile!r} changed since {run_id} last ran (SHA-256 "
+            f"{state.profile_sha256[:12]}… then, {loaded.sha256[:12]}… now); nothing was sent.",
             hint="Restore it, or resume with --profile-changed to use it as it is now.",
         )
     journal = RunJournal(workspace.store, spec, workspace.crash)
@@ -375,6 +377,9 @@ async def _execute(
             # What the store now holds: what was known before plus this execution's
             # outcomes (every target it took has an outcome, so no re-read is needed).
             state = prior if prior is not None else RunState(spec, "running")
+            # Intended: what this execution wrote intents for (a target left unknown — its
+            # check could not be read — has an intent but no result).
+            state.intended.update(journal.intended)
             state.intended.update(report.results)
             merge_results(state.results, report.results)
             journal.finished(report.status, _summary(spec, state, report))

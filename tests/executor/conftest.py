@@ -128,3 +128,18 @@ def account_ids(count: int, start: int = 1) -> list[str]:
 
 def stream_ids(count: int, start: int = 1) -> list[str]:
     return [f"str_{i:07d}" for i in range(start, start + count)]
+
+
+RESET_IDEMPOTENT = """    map: {password_reset: done, not_found: failed}
+    idempotent: true
+"""
+
+
+def unsafe_reset_profile(directory: Path) -> Path:
+    """A copy of the sandbox profile that calls ``accounts.reset_password`` not idempotent
+    (the shipped one calls it idempotent: the sandbox replays idempotency keys)."""
+    text = (ROOT / "profiles" / "sandbox.yaml").read_text()
+    assert text.count(RESET_IDEMPOTENT) == 1
+    path = directory / "unsafe-reset.yaml"
+    path.write_text(text.replace(RESET_IDEMPOTENT, RESET_IDEMPOTENT.replace("true", "false")))
+    return path

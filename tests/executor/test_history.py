@@ -47,7 +47,7 @@ def test_listing_matches_a_full_replay(store: AuditStore, monkeypatch: pytest.Mo
     settle(crashed, ("d", DONE))
     resumed = start(store, "R-3", ["f"])
     finish(store, resumed, "interrupted")
-    resumed.resumed({"untouched": 1})  # resumed after its finish: replayed again
+    resumed.resumed({"untouched": 1}, "0" * 64)  # resumed after its finish: replayed again
     settle(resumed, ("f", DONE))
     replayed: list[str] = []
 

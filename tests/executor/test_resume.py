@@ -127,3 +127,22 @@ def test_resumed_batches_keep_to_the_first_run_s_batches(
     assert [key for _, key in sent] == [
         idempotency_key("RUN-R", "adhoc", ACTION, ids) for ids, _ in sent
     ]  # efgh and ij carry the keys of their first attempt
+
+
+def test_a_target_the_check_finds_gone_is_sent_and_fails(
+    store: AuditStore, profile: Profile
+) -> None:
+    posts = Counter[str]()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        target = request.url.path.split("/")[4]
+        if request.method == "GET":
+            return httpx.Response(404, json={"error": {"code": "not_found"}})
+        posts[target] += 1
+        return httpx.Response(404, json={"error": {"code": "not_found", "message": "no."}})
+
+    unsafe = with_action(profile, idempotent=False)
+    report = resume(store, unsafe, handler, ["s1"], remaining=["s1"], unknown=["s1"])
+    assert posts == {"s1": 1}  # gone: nothing to apply twice, so the action's answer decides
+    assert report.results["s1"].outcome is Outcome.FAILED
+    assert report.status == "completed"

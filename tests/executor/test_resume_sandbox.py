@@ -13,7 +13,7 @@ from ircli.errors import GuardRefused
 from ircli.executor import service
 from ircli.executor.journal import RunJournal, RunSpec, load_run
 from ircli.redaction import Redactor
-from tests.executor.conftest import ROOT, TOKEN, Platform, account_ids
+from tests.executor.conftest import ROOT, TOKEN, Platform, account_ids, unsafe_reset_profile
 
 
 def workspace_for(platform: Platform, store: AuditStore, tmp_path: Path) -> service.Workspace:
@@ -23,19 +23,10 @@ def workspace_for(platform: Platform, store: AuditStore, tmp_path: Path) -> serv
     )
 
 
-RESET_IDEMPOTENT = """    map: {password_reset: done, not_found: failed}
-    idempotent: true
-"""
-
-
 def test_resume_looks_before_resending_what_may_have_been_applied(
     platform: Platform, store: AuditStore, tmp_path: Path
 ) -> None:
-    # The shipped profile calls a reset idempotent (the sandbox replays keys); say it is not.
-    text = (ROOT / "profiles" / "sandbox.yaml").read_text()
-    assert text.count(RESET_IDEMPOTENT) == 1
-    profile = tmp_path / "unsafe-reset.yaml"
-    profile.write_text(text.replace(RESET_IDEMPOTENT, RESET_IDEMPOTENT.replace("true", "false")))
+    profile = unsafe_reset_profile(tmp_path)
     workspace = workspace_for(platform, store, tmp_path)
     loaded = service.load_platform(workspace, str(profile))
     ids = account_ids(6, start=40)
@@ -76,10 +67,14 @@ def test_resume_refuses_a_profile_that_changed_since_the_run_started(
     RunJournal(store, spec).started()  # crashed before any intent
     profile.write_text(profile.read_text().replace("rate: 5000", "rate: 4000"))
     before = platform.score()["requests_total"]
-    with pytest.raises(GuardRefused, match="changed since RUN-OLD started"):
+    with pytest.raises(GuardRefused, match="changed since RUN-OLD last ran"):
         asyncio.run(service.resume_run(workspace, "RUN-OLD"))
     assert platform.score()["requests_total"] == before  # nothing was sent
+    [refused] = store.records(RecordFilter(kinds=("run.refused",)))
+    assert "profile changed" in refused.params["reason"]
     outcome = asyncio.run(service.resume_run(workspace, "RUN-OLD", profile_changed=True))
     assert outcome.report.status == "completed"
+    now = service.load_platform(workspace, str(profile)).sha256
     [resumed] = store.records(RecordFilter(run="RUN-OLD", kinds=("run.resumed",)))
-    assert resumed.params["profile_sha256"] == service.load_platform(workspace, str(profile)).sha256
+    assert resumed.params["profile_sha256"] == now
+    assert load_run(store, "RUN-OLD").profile_sha256 == now  # what a later resume compares
