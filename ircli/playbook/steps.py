@@ -199,20 +199,24 @@ def _undo(c: Checker, path: FieldPath, value: Any, action: str, spec: ActionSpec
     return Undo(action=name, location=c.f.loaded.where(path), params=params)
 
 
+def _short_form(
+    c: Checker, where: FieldPath, raw: Any, main: str, others: tuple[str, ...]
+) -> tuple[dict[str, Any], FieldPath]:
+    """A step body written either whole (a mapping with ``main`` and ``others``) or as just
+    its ``main`` value; returns the body and the path of the ``main`` value for errors."""
+    if isinstance(raw, dict):
+        return c.f.mapping(where, raw, (main, *others), required=(main,)), (*where, main)
+    return {main: raw}, where
+
+
 def _note(
     c: Checker, path: FieldPath, data: dict[str, Any], common: dict[str, Any], _: IncludeLoader
 ) -> Step:
     where = (*path, "note")
-    raw = data["note"]
-    body = (
-        c.f.mapping(where, raw, ("message", "kind"), required=("message",))
-        if isinstance(raw, dict)
-        else {"message": raw}
-    )
+    body, message_path = _short_form(c, where, data["note"], "message", ("kind",))
     kind = "note"
     if "kind" in body:
         kind = c.f.choice((*where, "kind"), body["kind"], NOTE_KINDS, what="note kind")
-    message_path = (*where, "message") if isinstance(raw, dict) else where
     message = c.template(message_path, c.f.string(message_path, body["message"]))
     c.earlier[common["id"]] = StepInfo("note")
     return NoteStep(**common, message=message, note_kind=kind)
@@ -317,13 +321,7 @@ def _include(
     c: Checker, path: FieldPath, data: dict[str, Any], common: dict[str, Any], load: IncludeLoader
 ) -> Step:
     where = (*path, "include")
-    raw = data["include"]
-    body = (
-        c.f.mapping(where, raw, ("file", "inputs"), required=("file",))
-        if isinstance(raw, dict)
-        else {"file": raw}
-    )
-    file_path = (*where, "file") if isinstance(raw, dict) else where
+    body, file_path = _short_form(c, where, data["include"], "file", ("inputs",))
     resolved, playbook = load(file_path, c.f.string(file_path, body["file"]))
     given = c.f.mapping((*where, "inputs"), body.get("inputs", {}), ANY_KEY)
     inputs: dict[str, Any] = {}
