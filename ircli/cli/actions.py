@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import urlencode
 
 import typer
@@ -17,6 +17,9 @@ from ircli.cli.helptext import CONTEXT_SETTINGS, example
 from ircli.cli.options import parse_pairs
 from ircli.cli.state import CliState, state_of
 from ircli.errors import ExitCode, GuardRefused, InvalidInput
+
+if TYPE_CHECKING:
+    from ircli.executor.service import RunOutcome
 
 __all__ = ["accounts", "domains", "flags", "run_action", "sessions", "streams"]
 
@@ -108,7 +111,7 @@ def run_action(
 ) -> None:
     """Resolve targets, apply the guards, then run (or preview) the action."""
     from ircli.cli.asyncrun import run_draining
-    from ircli.cli.progress import RunProgress, outcome_json, print_outcome
+    from ircli.cli.progress import RunProgress
     from ircli.executor import service
 
     state = state_of(ctx)
@@ -143,18 +146,20 @@ def run_action(
             return await service.run_plan(workspace, plan, on_event=progress, stop=stop)
 
     outcome = run_draining(main, display)
-    finish(state, outcome_json(outcome), lambda: print_outcome(display, outcome))
+    finish(state, outcome)
 
 
-def finish(state: CliState, data: dict[str, Any], show: Any) -> None:
-    """Print the outcome and leave with the exit code its status calls for."""
+def finish(state: CliState, outcome: RunOutcome) -> None:
+    """Print the outcome (and how to continue an unfinished run, on stderr) and leave with
+    the exit code its status calls for."""
+    from ircli.cli.progress import outcome_json, print_outcome, resume_hint
+
+    data = outcome_json(outcome)  # once: it counts every target
     if state.display.json_mode:
-        from ircli.cli.progress import resume_hint
-
         state.display.json(data)
-        resume_hint(state.display, data)
     else:
-        show()
+        print_outcome(state.display, data)
+    resume_hint(state.display, data)
     status = data["status"]
     counts = data["counts"]
     if status == "interrupted":

@@ -133,7 +133,7 @@ class RunProgress:
 
 def outcome_json(outcome: RunOutcome) -> dict[str, Any]:
     """The ``--json`` summary of a run."""
-    report, state = outcome.report, outcome.state
+    report = outcome.report
     elapsed = report.elapsed
     settled = len(report.results) - report.counts()["retryable"]
     return {
@@ -142,7 +142,7 @@ def outcome_json(outcome: RunOutcome) -> dict[str, Any]:
         "status": report.status,
         "reason": report.reason,
         "targets": len(outcome.spec.targets),
-        "counts": state.counts(),
+        "counts": outcome.counts,
         "requests": report.requests,
         "retries": report.retries,
         "elapsed_s": round(elapsed, 3),
@@ -153,9 +153,8 @@ def outcome_json(outcome: RunOutcome) -> dict[str, Any]:
     }
 
 
-def print_outcome(display: Display, outcome: RunOutcome) -> None:
-    """The human summary table and what to do next."""
-    data = outcome_json(outcome)
+def print_outcome(display: Display, data: dict[str, Any]) -> None:
+    """The human summary table of ``outcome_json`` data."""
     counts = data["counts"]
     display.table(
         ("run", "action", "status", "targets", "done", "already", "failed", "unresolved",
@@ -171,7 +170,6 @@ def print_outcome(display: Display, outcome: RunOutcome) -> None:
     head = data["audit_head"]
     if head:
         display.result(f"audit head {head['seq']}:{head['hash']}")
-    resume_hint(display, data)
 
 
 def resume_hint(display: Display, data: dict[str, Any]) -> None:

@@ -137,7 +137,7 @@ def resume(
     """Continue an interrupted or crashed run; targets known done are never resent."""
     from ircli.cli.actions import finish
     from ircli.cli.asyncrun import run_draining
-    from ircli.cli.progress import RunProgress, outcome_json, print_outcome
+    from ircli.cli.progress import RunProgress
     from ircli.executor import service
     from ircli.executor.journal import load_run
 
@@ -156,7 +156,7 @@ def resume(
             )
 
     outcome = run_draining(main, display)
-    finish(state, outcome_json(outcome), lambda: print_outcome(display, outcome))
+    finish(state, outcome)
 
 
 @app.command(

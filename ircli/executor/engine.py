@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections import Counter
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -33,7 +32,7 @@ from ircli.executor.events import (
     TargetsSettled,
     ignore,
 )
-from ircli.executor.journal import RunJournal, TargetResult, idempotency_key
+from ircli.executor.journal import RunJournal, TargetResult, count_outcomes, idempotency_key
 from ircli.executor.pacing import RetryBudget, TokenBucket, backoff_delay, parse_retry_after
 from ircli.platform.classify import classify, classify_batch, dig, found
 from ircli.platform.client import PlatformClient, Reply, TransportFailure
@@ -96,10 +95,7 @@ class ExecutionReport:
     reason: str | None = None
 
     def counts(self) -> dict[str, int]:
-        counts = {outcome.value: 0 for outcome in Outcome}
-        for outcome, count in Counter(r.outcome for r in self.results.values()).items():
-            counts[outcome.value] = count
-        return counts
+        return count_outcomes(self.results.values())
 
 
 @dataclass

@@ -36,6 +36,7 @@ __all__ = [
     "RunState",
     "Settled",
     "TargetResult",
+    "count_outcomes",
     "idempotency_key",
     "load_run",
     "merge_results",
@@ -128,6 +129,14 @@ class TargetResult:
         ):
             raise ValueError("a status, attempt count, latency or error has the wrong type")
         return cls(Outcome(fields["outcome"]), status, attempts, latency, error)
+
+
+def count_outcomes(results: Iterable[TargetResult]) -> dict[str, int]:
+    """How many results ended each way (every outcome named, zeros included)."""
+    counts = {outcome.value: 0 for outcome in Outcome}
+    for outcome, count in Counter(result.outcome for result in results).items():
+        counts[outcome.value] = count
+    return counts
 
 
 Settled = tuple[Sequence[str], TargetResult]
@@ -264,10 +273,8 @@ class RunState:
 
     def counts(self) -> dict[str, int]:
         """Targets by state; the values add up to the number of targets."""
-        counts = {outcome.value: 0 for outcome in Outcome}
         results = self.results
-        for outcome, count in Counter(r.outcome for r in results.values()).items():
-            counts[outcome.value] = count
+        counts = count_outcomes(results.values())
         open_targets = [t for t in self.spec.targets if t not in results]
         counts["unknown"] = sum(1 for t in open_targets if t in self.intended)
         counts["untouched"] = len(open_targets) - counts["unknown"]

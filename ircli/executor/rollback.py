@@ -179,7 +179,7 @@ async def rollback(
                 on_event=on_event,
                 stop=stop,
             )
-            counts = result.state.counts()
+            counts = result.counts
             succeeded = counts["done"] + counts["already_done"]
             outcome.reverted += succeeded
             outcome.failed += len(targets) - succeeded

@@ -268,6 +268,8 @@ class RunOutcome:
     report: ExecutionReport
     head: Anchor | None
     state: RunState
+    counts: dict[str, int]
+    """``state.counts()`` as the ``run.finished`` record holds them (counted once)."""
 
 
 async def run_plan(
@@ -382,9 +384,10 @@ async def _execute(
             state.intended.update(journal.intended)
             state.intended.update(report.results)
             merge_results(state.results, report.results)
-            journal.finished(report.status, _summary(spec, state, report))
+            counts = state.counts()
+            journal.finished(report.status, _summary(spec, counts, report))
             state.status = report.status  # what the run.finished record just said
-    return RunOutcome(spec, report, workspace.store.head(), state)
+    return RunOutcome(spec, report, workspace.store.head(), state, counts)
 
 
 def _aborted(spec: RunSpec) -> dict[str, Any]:
@@ -394,8 +397,7 @@ def _aborted(spec: RunSpec) -> dict[str, Any]:
     }
 
 
-def _summary(spec: RunSpec, state: RunState, report: ExecutionReport) -> dict[str, Any]:
-    counts = state.counts()
+def _summary(spec: RunSpec, counts: dict[str, int], report: ExecutionReport) -> dict[str, Any]:
     done = counts[Outcome.DONE.value] + counts[Outcome.ALREADY_DONE.value]
     return {
         "counts": counts,

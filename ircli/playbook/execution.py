@@ -400,7 +400,7 @@ class StepRunner:
         outcome = await service.run_plan(
             self.workspace, plan, run_id=run[:64], on_event=self.on_event, stop=self.stop
         )
-        counts = outcome.state.counts()
+        counts = outcome.counts
         if outcome.report.status == "interrupted":
             raise Stopped(
                 "interrupted",

@@ -75,5 +75,6 @@ def test_a_target_left_unknown_is_counted_unknown(
     outcome = asyncio.run(service.run_plan(workspace, action_plan))
     assert outcome.report.status == "incomplete"
     assert (outcome.state.counts()["unknown"], outcome.state.counts()["untouched"]) == (1, 0)
+    assert outcome.counts == outcome.state.counts()
     [finished] = workspace.store.records(RecordFilter(kinds=("run.finished",)))
     assert finished.outcome["counts"]["unknown"] == 1
