@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ircli.errors import InvalidInput, OperationFailed
+from ircli.platform.fields import did_you_mean
 from ircli.yamlfile import Location
 
 __all__ = [
@@ -120,6 +121,24 @@ class Scope:
     """Whether an item is in scope (a ``where`` filter): bare names are its fields."""
     item_fields: frozenset[str] | None = None
     """The item's known fields; ``None`` when the listing does not declare them."""
+
+    def step_problem(self, step: str, result: str) -> str | None:
+        """Why ``steps.STEP.RESULT`` cannot be used here (one sentence), or None if it can."""
+        fields = self.steps.get(step)
+        if fields is None:
+            if step in self.later_steps:
+                return (
+                    f"the step {step!r} has not run yet here; "
+                    "only earlier steps' results can be used."
+                )
+            return f"unknown step {step!r}{did_you_mean(step, self.steps)}."
+        if result not in fields:
+            listed = ", ".join(sorted(fields)) or "none"
+            return (
+                f"the step {step!r} has no result {result!r}{did_you_mean(result, fields)}; "
+                f"its results: {listed}."
+            )
+        return None
 
 
 @dataclass(frozen=True)

@@ -451,20 +451,9 @@ class _Rewriter:
         if len(parts) != 3:
             raise self.fail("write steps.ID.FIELD (for example steps.find_bots.count).")
         step, attribute = parts[1], parts[2]
-        fields = self.scope.steps.get(step)
-        if fields is None:
-            if step in self.scope.later_steps:
-                raise self.fail(
-                    f"the step {step!r} has not run yet here; "
-                    "only earlier steps' results can be used."
-                )
-            raise self.fail(f"unknown step {step!r}{did_you_mean(step, self.scope.steps)}.")
-        if attribute not in fields:
-            listed = ", ".join(sorted(fields)) or "none"
-            raise self.fail(
-                f"the step {step!r} has no result {attribute!r}"
-                f"{did_you_mean(attribute, fields)}; its results: {listed}."
-            )
+        problem = self.scope.step_problem(step, attribute)
+        if problem is not None:
+            raise self.fail(problem)
         return self.slot(Reference(("steps", step, attribute)))
 
     def _run_field(self, parts: list[str]) -> ast.expr:

@@ -143,19 +143,9 @@ def _step_reference(names: list[str], scope: Scope, origin: Origin) -> Reference
     if len(names) != 3:
         raise origin.invalid("write ${steps.ID.FIELD}, for example ${steps.find_bots.count}.")
     step, field = names[1], names[2]
-    fields = scope.steps.get(step)
-    if fields is None:
-        if step in scope.later_steps:
-            raise origin.invalid(
-                f"the step {step!r} has not run yet here; only earlier steps' results can be used."
-            )
-        raise origin.invalid(f"unknown step {step!r}{did_you_mean(step, scope.steps)}.")
-    if field not in fields:
-        listed = ", ".join(sorted(fields)) or "none"
-        raise origin.invalid(
-            f"the step {step!r} has no result {field!r}{did_you_mean(field, fields)}; "
-            f"its results: {listed}."
-        )
+    problem = scope.step_problem(step, field)
+    if problem is not None:
+        raise origin.invalid(problem)
     return Reference(("steps", step, field))
 
 
