@@ -329,20 +329,14 @@ class DrillProgress:
         progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), console=display.err)
         task = progress.add_task(self.line(0.0), total=None)
 
-        async def redraw() -> None:
-            while True:
-                self._flush(progress)
-                progress.update(task, description=safe(self.line(loop.time() - started)))
-                await asyncio.sleep(0.1)
+        from ircli.cli.progress import redrawing
 
-        with progress:
-            drawer = asyncio.create_task(redraw())
-            try:
-                yield
-            finally:
-                drawer.cancel()
-                self._flush(progress)
-                progress.update(task, description=safe(self.line(loop.time() - started)))
+        def draw(_final: bool) -> None:
+            self._flush(progress)
+            progress.update(task, description=safe(self.line(loop.time() - started)))
+
+        async with redrawing(progress, draw):
+            yield
 
     def _flush(self, progress: Progress | None) -> None:
         while self.messages:

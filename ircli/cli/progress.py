@@ -19,12 +19,31 @@ from rich.progress import (
 from ircli.cli.display import Display
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Callable
 
     from ircli.executor.events import Event
     from ircli.executor.service import RunOutcome
 
-__all__ = ["RunProgress", "outcome_json", "print_outcome", "resume_hint"]
+__all__ = ["RunProgress", "outcome_json", "print_outcome", "redrawing", "resume_hint"]
+
+
+@asynccontextmanager
+async def redrawing(progress: Progress, draw: Callable[[bool], None]) -> AsyncIterator[None]:
+    """Show ``progress`` while the block runs: ``draw(False)`` every 0.1 s, ``draw(True)``
+    once at the end (also when the block fails or is cancelled)."""
+
+    async def redraw() -> None:
+        while True:
+            draw(False)
+            await asyncio.sleep(0.1)
+
+    with progress:
+        drawer = asyncio.create_task(redraw())
+        try:
+            yield
+        finally:
+            drawer.cancel()
+            draw(True)
 
 
 class RunProgress:
@@ -108,19 +127,14 @@ class RunProgress:
             )
             self._flush_messages(progress)
 
-        async def redraw() -> None:
-            while True:
-                elapsed = max(loop.time() - started, 1e-6)
-                show(rate=f"{self.settled / elapsed:,.0f}/s")
-                await asyncio.sleep(0.1)
-
-        with progress:
-            drawer = asyncio.create_task(redraw())
-            try:
-                yield
-            finally:
-                drawer.cancel()
+        def draw(final: bool) -> None:
+            if final:
                 show()
+            else:
+                show(rate=f"{self.settled / max(loop.time() - started, 1e-6):,.0f}/s")
+
+        async with redrawing(progress, draw):
+            yield
 
     def _flush_messages(self, progress: Progress | None = None) -> None:
         while self.messages:
