@@ -19,7 +19,15 @@ from typing import Any
 
 from ircli.errors import InvalidInput
 
-__all__ = ["MAX_BYTES", "MAX_DEPTH", "LoadedYaml", "Location", "load_yaml_file", "load_yaml_text"]
+__all__ = [
+    "MAX_BYTES",
+    "MAX_DEPTH",
+    "FieldPath",
+    "LoadedYaml",
+    "Location",
+    "load_yaml_file",
+    "load_yaml_text",
+]
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_DEPTH = 32
@@ -48,6 +56,12 @@ class LoadedYaml:
     locations: dict[FieldPath, Location] = field(default_factory=dict)
     key_locations: dict[FieldPath, Location] = field(default_factory=dict)
     plain_scalars: dict[FieldPath, str] = field(default_factory=dict)
+    containers: dict[int, FieldPath] = field(default_factory=dict)
+    """The path of each mapping and list in ``data``, by identity (see ``path_of``)."""
+
+    def path_of(self, value: Any) -> FieldPath | None:
+        """The path of a mapping or list of ``data`` (``None`` for anything else)."""
+        return self.containers.get(id(value))
 
     def where(self, path: FieldPath) -> Location:
         """The location of ``path``, or of its nearest located ancestor."""
@@ -170,11 +184,16 @@ class _Builder:
         self._seen.add(id(node))
         self._result.locations[path] = self._location(node)
         if isinstance(node, yaml.MappingNode):
-            return self._mapping(node, path, depth)
+            return self._container(self._mapping(node, path, depth), path)
         if isinstance(node, yaml.SequenceNode):
             self._check_tag(node, "tag:yaml.org,2002:seq")
-            return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
+            items = [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
+            return self._container(items, path)
         return self._scalar(node, path)
+
+    def _container(self, value: Any, path: FieldPath) -> Any:
+        self._result.containers[id(value)] = path
+        return value
 
     def _check_tag(self, node: Any, expected: str) -> None:
         if node.tag != expected:

@@ -136,6 +136,6 @@ def test_the_quick_check_lets_nothing_through_that_a_shape_would_catch(text: str
 
 
 def test_the_secret_reference_hint_survives_redaction() -> None:
-    from ircli.platform.fields import REFERENCE_HINT
+    from ircli.platform.model import REFERENCE_HINT
 
     assert Redactor().text(REFERENCE_HINT) == REFERENCE_HINT

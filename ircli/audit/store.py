@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -370,15 +370,3 @@ def _record_from_row(row: Any) -> AuditRecord:
         prev_hash=row["prev_hash"],
         hash=row["hash"],
     )
-
-
-def chunked(items: Iterable[NewRecord], size: int) -> Iterator[list[NewRecord]]:
-    """Split an iterable of records into lists of at most ``size``."""
-    batch: list[NewRecord] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch

@@ -19,7 +19,9 @@ from ircli.cli.state import CliState, state_of
 from ircli.errors import ExitCode, GuardRefused, InvalidInput
 
 if TYPE_CHECKING:
-    from ircli.executor.service import RunOutcome
+    import asyncio
+
+    from ircli.executor.service import ActionPlan, LoadedProfile, RunOutcome, Workspace
 
 __all__ = ["accounts", "domains", "flags", "run_action", "sessions", "streams"]
 
@@ -141,7 +143,7 @@ def run_action(
     _confirm(state, workspace, plan, yes)
     progress = RunProgress(display, action, len(plan.targets))
 
-    async def main(stop: Any) -> service.RunOutcome:
+    async def main(stop: asyncio.Event) -> RunOutcome:
         async with progress.shown():
             return await service.run_plan(workspace, plan, on_event=progress, stop=stop)
 
@@ -170,8 +172,8 @@ def finish(state: CliState, outcome: RunOutcome) -> None:
 
 def _targets(
     state: CliState,
-    workspace: Any,
-    loaded: Any,
+    workspace: Workspace,
+    loaded: LoadedProfile,
     listing: str,
     ids: list[str] | None,
     ids_file: Path | None,
@@ -202,7 +204,7 @@ def _targets(
 
     cap = max_targets or state.settings.max_targets
 
-    async def select(_stop: Any) -> list[str]:
+    async def select(_stop: asyncio.Event) -> list[str]:
         # One past the cap is enough to refuse: a flood's listing can be very long.
         return await service.select_targets(workspace, loaded, listing, filters, limit=cap + 1)
 
@@ -216,7 +218,7 @@ def _targets(
     return selected
 
 
-def _preview(state: CliState, plan: Any) -> None:
+def _preview(state: CliState, plan: ActionPlan) -> None:
     # A key is derived from the run id, which a real run draws when it starts: the keys shown
     # are those of a run with this id (and none when the profile sends no key header).
     run = "RUN-DRYRUN"
@@ -253,7 +255,7 @@ def _preview(state: CliState, plan: Any) -> None:
         )
 
 
-def _confirm(state: CliState, workspace: Any, plan: Any, yes: bool) -> None:
+def _confirm(state: CliState, workspace: Workspace, plan: ActionPlan, yes: bool) -> None:
     from ircli.executor import service
 
     if yes:
@@ -274,7 +276,7 @@ def _confirm(state: CliState, workspace: Any, plan: Any, yes: bool) -> None:
         raise GuardRefused("not confirmed; nothing was sent.")
 
 
-def _refusal(plan: Any) -> tuple[str, int, str | None]:
+def _refusal(plan: ActionPlan) -> tuple[str, int, str | None]:
     return plan.action.name, len(plan.targets), plan.incident
 
 

@@ -107,6 +107,14 @@ def show(
     _print_profile(state, profile)
 
 
+@app.command("schema", epilog=example("ircli profile schema > profile.schema.json"))
+def schema(ctx: typer.Context) -> None:
+    """Print the JSON Schema (draft 2020-12) of the profile format, for editors."""
+    from ircli.platform.model import profile_schema
+
+    state_of(ctx).display.json(profile_schema())
+
+
 @app.command("list", epilog=example("ircli profile list"))
 def list_profiles(ctx: typer.Context) -> None:
     """List the user's profiles (config dir profiles/) and the shipped ones."""

@@ -7,10 +7,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ircli.cli.helptext import CONTEXT_SETTINGS, example
-from ircli.cli.state import state_of
+from ircli.cli.state import CliState, state_of
 
 if TYPE_CHECKING:
+    import asyncio
+    from collections.abc import Callable, Mapping
+
+    from ircli.audit.store import AuditStore
     from ircli.executor.history import RunListing
+    from ircli.executor.rollback import RollbackOutcome
+    from ircli.executor.service import RunOutcome, Workspace
 
 __all__ = ["app"]
 
@@ -149,7 +155,7 @@ def resume(
     display.info(f"resuming {run}: {remaining:,} of {len(before.spec.targets):,} targets left")
     progress = RunProgress(display, before.spec.action, remaining)
 
-    async def main(stop: Any) -> service.RunOutcome:
+    async def main(stop: asyncio.Event) -> RunOutcome:
         async with progress.shown():
             return await service.resume_run(
                 workspace, run, on_event=progress, stop=stop, profile_changed=profile_changed
@@ -202,7 +208,7 @@ def rollback(
         )
     progress = RunProgress(display, f"rollback {run}", plan.changed)
 
-    async def main(stop: Any) -> rollbacks.RollbackOutcome:
+    async def main(stop: asyncio.Event) -> RollbackOutcome:
         async with progress.shown():
             return await rollbacks.rollback(
                 workspace, plan, stages=fractions, check=test, on_event=progress, stop=stop
@@ -233,7 +239,7 @@ def rollback(
         raise typer.Exit(ExitCode.FAILED)
 
 
-def _check(text: str | None) -> Any:
+def _check(text: str | None) -> Callable[[Mapping[str, Any]], bool] | None:
     """Compile ``--check`` with the playbook expression language (names checked now)."""
     if text is None:
         return None
@@ -248,7 +254,7 @@ def _check(text: str | None) -> Any:
     return lambda values: expression.test(Context(values=values))
 
 
-def _undo(workspace: Any, run: str) -> dict[str, tuple[str, Any]]:
+def _undo(workspace: Workspace, run: str) -> dict[str, tuple[str, Any]]:
     """Explicit ``undo`` of a playbook run's steps (for actions without an inverse)."""
     from pathlib import Path
 
@@ -285,9 +291,9 @@ def approve(
     """Approve the plan of a dry run (another operator than the one who planned it)."""
     from pathlib import Path
 
-    from ircli.platform.fields import parse_duration
     from ircli.playbook import plans
     from ircli.playbook.loader import load_playbook
+    from ircli.shapes import parse_duration
 
     state = state_of(ctx)
     store = state.store()
@@ -315,13 +321,13 @@ def approve(
         )
 
 
-def _is_playbook_run(store: Any, run: str) -> bool:
+def _is_playbook_run(store: AuditStore, run: str) -> bool:
     from ircli.playbook.plans import playbook_run_started
 
     return playbook_run_started(store, run) is not None
 
 
-def _show_playbook_run(state: Any, run: str) -> None:
+def _show_playbook_run(state: CliState, run: str) -> None:
     """A playbook run: its steps, plan hash and — for a plan — the approvals it waits for."""
     from pathlib import Path
 

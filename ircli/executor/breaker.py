@@ -28,7 +28,6 @@ class CircuitBreaker:
         self.threshold = max(1, threshold)
         self.state: State = "closed"
         self.consecutive_failures = 0
-        self.times_opened = 0
         self._trial_taken = False
         self._changed = asyncio.Event()
 
@@ -67,7 +66,6 @@ class CircuitBreaker:
             return True
         if self.state == "closed" and self.consecutive_failures >= self.threshold:
             self._set("open")
-            self.times_opened += 1
             return True
         return False
 

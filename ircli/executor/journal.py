@@ -267,10 +267,6 @@ class RunState:
         ``retryable`` result instead."""
         return [t for t in self.spec.targets if t in self.intended and t not in self.results]
 
-    def untouched(self) -> list[str]:
-        """Targets with neither an intent nor an outcome."""
-        return [t for t in self.spec.targets if t not in self.intended and t not in self.results]
-
     def counts(self) -> dict[str, int]:
         """Targets by state; the values add up to the number of targets."""
         results = self.results

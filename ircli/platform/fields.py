@@ -7,13 +7,13 @@ the YAML 1.1 surprises (an unquoted ``NO`` is a boolean, ``3.10`` a float) and s
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Collection, Iterator, Sequence
 from typing import Any
 
 from ircli.errors import InvalidInput
 from ircli.redaction import is_secret_key
+from ircli.shapes import describe, did_you_mean, parse_duration
 from ircli.yamlfile import LoadedYaml
 
 __all__ = [
@@ -32,8 +32,6 @@ REFERENCE_HINT = (
     "Name where the secret lives instead, as the value of `secret`: {env: NAME}, "
     "{keyring: SERVICE/USER} or {file: PATH}."
 )
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$")
-_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, None: 1.0}
 
 
 class _AnyKey(Collection[str]):
@@ -52,37 +50,7 @@ class _AnyKey(Collection[str]):
 ANY_KEY: Collection[str] = _AnyKey()
 
 
-def did_you_mean(word: str, choices: Collection[str]) -> str:
-    """`` (did you mean 'x'?)`` when a close match exists, else an empty string."""
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
-def parse_duration(value: Any) -> float | None:
-    """Seconds from ``10s``, ``500ms``, ``2m`` or a number; ``None`` when not a duration."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        match = _DURATION.match(value)
-        if match:
-            return float(match.group(1)) * _UNITS[match.group(2)]
-    return None
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return f"a boolean ({str(value).lower()})"
-    if isinstance(value, int | float):
-        return f"a number ({value})"
-    if isinstance(value, str):
-        return f"the string {value!r}"
-    if isinstance(value, list):
-        return "a list"
-    return "a mapping"
+_kind = describe
 
 
 class Fields:

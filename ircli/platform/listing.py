@@ -17,9 +17,9 @@ import httpx
 
 from ircli.errors import InvalidInput, OperationFailed
 from ircli.platform.classify import dig, found
-from ircli.platform.fields import did_you_mean
 from ircli.platform.model import ListingSpec, Profile, RequestTemplate
 from ircli.platform.render import render
+from ircli.shapes import did_you_mean
 
 __all__ = ["check_filters", "iter_items", "listing_of"]
 
@@ -64,7 +64,12 @@ async def iter_items(
     check_filters(listing, filters)
     if profile.base_url.startswith("${"):
         raise InvalidInput(f"the base URL of profile {profile.name!r} is not resolved.")
-    base = render(RequestTemplate("GET", listing.path, listing.query), variables=profile.variables)
+    base = render(
+        RequestTemplate.model_validate(
+            {"method": "GET", "path": listing.path, "query": listing.query}
+        ),
+        variables=profile.variables,
+    )
     url = profile.base_url + base.path
     query: dict[str, Any] = {**base.query, **filters}
     paging = listing.pagination

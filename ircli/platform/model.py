@@ -1,19 +1,63 @@
-"""Platform profiles as data: what a platform's admin API looks like to ircli.
+"""Platform profiles: what a platform's admin API looks like to ircli, declared once.
 
-A profile (YAML, loaded by ``ircli.platform.loader``) becomes these frozen dataclasses. Request
-templates may reference ``{target}``, ``{targets}``, ``{param.NAME}`` and ``{var.NAME}``; see
-``ircli.platform.render``. Nothing here performs I/O.
+Each class is both the YAML shape of a profile (docs/profiles.md, ``ircli profile schema``) and
+the frozen object the executor reads. ``ircli.platform.loader`` reads a file into a ``Profile``;
+the ``cross_check`` methods hold the rules a shape alone cannot say (placeholders against their
+scope, actions against listings). The action shapes live in ``ircli.platform.actions`` and are
+re-exported here. Request templates may reference ``{target}``, ``{targets}``,
+``{param.NAME}`` and ``{var.NAME}``; see ``ircli.platform.render``. Nothing here performs I/O.
 """
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BeforeValidator, Field, ValidationInfo, field_validator, model_validator
+
+from ircli.platform.actions import (
+    DEFAULT_RULES,
+    IDENTIFIER,
+    METHODS,
+    PARAM_TYPES,
+    REFERENCE_HINT,
+    ActionSpec,
+    BatchSpec,
+    CheckSpec,
+    Outcome,
+    ParamSpec,
+    ProfileDocument,
+    RequestTemplate,
+    StatusRule,
+    UrlPath,
+    check_query,
+)
+from ircli.platform.templates import Scope, check_values
+from ircli.redaction import is_secret_key
+from ircli.shapes import (
+    Document,
+    Duration,
+    Integer,
+    Number,
+    Shape,
+    Text,
+    Word,
+    choice,
+    did_you_mean,
+    document,
+    json_schema,
+    named,
+    nested,
+)
 
 __all__ = [
     "DEFAULT_RULES",
+    "FORMAT_VERSION",
+    "METHODS",
+    "PARAM_TYPES",
+    "REFERENCE_HINT",
     "ActionSpec",
     "AuthSpec",
     "BatchSpec",
@@ -24,223 +68,396 @@ __all__ = [
     "Pagination",
     "ParamSpec",
     "Profile",
+    "ProfileDocument",
     "RequestTemplate",
     "SecretRef",
     "StatusRule",
+    "is_loopback_url",
+    "profile_schema",
 ]
 
-
-class Outcome(StrEnum):
-    """How one attempt of an action on one target ended."""
-
-    DONE = "done"
-    """The platform applied the change."""
-    ALREADY_DONE = "already_done"
-    """The target was already in the requested state; nothing changed."""
-    RETRYABLE = "retryable"
-    """A transient refusal (429, 5xx, timeout): try again later, with the same key."""
-    FAILED = "failed"
-    """A permanent refusal (404, 403, 422 …): do not retry."""
-
-    # Plain attributes, set below: enum properties cost a descriptor call on a hot path.
-    final: bool
-    """Whether no further attempt is needed."""
-    succeeded: bool
-    """Whether the target is now in the requested state."""
+FORMAT_VERSION = 1
+Header = Annotated[Word, named(r"[A-Za-z0-9][A-Za-z0-9-]*", "a header name")]
 
 
-for _outcome in Outcome:
-    _outcome.final = _outcome is not Outcome.RETRYABLE
-    _outcome.succeeded = _outcome in (Outcome.DONE, Outcome.ALREADY_DONE)
+def is_loopback_url(url: str) -> bool:
+    """Whether ``url`` points at this machine (``localhost``, 127.0.0.0/8, ``::1``)."""
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
-@dataclass(frozen=True)
-class RequestTemplate:
-    """One HTTP request, with placeholders."""
+# -- listings ----------------------------------------------------------------------------------
 
-    method: str
-    path: str
-    query: Mapping[str, Any] = field(default_factory=dict)
-    json: Any = None
-    form: Mapping[str, Any] | None = None
-
-
-@dataclass(frozen=True)
-class StatusRule:
-    """Classify a response: all given conditions must hold; the first matching rule wins."""
-
-    outcome: Outcome
-    status: tuple[int, ...] = ()
-    """HTTP status codes; empty means any."""
-    field: str | None = None
-    """A dotted path into the JSON body (``changed``, ``error.code``)."""
-    equals: tuple[Any, ...] = ()
-    """The value at ``field`` must be one of these (empty: the field only has to exist)."""
+_PAGINATION_KEYS = {
+    "none": (),
+    "cursor": ("param", "next", "limit_param", "page_size"),
+    "page": ("param", "limit_param", "page_size", "first_page"),
+    "offset": ("param", "limit_param", "page_size"),
+    "link": ("limit_param", "page_size"),
+}
+_PAGINATION_PARAM = {"cursor": "cursor", "page": "page", "offset": "offset", "link": "-"}
 
 
-DEFAULT_RULES: tuple[StatusRule, ...] = (
-    StatusRule(Outcome.DONE, status=(200, 201, 202, 204)),
-    StatusRule(Outcome.RETRYABLE, status=(408, 425, 429, 500, 502, 503, 504)),
-)
-"""Appended after a profile's own rules; anything still unmatched is ``FAILED``."""
+def _keys_of_type(
+    data: Any,
+    info: ValidationInfo,
+    table: Mapping[str, tuple[str, ...]],
+    noun: str,
+    *,
+    required: bool,
+) -> str | None:
+    """The ``type`` of a mapping whose other keys depend on it; refuses a key that belongs to
+    another type (``'header' does not apply to bearer auth``) and, with ``required``, a key
+    its type needs."""
+    doc = document(info)
+    if not isinstance(data, dict) or doc is None:
+        return None
+    here = doc.here()
+    if "type" not in data:
+        raise doc.fail(here, "the key 'type' is required.")
+    kind = data["type"]
+    if not isinstance(kind, str) or kind not in table:
+        return None
+    known = {key for keys in table.values() for key in keys}
+    for key in data:
+        if key != "type" and key not in table[kind] and key in known:
+            raise doc.fail((*here, key), f"{key!r} does not apply to {kind} {noun}.", at_key=True)
+    for key in table[kind] if required else ():
+        if key not in data:
+            raise doc.fail(here, f"the key {key!r} is required.")
+    return kind
 
 
-@dataclass(frozen=True)
-class BatchSpec:
-    """A batch endpoint: one request for up to ``max_size`` targets, per-target results."""
-
-    request: RequestTemplate
-    max_size: int
-    results: str
-    """Dotted path to the list of per-target results in the response body."""
-    result_id: str
-    """Field of a result holding the target id."""
-    result_status: str
-    """Field of a result holding its status word."""
-    status_map: Mapping[str, Outcome]
-    """Status word → outcome; a word not listed is ``FAILED``; a target missing is retried."""
-
-
-@dataclass(frozen=True)
-class CheckSpec:
-    """A read that tells whether the action has taken effect on a target (reconciliation)."""
-
-    request: RequestTemplate
-    field: str
-    equals: tuple[Any, ...]
-
-
-@dataclass(frozen=True)
-class ParamSpec:
-    """A parameter an action takes (``reason``, ``enabled`` …), as the profile declares it."""
-
-    name: str
-    type: Literal["string", "integer", "number", "boolean"] = "string"
-    required: bool = True
-    default: Any = None
-    """The value when not given (an optional parameter without one is sent as JSON null)."""
-    choices: tuple[Any, ...] = ()
-    description: str = ""
-
-
-@dataclass(frozen=True)
-class ActionSpec:
-    """A named action (``streams.suspend``) and how to perform it."""
-
-    name: str
-    request: RequestTemplate
-    rules: tuple[StatusRule, ...] = ()
-    batch: BatchSpec | None = None
-    idempotent: bool = True
-    """True when resending the same request (same idempotency key) has no second effect."""
-    check: CheckSpec | None = None
-    inverse: str | None = None
-    params: tuple[str, ...] = ()
-    """Parameter names the templates use (``reason``, ``value`` …)."""
-    required: tuple[str, ...] = ()
-    description: str = ""
-    target_kind: str = ""
-    """The listing whose ids this action takes (``streams``); used by ``--where``."""
-    param_specs: Mapping[str, ParamSpec] = field(default_factory=dict)
-    """Type, default and choices of each parameter (see ``ircli.platform.params``)."""
-
-    def all_rules(self) -> tuple[StatusRule, ...]:
-        """The profile's rules followed by the defaults."""
-        return (*self.rules, *DEFAULT_RULES)
-
-
-@dataclass(frozen=True)
-class Pagination:
+class Pagination(Shape):
     """How a listing pages."""
 
-    kind: Literal["none", "cursor", "page", "offset", "link"] = "none"
-    param: str = "cursor"
+    kind: Annotated[
+        Literal["none", "cursor", "page", "offset", "link"],
+        choice("pagination type", tuple(_PAGINATION_KEYS)),
+    ] = Field("none", alias="type")
+    param: Word = "cursor"
     """Query parameter carrying the cursor / page number / offset."""
-    next: str = "next_cursor"
+    next: Word = "next_cursor"
     """Dotted path of the next cursor in the body (cursor pagination)."""
-    limit_param: str | None = "limit"
-    page_size: int = 100
-    first_page: int = 1
+    limit_param: Word | None = "limit"
+    page_size: Annotated[Integer, Field(ge=1)] = 100
+    first_page: Annotated[Integer, Field(ge=0)] = 1
+
+    @model_validator(mode="before")
+    @classmethod
+    def _keys_of_its_type(cls, data: Any, info: ValidationInfo) -> Any:
+        kind = _keys_of_type(data, info, _PAGINATION_KEYS, "pagination", required=False)
+        if kind is None or kind == "none" or "param" in data:
+            return data
+        doc = document(info)
+        return doc.stand_in({**data, "param": _PAGINATION_PARAM[kind]}, doc.here())
 
 
-@dataclass(frozen=True)
-class ListingSpec:
+class ListingSpec(Shape):
     """A listing endpoint of platform objects."""
 
-    name: str
-    path: str
-    query: Mapping[str, Any] = field(default_factory=dict)
-    filters: tuple[str, ...] = ()
+    derived: ClassVar[frozenset[str]] = frozenset({"name"})
+    name: Annotated[str, named(r"[a-z][a-z0-9_]*", "a listing name (e.g. streams)")] = Field(
+        exclude=True
+    )
+    description: Text = ""
+    path: UrlPath
+    query: Mapping[str, Any] = Field(default_factory=dict)
+    filters: tuple[Word, ...] = ()
     """Query parameters a user may pass through (``--where`` / playbook filters)."""
-    items: str = ""
+    items: Text = ""
     """Dotted path to the item list; empty when the body is the list."""
-    id: str = "id"
-    pagination: Pagination = field(default_factory=Pagination)
-    description: str = ""
+    id: Word = "id"
+    pagination: Pagination = Pagination.model_validate({})
+
+    def cross_check(self, doc: Document) -> None:
+        here = doc.here()
+        for index, name in enumerate(self.filters):
+            if self.filters.index(name) != index:
+                raise doc.fail((*here, "filters", index), f"{name!r} is listed twice.")
+        check_query(doc, (*here, "query"), self.query)
+        if isinstance(doc, ProfileDocument):
+            scope = Scope(doc.variables)
+            check_values(doc, (*here, "path"), self.path, scope)
+            check_values(doc, (*here, "query"), dict(self.query), scope)
 
 
-@dataclass(frozen=True)
-class SecretRef:
-    """Where a secret lives. Never the secret itself."""
+# -- auth and limits ---------------------------------------------------------------------------
 
-    source: Literal["env", "keyring", "file"]
-    name: str
-    """Env var name; ``service/username`` for the keyring; a path for a file (must be 0600)."""
-    loopback_default: str | None = None
+
+class SecretRef(Shape):
+    """Where a secret lives (exactly one of ``env``, ``keyring``, ``file``). Never the secret."""
+
+    env: Annotated[Word, named(IDENTIFIER, "an environment variable name")] | None = None
+    keyring: (
+        Annotated[Word, named(r".+/[^/]+", "SERVICE/USER, for example ircli/mastodon")] | None
+    ) = None
+    file: Word | None = None
+    """A path; the file must be private (0600)."""
+    loopback_default: Word | None = None
     """For ``env`` only: a published development value used when the variable is unset and
     the base URL is a loopback address (the sandbox's dev token); never anywhere else."""
 
+    @property
+    def source(self) -> Literal["env", "keyring", "file"]:
+        """Which kind of place holds the secret."""
+        if self.env is not None:
+            return "env"
+        return "keyring" if self.keyring is not None else "file"
 
-@dataclass(frozen=True)
-class AuthSpec:
+    @property
+    def name(self) -> str:
+        """Env var name; ``service/username`` for the keyring; a path for a file."""
+        return self.env or self.keyring or self.file or ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _a_reference(cls, data: Any, info: ValidationInfo) -> Any:
+        doc = document(info)
+        if doc is not None and not isinstance(data, dict):
+            raise doc.fail(
+                doc.here("secret"),
+                "the secret must be a reference, never the value itself.",
+                hint=REFERENCE_HINT,
+            )
+        return data
+
+    def cross_check(self, doc: Document) -> None:
+        here = doc.here()
+        given = [s for s in ("env", "keyring", "file") if getattr(self, s) is not None]
+        if len(given) != 1:
+            raise doc.fail(
+                here, "name exactly one source: env, keyring or file.", hint=REFERENCE_HINT
+            )
+        if self.loopback_default is None:
+            return
+        where = (*here, "loopback_default")
+        if self.env is None:
+            raise doc.fail(where, "loopback_default only applies to an env secret.", at_key=True)
+        url_default = doc.url_default if isinstance(doc, ProfileDocument) else None
+        if url_default is None or not is_loopback_url(url_default):
+            raise doc.fail(
+                where,
+                "loopback_default is only allowed when base_url defaults to a loopback address.",
+                at_key=True,
+            )
+
+
+_AUTH_KEYS = {
+    "none": (),
+    "bearer": ("secret",),
+    "header": ("header", "secret"),
+    "basic": ("username", "secret"),
+}
+
+
+class AuthSpec(Shape):
     """How requests authenticate."""
 
-    kind: Literal["none", "bearer", "header", "basic"] = "none"
+    kind: Annotated[
+        Literal["none", "bearer", "header", "basic"], choice("auth type", tuple(_AUTH_KEYS))
+    ] = Field("none", alias="type")
     secret: SecretRef | None = None
-    header: str = "Authorization"
+    header: Header = "Authorization"
     """Header name for ``header`` auth."""
-    username: str | None = None
+    username: Word | None = None
     """User for ``basic`` auth (the password is ``secret``)."""
 
+    @model_validator(mode="before")
+    @classmethod
+    def _keys_of_its_type(cls, data: Any, info: ValidationInfo) -> Any:
+        _keys_of_type(data, info, _AUTH_KEYS, "auth", required=True)
+        return data
 
-@dataclass(frozen=True)
-class Limits:
+
+class Limits(Shape):
     """Default execution limits; playbook steps and flags may override them."""
 
-    concurrency: int = 32
-    rate: float = 1000.0
+    concurrency: Annotated[Integer, Field(ge=1)] = 32
+    rate: Annotated[Number, Field(gt=0)] = 1000.0
     """Requests per second (token bucket)."""
-    burst: int | None = None
-    timeout: float = 10.0
-    connect_timeout: float = 5.0
-    retries: int = 5
+    burst: Annotated[Integer, Field(ge=1)] | None = None
+    timeout: Annotated[Duration, Field(gt=0)] = 10.0
+    connect_timeout: Annotated[Duration, Field(gt=0)] = 5.0
+    retries: Annotated[Integer, Field(ge=0)] = 5
     """Attempts after the first, per target."""
-    retry_budget: float = 0.2
+    retry_budget: Annotated[Number, Field(ge=0)] = 0.2
     """Retries may add at most this fraction of the run's first attempts (plus a floor of 20)."""
-    backoff_base: float = 0.05
-    backoff_max: float = 5.0
-    max_retry_after: float = 60.0
+    backoff_base: Annotated[Duration, Field(gt=0)] = 0.05
+    backoff_max: Annotated[Duration, Field(gt=0)] = 5.0
+    max_retry_after: Annotated[Duration, Field(gt=0)] = 60.0
     """A ``Retry-After`` longer than this pauses the run instead of sleeping through it."""
-    breaker_failures: int = 20
+    breaker_failures: Annotated[Integer, Field(ge=1)] = 20
     """Consecutive transport failures / 5xx that open the circuit breaker."""
-    breaker_probe: float = 1.0
+    breaker_probe: Annotated[Duration, Field(gt=0)] = 1.0
     """Seconds between probes while the breaker is open."""
 
 
-@dataclass(frozen=True)
-class Profile:
+# -- values from the environment ---------------------------------------------------------------
+
+
+class EnvValue(Shape):
+    """A value read from an environment variable, with an optional default."""
+
+    env: Annotated[Word, named(IDENTIFIER, "a variable name")]
+    default: Text | None = None
+
+
+def _from_env(value: Any, info: ValidationInfo) -> Any:
+    """``{env: NAME, default: …}`` → the value (or ``${NAME:-default}`` when not resolving)."""
+    doc = document(info, ProfileDocument)
+    if not isinstance(value, dict) or doc is None:
+        return value
+    spec = nested(EnvValue, value, info)
+    default = spec.default
+    if doc.env is None:
+        return f"${{{spec.env}}}" if default is None else f"${{{spec.env}:-{default}}}"
+    if doc.env.get(spec.env):
+        return doc.env[spec.env]
+    if default is not None:
+        return default
+    raise doc.fail(
+        doc.path_of(value) or doc.here(),
+        f"the environment variable {spec.env} is not set and there is no default.",
+        hint=f"Set {spec.env}.",
+    )
+
+
+FromEnv = Annotated[Word, BeforeValidator(_from_env, json_schema_input_type=str | EnvValue)]
+
+
+def _format(value: Any) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool) and value != FORMAT_VERSION:
+        raise ValueError(f"unsupported profile format {value}; this ircli reads 1.")
+    return value
+
+
+def _with_names(value: Any, info: ValidationInfo) -> Any:
+    """``{name: {...}}`` → ``{name: {name: name, ...}}`` (the key is the name)."""
+    if not isinstance(value, dict):
+        return value
+    doc = document(info)
+    named_items = {}
+    for name, item in value.items():
+        if isinstance(item, dict):
+            filled = {**item, "name": name}
+            if doc is not None:
+                doc.stand_in(filled, doc.path_of(item) or doc.here(name))
+            item = filled
+        named_items[name] = item
+    return named_items
+
+
+class Profile(Shape):
     """A platform's admin API, as ircli drives it."""
 
-    name: str
-    base_url: str
-    description: str = ""
-    auth: AuthSpec = field(default_factory=AuthSpec)
-    limits: Limits = field(default_factory=Limits)
-    idempotency_header: str | None = None
-    variables: Mapping[str, str] = field(default_factory=dict)
-    listings: Mapping[str, ListingSpec] = field(default_factory=dict)
-    actions: Mapping[str, ActionSpec] = field(default_factory=dict)
+    derived: ClassVar[frozenset[str]] = frozenset({"source"})
+    profile: Annotated[Literal[1], BeforeValidator(_format)] = Field(
+        description="The profile format version."
+    )
+    name: Annotated[
+        Word,
+        named(r"[a-z0-9][a-z0-9_-]*", "a profile name (lower-case letters, digits, '-' and '_')"),
+    ]
+    description: Text = ""
+    base_url: FromEnv
+    variables: Mapping[Annotated[str, named(IDENTIFIER, "a variable name")], FromEnv] = Field(
+        default_factory=dict
+    )
+    auth: AuthSpec = AuthSpec.model_validate({})
+    limits: Limits = Limits()
+    idempotency_header: Header | None = None
     health: RequestTemplate | None = None
     """A cheap read used to probe the platform while the circuit breaker is open."""
-    source: str = ""
+    listings: Annotated[Mapping[str, ListingSpec], BeforeValidator(_with_names)] = Field(
+        default_factory=dict
+    )
+    actions: Annotated[Mapping[str, ActionSpec], BeforeValidator(_with_names)] = Field(
+        default_factory=dict
+    )
+    source: str = Field("", exclude=True)
     """The file the profile came from (for messages)."""
+
+    @field_validator("base_url")
+    @classmethod
+    def _a_url(cls, value: str, info: ValidationInfo) -> str:
+        doc = document(info, ProfileDocument)
+        if doc is None:
+            return value
+        raw = doc.loaded.data.get("base_url") if isinstance(doc.loaded.data, dict) else None
+        default = raw.get("default") if isinstance(raw, dict) else raw
+        doc.url_default = default if isinstance(default, str) else None
+        for candidate in (value, doc.url_default):
+            if candidate is None or candidate.startswith("${"):
+                continue
+            parts = urlsplit(candidate)
+            if parts.password is not None or parts.username is not None:
+                raise doc.fail(
+                    ("base_url",), "a secret may not be written in a profile.", hint=REFERENCE_HINT
+                )
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise doc.fail(("base_url",), f"{candidate!r} is not an http(s) URL.")
+            if parts.query or parts.fragment:
+                raise doc.fail(("base_url",), f"{candidate!r} may not hold a query or fragment.")
+        return value.rstrip("/")
+
+    @field_validator("variables", mode="before")
+    @classmethod
+    def _no_secret_variables(cls, value: Any, info: ValidationInfo) -> Any:
+        doc = document(info, ProfileDocument)
+        if doc is None or not isinstance(value, dict):
+            return value
+        for name in value:
+            if isinstance(name, str) and is_secret_key(name):
+                raise doc.fail(
+                    ("variables", name),
+                    "a secret may not be written in a profile.",
+                    hint=REFERENCE_HINT,
+                    at_key=True,
+                )
+        doc.variables = tuple(str(name) for name in value)
+        return value
+
+    @field_validator("listings")
+    @classmethod
+    def _remember_listings(
+        cls, value: Mapping[str, ListingSpec], info: ValidationInfo
+    ) -> Mapping[str, ListingSpec]:
+        doc = document(info, ProfileDocument)
+        if doc is not None:
+            doc.listings = value
+        return value
+
+    def cross_check(self, doc: Document) -> None:
+        if self.health is not None and isinstance(doc, ProfileDocument):
+            self.health.check_scope(doc, ("health",), Scope(doc.variables))
+        for name, action in self.actions.items():
+            if action.inverse is None:
+                continue
+            where = ("actions", name, "inverse")
+            if action.inverse not in self.actions:
+                raise doc.fail(
+                    where,
+                    f"unknown action {action.inverse!r}"
+                    f"{did_you_mean(action.inverse, self.actions)}.",
+                )
+            if action.inverse == name:
+                raise doc.fail(where, "an action cannot be its own inverse.")
+
+
+SCHEMA_ID = "https://ircli.invalid/schemas/profile-1.json"
+
+
+def profile_schema() -> Any:
+    """The JSON Schema (draft 2020-12) of the profile format, generated from ``Profile``."""
+    return json_schema(
+        Profile,
+        schema_id=SCHEMA_ID,
+        title="ircli platform profile",
+        description="How ircli drives a platform's admin API (format 1); see docs/profiles.md.",
+    )

@@ -1,7 +1,8 @@
-"""Action parameters: how a profile declares them and how given values are checked.
+"""Action parameters: how given values are checked against what the profile declares.
 
-A profile declares parameters as a list of names (each a required string) or as a mapping of
-name to ``{type, required, default, choices, description}``. ``bind_params`` turns what a user
+A profile declares parameters (``ircli.platform.model.ParamSpec``) as a list of names (each a
+required string) or as a mapping of name to ``{type, required, default, choices,
+description}``. ``bind_params`` turns what a user
 or playbook gave (strings from the command line, typed values from YAML) into the values the
 request templates receive, or refuses with one sentence.
 """
@@ -13,68 +14,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from ircli.errors import InvalidInput
-from ircli.platform.fields import ANY_KEY, Fields, Path, did_you_mean
-from ircli.platform.model import ActionSpec, ParamSpec
+from ircli.platform.model import PARAM_TYPES, ActionSpec, ParamSpec
+from ircli.shapes import did_you_mean
 
-__all__ = ["PARAM_TYPES", "bind_params", "read_params"]
+__all__ = ["PARAM_TYPES", "bind_params"]
 
-PARAM_TYPES = ("string", "integer", "number", "boolean")
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_KEYS = ("type", "required", "default", "choices", "description")
 _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0"}
-
-
-def read_params(fields: Fields, path: Path, value: Any) -> dict[str, ParamSpec]:
-    """The declared parameters of an action (``params:``)."""
-    if isinstance(value, list):
-        names = fields.string_list(path, value)
-        for index, name in enumerate(names):
-            fields.string((*path, index), name, pattern=_NAME, what="a parameter name")
-        return {name: ParamSpec(name) for name in names}
-    data = fields.mapping(path, value, ANY_KEY)
-    specs: dict[str, ParamSpec] = {}
-    for name, raw in data.items():
-        where = (*path, name)
-        if not _NAME.fullmatch(name):
-            raise fields.fail(where, f"{name!r} is not a parameter name.", at_key=True)
-        spec = fields.mapping(where, raw if raw is not None else {}, _KEYS)
-        kind = "string"
-        if "type" in spec:
-            kind = fields.choice((*where, "type"), spec["type"], PARAM_TYPES, what="type")
-        choices: tuple[Any, ...] = ()
-        if "choices" in spec:
-            if not isinstance(spec["choices"], list) or not spec["choices"]:
-                raise fields.fail((*where, "choices"), "expected a non-empty list of values.")
-            choices = tuple(
-                _typed(fields, (*where, "choices", i), c, kind)
-                for i, c in enumerate(spec["choices"])
-            )
-        default = None
-        if "default" in spec:
-            default = _typed(fields, (*where, "default"), spec["default"], kind)
-            if choices and default not in choices:
-                raise fields.fail((*where, "default"), "the default is not one of the choices.")
-        required = "default" not in spec
-        if "required" in spec:
-            required = fields.boolean((*where, "required"), spec["required"])
-            if required and "default" in spec:
-                raise fields.fail(
-                    (*where, "required"), "a parameter with a default cannot be required."
-                )
-        description = fields.text((*where, "description"), spec.get("description", ""))
-        specs[name] = ParamSpec(name, kind, required, default, choices, description)  # type: ignore[arg-type]
-    return specs
-
-
-def _typed(fields: Fields, path: Path, value: Any, kind: str) -> Any:
-    if kind == "string":
-        return fields.text(path, value)
-    if kind == "integer":
-        return fields.integer(path, value)
-    if kind == "number":
-        return fields.number(path, value, minimum=float("-inf"))
-    return fields.boolean(path, value)
 
 
 def bind_params(action: ActionSpec, given: Mapping[str, Any]) -> dict[str, Any]:
@@ -84,7 +30,7 @@ def bind_params(action: ActionSpec, given: Mapping[str, Any]) -> dict[str, Any]:
     already have it. Unknown names, missing required ones, bad values and values outside
     ``choices`` are ``InvalidInput``.
     """
-    specs = dict(action.param_specs) or {name: ParamSpec(name) for name in action.params}
+    specs = dict(action.param_specs)
     for name in given:
         if name not in specs:
             declared = ", ".join(specs) or "none"

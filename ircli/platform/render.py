@@ -7,19 +7,15 @@ strings are interpolated as text. In the path, interpolated values are percent-e
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
 from ircli.platform.model import RequestTemplate
+from ircli.platform.templates import PLACEHOLDER, placeholders
 
 __all__ = ["PLACEHOLDER", "PreparedRequest", "placeholders", "render"]
-
-PLACEHOLDER = re.compile(
-    r"\{(target|targets|param\.[A-Za-z_][A-Za-z0-9_]*|var\.[A-Za-z_][A-Za-z0-9_]*)\}"
-)
 
 
 @dataclass(frozen=True)
@@ -31,24 +27,6 @@ class PreparedRequest:
     query: Mapping[str, Any]
     json: Any = None
     form: Mapping[str, Any] | None = None
-
-
-def placeholders(value: Any) -> set[str]:
-    """Every placeholder name used anywhere in a template value (for validation)."""
-    if isinstance(value, str):
-        return set(PLACEHOLDER.findall(value))
-    if isinstance(value, Mapping):
-        return set().union(*(placeholders(v) for v in value.values())) if value else set()
-    if isinstance(value, list | tuple):
-        return set().union(*(placeholders(v) for v in value)) if value else set()
-    if isinstance(value, RequestTemplate):
-        return (
-            placeholders(value.path)
-            | placeholders(dict(value.query))
-            | placeholders(value.json)
-            | placeholders(dict(value.form or {}))
-        )
-    return set()
 
 
 def render(
@@ -76,7 +54,7 @@ def render(
         method=template.method.upper(),
         path=path,
         query={k: _fill(v, values) for k, v in template.query.items()},
-        json=_fill(template.json, values),
+        json=_fill(template.body, values),
         form=None
         if template.form is None
         else {k: _fill(v, values) for k, v in template.form.items()},

@@ -1,4 +1,4 @@
-"""Read request templates from a profile and check every placeholder they use.
+"""Placeholders in request templates, and where each one may be used.
 
 A placeholder is ``{target}``, ``{targets}``, ``{param.NAME}`` or ``{var.NAME}``; which ones a
 template may use depends on where it is (``Scope``): ``{target}`` only in single-target
@@ -9,21 +9,33 @@ variables everywhere. Anything else written like a placeholder (``{tragets}``) i
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ircli.platform.fields import ANY_KEY, Fields, Path, did_you_mean
-from ircli.platform.model import RequestTemplate
 from ircli.redaction import is_secret_key
+from ircli.shapes import Document, did_you_mean
+from ircli.yamlfile import FieldPath
 
-__all__ = ["METHODS", "Scope", "check_values", "read_path", "read_query", "read_request"]
+__all__ = ["PLACEHOLDER", "Scope", "check_values", "placeholders"]
 
-METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+PLACEHOLDER = re.compile(
+    r"\{(target|targets|param\.[A-Za-z_][A-Za-z0-9_]*|var\.[A-Za-z_][A-Za-z0-9_]*)\}"
+)
 _LOOKS_LIKE_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.]*)\}")
 _WHOLE = re.compile(r"^\{([A-Za-z_][A-Za-z0-9_.]*)\}$")
-_REQUEST_KEYS = ("method", "path", "query", "json", "form")
-_NO_CREDENTIALS = "A request template may not carry credentials; authentication belongs in auth."
+NO_CREDENTIALS = "A request template may not carry credentials; authentication belongs in auth."
+
+
+def placeholders(value: Any) -> set[str]:
+    """Every placeholder name used anywhere in a template value."""
+    if isinstance(value, str):
+        return set(PLACEHOLDER.findall(value))
+    if isinstance(value, Mapping):
+        return set().union(*(placeholders(v) for v in value.values())) if value else set()
+    if isinstance(value, list | tuple):
+        return set().union(*(placeholders(v) for v in value)) if value else set()
+    return set()
 
 
 @dataclass(frozen=True)
@@ -59,84 +71,29 @@ class Scope:
         return "it is not a placeholder"
 
 
-def read_request(fields: Fields, path: Path, value: Any, scope: Scope) -> RequestTemplate:
-    """A ``RequestTemplate`` from ``{method, path, query, json, form}``, fully checked."""
-    data = fields.mapping(path, value, _REQUEST_KEYS, required=("method", "path"))
-    method = fields.string((*path, "method"), data["method"]).upper()
-    if method not in METHODS:
-        raise fields.fail(
-            (*path, "method"),
-            f"unknown HTTP method {data['method']!r}{did_you_mean(method, METHODS)}; "
-            f"expected one of {', '.join(METHODS)}.",
-        )
-    url_path = read_path(fields, (*path, "path"), data["path"], scope)
-    query = read_query(fields, (*path, "query"), data.get("query", {}), scope)
-    if "json" in data and "form" in data:
-        raise fields.fail(path, "a request has either a json body or a form body, not both.")
-    form = None
-    if "form" in data:
-        form = dict(fields.mapping((*path, "form"), data["form"], ANY_KEY))
-        check_values(fields, (*path, "form"), form, scope)
-    if "json" in data:
-        check_values(fields, (*path, "json"), data["json"], scope)
-    return RequestTemplate(method, url_path, query, data.get("json"), form)
-
-
-def read_path(fields: Fields, path: Path, value: Any, scope: Scope) -> str:
-    """A URL path template (starting with ``/``, no query, no ``{targets}``)."""
-    url_path = fields.string(path, value)
-    if not url_path.startswith("/"):
-        raise fields.fail(path, "the path must start with '/'.")
-    if "?" in url_path or "#" in url_path:
-        raise fields.fail(path, "the path may not hold a query or fragment; use query: instead.")
-    if "{targets}" in url_path:
-        raise fields.fail(path, "{targets} is a list and cannot go into the path.")
-    check_values(fields, path, url_path, scope)
-    return url_path
-
-
-def read_query(fields: Fields, path: Path, value: Any, scope: Scope) -> dict[str, Any]:
-    """Query parameters: scalars or lists of scalars, placeholders allowed."""
-    data = _query(fields, path, value)
-    check_values(fields, path, data, scope)
-    return data
-
-
-def _query(fields: Fields, path: Path, value: Any) -> dict[str, Any]:
-    data = fields.mapping(path, value, ANY_KEY)
-    for key, item in data.items():
-        items = item if isinstance(item, list) else [item]
-        for index, scalar in enumerate(items):
-            where = (*path, key, index) if isinstance(item, list) else (*path, key)
-            if scalar is None or isinstance(scalar, dict | list):
-                raise fields.fail(where, "a query value must be a string, number or boolean.")
-    return dict(data)
-
-
-def check_values(fields: Fields, path: Path, value: Any, scope: Scope) -> None:
+def check_values(doc: Document, path: FieldPath, value: Any, scope: Scope) -> None:
     """Walk a template value: placeholders must be allowed, secrets never literal."""
     if isinstance(value, str):
         allowed = scope.names()
         for name in _LOOKS_LIKE_PLACEHOLDER.findall(value):
             if name in allowed:
                 continue
-            known = name in ("target", "targets") or name.startswith(("param.", "var."))
-            if known:
+            if name in ("target", "targets") or name.startswith(("param.", "var.")):
                 reason = scope.explain(name)
-                raise fields.fail(path, f"the placeholder {{{name}}} is not allowed: {reason}.")
-            raise fields.fail(path, f"unknown placeholder {{{name}}}{_suggest(name, allowed)}.")
-    elif isinstance(value, dict):
+                raise doc.fail(path, f"the placeholder {{{name}}} is not allowed: {reason}.")
+            raise doc.fail(path, f"unknown placeholder {{{name}}}{_suggest(name, allowed)}.")
+    elif isinstance(value, Mapping):
         for key, item in value.items():
             if isinstance(key, str) and is_secret_key(key) and _is_literal(item):
-                raise fields.fail(
+                raise doc.fail(
                     (*path, key),
-                    "a secret may not be written in a profile.",
-                    hint=_NO_CREDENTIALS,
+                    f"a secret may not be written in a {doc.noun}.",
+                    hint=NO_CREDENTIALS,
                 )
-            check_values(fields, (*path, key), item, scope)
-    elif isinstance(value, list):
+            check_values(doc, (*path, key), item, scope)
+    elif isinstance(value, list | tuple):
         for index, item in enumerate(value):
-            check_values(fields, (*path, index), item, scope)
+            check_values(doc, (*path, index), item, scope)
 
 
 def _suggest(name: str, allowed: list[str]) -> str:

@@ -1,7 +1,8 @@
 """A lean HTTP/1.1 keep-alive transport for httpx, built for many small admin requests.
 
 httpx's default async pool (httpcore) spends most of its time in pool bookkeeping once
-dozens of requests are in flight (see MEASUREMENTS.md: ~270–950 requests/s on one core).
+dozens of requests are in flight (with it, ``make bench`` measured 201 actions/s; see "The
+HTTP transport" in docs/runs.md).
 This transport keeps the httpx API — it is an ``httpx.AsyncBaseTransport`` taking
 ``httpx.Request`` and returning ``httpx.Response`` — but manages connections itself: a
 stack of idle keep-alive connections per origin, a semaphore for the connection limit, and

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ircli.platform.fields import did_you_mean
 from ircli.playbook.context import RUN_FIELDS, Context, Origin, Reference, Scope
+from ircli.shapes import did_you_mean
 
 __all__ = ["Template", "compile_template", "has_references", "render_value"]
 

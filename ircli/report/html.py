@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from ircli.report import sections as s
+from ircli.report import sections
 from ircli.report.model import Report
 from ircli.report.series import CONTAINMENT_ACTION
 from ircli.report.svg import actions_chart, containment_chart
-from ircli.report.text import html_text as e
+from ircli.report.text import html_text
 
 __all__ = ["CSP", "render_html"]
 
@@ -50,48 +50,55 @@ footer { margin-top: 2rem; padding-top: .5rem; border-top: 2px solid #333; }
 
 
 def _table(header: Sequence[str], rows: Iterable[Sequence[str]], css: str = "") -> str:
-    head = "".join(f"<th>{e(cell)}</th>" for cell in header)
+    head = "".join(f"<th>{html_text(cell)}</th>" for cell in header)
     body = "".join(
-        "<tr>" + "".join(f"<td>{e(cell)}</td>" for cell in row) + "</tr>\n" for row in rows
+        "<tr>" + "".join(f"<td>{html_text(cell)}</td>" for cell in row) + "</tr>\n" for row in rows
     )
     klass = f' class="{css}"' if css else ""
     return f"<table{klass}><thead><tr>{head}</tr></thead><tbody>\n{body}</tbody></table>"
 
 
 def _list(lines: Iterable[str], extra: str = "") -> str:
-    items = "".join(f"<li>{e(line)}</li>\n" for line in lines)
+    items = "".join(f"<li>{html_text(line)}</li>\n" for line in lines)
     return f"<ul>\n{items}{extra}</ul>"
 
 
 def _section(section_id: str, title: str, *body: str) -> str:
-    return f'<section id="{section_id}">\n<h2>{e(title)}</h2>\n' + "\n".join(body) + "\n</section>"
+    return (
+        f'<section id="{section_id}">\n<h2>{html_text(title)}</h2>\n'
+        + "\n".join(body)
+        + "\n</section>"
+    )
 
 
 def render_html(report: Report) -> str:
     """The whole report as one HTML document."""
     title = f"Post-incident report: {report.incident.title}"
-    action_header, action_rows = s.action_rows(report)
-    run_header, run_rows = s.run_rows(report)
-    steps = s.step_rows(report)
-    approvals = s.approval_rows(report)
-    head, verification, command = s.anchor_lines(report)
+    action_header, action_rows = sections.action_rows(report)
+    run_header, run_rows = sections.run_rows(report)
+    steps = sections.step_rows(report)
+    approvals = sections.approval_rows(report)
+    head, verification, command = sections.anchor_lines(report)
+    overview = _table(("Field", "Value"), sections.overview_rows(report))
     placeholder = '<li class="placeholder">{}</li>\n'
     body = [
-        f"<header>\n<h1>{e(title)}</h1>\n{_table(('Field', 'Value'), s.overview_rows(report))}"
-        "\n</header>",
-        _section("summary", "Summary", f"<p>{e(s.summary(report))}</p>"),
+        f"<header>\n<h1>{html_text(title)}</h1>\n{overview}\n</header>",
+        _section("summary", "Summary", f"<p>{html_text(sections.summary(report))}</p>"),
         _section(
             "impact",
             "Impact",
-            _list(s.impact(report), placeholder.format(e(s.PLACEHOLDERS["impact"]))),
+            _list(
+                sections.impact(report),
+                placeholder.format(html_text(sections.PLACEHOLDERS["impact"])),
+            ),
         ),
-        _section("detection", "Detection", _list(s.detection(report))),
-        _section("response", "Response", _list(s.response(report))),
-        _section("recovery", "Recovery", _list(s.recovery(report))),
+        _section("detection", "Detection", _list(sections.detection(report))),
+        _section("response", "Response", _list(sections.response(report))),
+        _section("recovery", "Recovery", _list(sections.recovery(report))),
         _section(
             "root-cause",
             "Root cause",
-            f'<p class="placeholder">{e(s.PLACEHOLDERS["root_cause"])}</p>',
+            f'<p class="placeholder">{html_text(sections.PLACEHOLDERS["root_cause"])}</p>',
         ),
         _section(
             "charts",
@@ -102,17 +109,17 @@ def render_html(report: Report) -> str:
             "acknowledged, acknowledged → mitigated, mitigated → resolved.</figcaption>\n</figure>",
             f"<figure>\n{containment_chart(report.charts)}\n<figcaption>Dots are observations: a "
             "<code>query.result</code> count on a stream listing (or, without any, a "
-            f"<code>{e(CONTAINMENT_ACTION)}</code> run's target count). After each observation "
-            f"the line drops by every <code>{e(CONTAINMENT_ACTION)}</code> result recorded as "
-            "done. Streams started between two observations only appear at the next one."
-            "</figcaption>\n</figure>",
+            f"<code>{html_text(CONTAINMENT_ACTION)}</code> run's target count). After each "
+            f"observation the line drops by every <code>{html_text(CONTAINMENT_ACTION)}</code> "
+            "result recorded as done. Streams started between two observations only appear at "
+            "the next one.</figcaption>\n</figure>",
         ),
         _section(
             "metrics",
             "Metrics",
             "<p>Durations are measured from the start of impact (from detection when the start "
             "is unknown).</p>",
-            _table(("Metric", "Value"), s.metric_rows(report)),
+            _table(("Metric", "Value"), sections.metric_rows(report)),
             "<h3>Targets per action and outcome</h3>",
             _table(action_header, action_rows)
             if action_rows
@@ -122,7 +129,7 @@ def render_html(report: Report) -> str:
             "timeline",
             "Timeline",
             "<p>All times UTC.</p>",
-            _table(("Time", "Kind", "Operator", "Event"), s.timeline_rows(report.timeline)),
+            _table(("Time", "Kind", "Operator", "Event"), sections.timeline_rows(report.timeline)),
         ),
         _section(
             "runs",
@@ -147,15 +154,15 @@ def render_html(report: Report) -> str:
             "Action items",
             '<p class="placeholder">To be filled in by the incident team.</p>',
             _table(
-                s.ACTION_ITEM_COLUMNS,
-                [(str(n), "", "", "", "", "") for n in range(1, s.ACTION_ITEM_ROWS + 1)],
+                sections.ACTION_ITEM_COLUMNS,
+                [(str(n), "", "", "", "", "") for n in range(1, sections.ACTION_ITEM_ROWS + 1)],
                 "actions",
             ),
         ),
         '<footer id="audit-anchor">\n<h2>Audit anchor</h2>\n<ul>\n'
-        f'<li>Audit head (seq:hash): <span class="hash">{e(head)}</span></li>\n'
-        + (f"<li>Re-check later: <code>{e(command)}</code></li>\n" if command else "")
-        + f'<li id="verification">Verification: {e(verification)}</li>\n</ul>\n</footer>',
+        f'<li>Audit head (seq:hash): <span class="hash">{html_text(head)}</span></li>\n'
+        + (f"<li>Re-check later: <code>{html_text(command)}</code></li>\n" if command else "")
+        + f'<li id="verification">Verification: {html_text(verification)}</li>\n</ul>\n</footer>',
     ]
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
@@ -163,7 +170,7 @@ def render_html(report: Report) -> str:
         '<meta name="referrer" content="no-referrer">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         '<link rel="icon" href="data:,">\n'
-        f"<title>{e(title)}</title>\n<style>{_STYLE}</style>\n</head>\n<body>\n"
+        f"<title>{html_text(title)}</title>\n<style>{_STYLE}</style>\n</head>\n<body>\n"
         + "\n".join(body)
         + "\n</body>\n</html>\n"
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from collections.abc import Callable, Sequence
 
 import httpx
@@ -70,5 +69,5 @@ def run(
 
 def with_action(profile: Profile, action: str = "streams.suspend", **changes: object) -> Profile:
     """``profile`` with some fields of one action changed (``idempotent=False`` …)."""
-    changed = dataclasses.replace(profile.actions[action], **changes)
-    return dataclasses.replace(profile, actions={**profile.actions, action: changed})
+    changed = profile.actions[action].model_copy(update=changes)
+    return profile.model_copy(update={"actions": {**profile.actions, action: changed}})

@@ -86,16 +86,16 @@ def secret_file(tmp_path: Path) -> Path:
 
 
 def test_private_file_is_read(secret_file: Path) -> None:
-    ref = SecretRef("file", str(secret_file))
+    ref = SecretRef(file=str(secret_file))
     assert resolve_secret(ref, {}) == SECRET
     os.chmod(secret_file, 0o400)
     assert resolve_secret(ref, {}) == SECRET
 
 
 def test_relative_and_home_file_paths(secret_file: Path) -> None:
-    assert resolve_secret(SecretRef("file", "token"), {}, base_dir=secret_file.parent) == SECRET
+    assert resolve_secret(SecretRef(file="token"), {}, base_dir=secret_file.parent) == SECRET
     home = {"HOME": str(secret_file.parent)}
-    assert resolve_secret(SecretRef("file", "~/token"), home) == SECRET
+    assert resolve_secret(SecretRef(file="~/token"), home) == SECRET
     file_profile = profile(
         "{type: bearer, secret: {file: token}}", source=str(secret_file.parent / "p.yaml")
     )
@@ -106,7 +106,7 @@ def test_relative_and_home_file_paths(secret_file: Path) -> None:
 def test_file_readable_by_others_is_refused(secret_file: Path, mode: int) -> None:
     secret_file.chmod(mode)
     with pytest.raises(InvalidInput) as caught:
-        resolve_secret(SecretRef("file", str(secret_file)), {})
+        resolve_secret(SecretRef(file=str(secret_file)), {})
     assert caught.value.message == (
         f"{secret_file}: the secret file is readable by others (mode {mode:04o}); it must be 0600."
     )
@@ -119,19 +119,19 @@ def test_file_owned_by_someone_else_is_refused(
 ) -> None:
     monkeypatch.setattr(os, "getuid", lambda: os.stat(secret_file).st_uid + 1)
     with pytest.raises(InvalidInput, match="belongs to another user"):
-        resolve_secret(SecretRef("file", str(secret_file)), {})
+        resolve_secret(SecretRef(file=str(secret_file)), {})
 
 
 def test_missing_or_empty_file(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput, match="cannot read the secret file"):
-        resolve_secret(SecretRef("file", str(tmp_path / "nope")), {})
+        resolve_secret(SecretRef(file=str(tmp_path / "nope")), {})
     empty = tmp_path / "empty"
     empty.write_text("\n")
     empty.chmod(0o600)
     with pytest.raises(InvalidInput, match="the secret file is empty"):
-        resolve_secret(SecretRef("file", str(empty)), {})
+        resolve_secret(SecretRef(file=str(empty)), {})
     with pytest.raises(InvalidInput, match="not a regular file"):
-        resolve_secret(SecretRef("file", str(tmp_path)), {})
+        resolve_secret(SecretRef(file=str(tmp_path)), {})
 
 
 class MemoryKeyring(keyring.backend.KeyringBackend):
@@ -170,7 +170,7 @@ def test_keyring_secret(memory_keyring: MemoryKeyring) -> None:
     keyed = profile("{type: bearer, secret: {keyring: ircli/mastodon/ops}}")
     assert auth_headers(keyed, {}, Redactor()) == {"Authorization": f"Bearer {SECRET}"}
     with pytest.raises(InvalidInput) as caught:
-        resolve_secret(SecretRef("keyring", "ircli/mastodon/nobody"), {})
+        resolve_secret(SecretRef(keyring="ircli/mastodon/nobody"), {})
     assert caught.value.message == (
         "the OS keyring holds no secret for service 'ircli/mastodon' and user 'nobody'."
     )
@@ -179,10 +179,10 @@ def test_keyring_secret(memory_keyring: MemoryKeyring) -> None:
 def test_keyring_without_backend(memory_keyring: MemoryKeyring) -> None:
     keyring.set_keyring(BrokenKeyring())
     with pytest.raises(InvalidInput, match="no keyring backend is available"):
-        resolve_secret(SecretRef("keyring", "svc/user"), {})
+        resolve_secret(SecretRef(keyring="svc/user"), {})
 
 
 def test_keyring_not_installed(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "keyring", None)
     with pytest.raises(InvalidInput, match="the keyring package is not installed"):
-        resolve_secret(SecretRef("keyring", "svc/user"), {})
+        resolve_secret(SecretRef(keyring="svc/user"), {})

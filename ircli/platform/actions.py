@@ -1,0 +1,433 @@
+"""Actions in a profile: request templates, how responses are classified, parameters.
+
+Part of the profile model (``ircli.platform.model`` re-exports everything here): each class is
+both a YAML shape and the frozen object the executor reads, and the ``cross_check`` methods
+hold what a shape alone cannot say (placeholders against their scope, targets against the
+profile's listings). Nothing here performs I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
+
+from pydantic import BeforeValidator, Field, ValidationInfo, model_validator
+
+from ircli.platform.templates import Scope, check_values, placeholders
+from ircli.shapes import (
+    Boolean,
+    Document,
+    Integer,
+    Shape,
+    Text,
+    Word,
+    choice,
+    describe,
+    did_you_mean,
+    document,
+    named,
+)
+from ircli.yamlfile import FieldPath, LoadedYaml
+
+if TYPE_CHECKING:
+    from ircli.platform.model import ListingSpec
+
+__all__ = [
+    "DEFAULT_RULES",
+    "METHODS",
+    "PARAM_TYPES",
+    "REFERENCE_HINT",
+    "ActionSpec",
+    "BatchSpec",
+    "CheckSpec",
+    "Outcome",
+    "ParamSpec",
+    "ProfileDocument",
+    "RequestTemplate",
+    "StatusRule",
+    "check_names",
+    "check_query",
+]
+
+REFERENCE_HINT = (
+    # Worded without "secret:" — redaction would take what follows for a secret value.
+    "Name where the secret lives instead, as the value of `secret`: {env: NAME}, "
+    "{keyring: SERVICE/USER} or {file: PATH}."
+)
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+PARAM_TYPES = ("string", "integer", "number", "boolean")
+IDENTIFIER = r"[A-Za-z_][A-Za-z0-9_]*"
+
+
+class Outcome(StrEnum):
+    """How one attempt of an action on one target ended."""
+
+    DONE = "done"
+    """The platform applied the change."""
+    ALREADY_DONE = "already_done"
+    """The target was already in the requested state; nothing changed."""
+    RETRYABLE = "retryable"
+    """A transient refusal (429, 5xx, timeout): try again later, with the same key."""
+    FAILED = "failed"
+    """A permanent refusal (404, 403, 422 …): do not retry."""
+
+    # Plain attributes, set below: enum properties cost a descriptor call on a hot path.
+    final: bool
+    """Whether no further attempt is needed."""
+    succeeded: bool
+    """Whether the target is now in the requested state."""
+
+
+for _outcome in Outcome:
+    _outcome.final = _outcome is not Outcome.RETRYABLE
+    _outcome.succeeded = _outcome in (Outcome.DONE, Outcome.ALREADY_DONE)
+
+OutcomeWord = Annotated[Outcome, choice("outcome", tuple(o.value for o in Outcome))]
+Scalar = str | int | float | bool | None
+
+
+@dataclass
+class ProfileDocument(Document):
+    """What a profile's validators need while it is read."""
+
+    env: Mapping[str, str] | None = None
+    """Resolve ``{env: NAME}`` values from this; ``None`` leaves ``${NAME:-default}`` texts."""
+    url_default: str | None = None
+    variables: tuple[str, ...] = ()
+    listings: Mapping[str, ListingSpec] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, loaded: LoadedYaml, env: Mapping[str, str] | None) -> ProfileDocument:
+        """The document for a loaded profile."""
+        return cls(loaded, "profile", REFERENCE_HINT, env=env)
+
+
+# -- requests ----------------------------------------------------------------------------------
+
+
+def _method(value: Any) -> Any:
+    if isinstance(value, str) and value.strip():
+        method = value.upper()
+        if method not in METHODS:
+            raise ValueError(
+                f"unknown HTTP method {value!r}{did_you_mean(method, METHODS)}; "
+                f"expected one of {', '.join(METHODS)}."
+            )
+        return method
+    return value
+
+
+def _url_path(value: Any) -> Any:
+    if isinstance(value, str) and value.strip():
+        if not value.startswith("/"):
+            raise ValueError("the path must start with '/'.")
+        if "?" in value or "#" in value:
+            raise ValueError("the path may not hold a query or fragment; use query: instead.")
+        if "{targets}" in value:
+            raise ValueError("{targets} is a list and cannot go into the path.")
+    return value
+
+
+UrlPath = Annotated[Word, BeforeValidator(_url_path)]
+
+
+class RequestTemplate(Shape):
+    """One HTTP request, with placeholders."""
+
+    method: Annotated[Word, BeforeValidator(_method)] = Field(
+        json_schema_extra={"enum": list(METHODS)}
+    )
+    path: UrlPath
+    query: Mapping[str, Any] = Field(default_factory=dict)
+    """Scalars or lists of scalars."""
+    body: Any = Field(None, alias="json")
+    """A JSON body (any YAML value)."""
+    form: Mapping[str, Any] | None = None
+    """A form body, instead of ``json``."""
+
+    def cross_check(self, doc: Document) -> None:
+        if "body" in self.model_fields_set and "form" in self.model_fields_set:
+            raise doc.fail(doc.here(), "a request has either a json body or a form body, not both.")
+        check_query(doc, doc.here("query"), self.query)
+
+    def placeholders(self) -> set[str]:
+        """Every placeholder the request uses."""
+        return (
+            placeholders(self.path)
+            | placeholders(dict(self.query))
+            | placeholders(self.body)
+            | placeholders(dict(self.form or {}))
+        )
+
+    def check_scope(self, doc: Document, path: FieldPath, scope: Scope) -> None:
+        """Every placeholder must be allowed where the request stands."""
+        check_values(doc, (*path, "path"), self.path, scope)
+        check_values(doc, (*path, "query"), dict(self.query), scope)
+        if "body" in self.model_fields_set:
+            check_values(doc, (*path, "json"), self.body, scope)
+        if self.form is not None:
+            check_values(doc, (*path, "form"), dict(self.form), scope)
+
+    def needs(self, doc: Document, path: FieldPath, name: str) -> None:
+        """Refuse a request that never uses ``{name}`` (every target would get the same)."""
+        if name not in self.placeholders():
+            raise doc.fail(
+                path,
+                f"the request never uses {{{name}}}, so every target would get the same request.",
+            )
+
+
+def check_query(doc: Document, path: FieldPath, query: Mapping[str, Any]) -> None:
+    """Query values are scalars or lists of scalars."""
+    for key, item in query.items():
+        items = item if isinstance(item, list | tuple) else [item]
+        for index, scalar in enumerate(items):
+            where = (*path, key, index) if isinstance(item, list | tuple) else (*path, key)
+            if scalar is None or isinstance(scalar, dict | list | tuple):
+                raise doc.fail(where, "a query value must be a string, number or boolean.")
+
+
+# -- classification, batches, checks ----------------------------------------------------------
+
+
+def _listed(value: Any) -> Any:
+    return value if isinstance(value, list | tuple) else [value]
+
+
+def _equals(doc: Document, path: FieldPath, values: tuple[Any, ...], written: Any) -> None:
+    for index, item in enumerate(values):
+        if isinstance(item, dict | list | tuple):
+            where = (*path, index) if isinstance(written, list) else path
+            raise doc.fail(where, "equals compares with strings, numbers, booleans or null.")
+
+
+class StatusRule(Shape):
+    """Classify a response: all given conditions must hold; the first matching rule wins."""
+
+    outcome: OutcomeWord
+    status: Annotated[
+        tuple[Annotated[Integer, Field(ge=100, le=599)], ...],
+        BeforeValidator(_listed, json_schema_input_type=int | list[int]),
+    ] = ()
+    """HTTP status codes; empty means any."""
+    field: Word | None = None
+    """A dotted path into the JSON body (``changed``, ``error.code``)."""
+    equals: Annotated[
+        tuple[Any, ...], BeforeValidator(_listed, json_schema_input_type=Scalar | list[Scalar])
+    ] = ()
+    """The value at ``field`` must be one of these (empty: the field only has to exist)."""
+
+    def cross_check(self, doc: Document) -> None:
+        here = doc.here()
+        if not self.status and self.field is None:
+            raise doc.fail(here, "a rule needs a status, a field, or both.")
+        if "equals" in self.model_fields_set and self.field is None:
+            raise doc.fail((*here, "equals"), "equals needs a field to compare.")
+        _equals(doc, (*here, "equals"), self.equals, doc.written().get("equals"))
+
+
+DEFAULT_RULES: tuple[StatusRule, ...] = (
+    StatusRule(outcome=Outcome.DONE, status=(200, 201, 202, 204)),
+    StatusRule(outcome=Outcome.RETRYABLE, status=(408, 425, 429, 500, 502, 503, 504)),
+)
+"""Appended after a profile's own rules; anything still unmatched is ``FAILED``."""
+
+
+class BatchSpec(Shape):
+    """A batch endpoint: one request for up to ``max_size`` targets, per-target results."""
+
+    request: RequestTemplate
+    max_size: Annotated[Integer, Field(ge=1)]
+    results: Text
+    """Dotted path to the list of per-target results in the response body."""
+    result_id: Word = Field("id", alias="id")
+    """Field of a result holding the target id."""
+    result_status: Word = Field("status", alias="status")
+    """Field of a result holding its status word."""
+    status_map: Annotated[Mapping[str, OutcomeWord], Field(min_length=1)] = Field(alias="map")
+    """Status word → outcome; a word not listed is ``FAILED``; a target missing is retried."""
+
+    def cross_check(self, doc: Document) -> None:
+        if not self.status_map:
+            raise doc.fail(doc.here("map"), "map at least one result word to an outcome.")
+
+
+class CheckSpec(Shape):
+    """A read that tells whether the action has taken effect on a target (reconciliation)."""
+
+    request: RequestTemplate
+    field: Word
+    equals: Annotated[
+        tuple[Any, ...], BeforeValidator(_listed, json_schema_input_type=Scalar | list[Scalar])
+    ] = ()
+
+    def cross_check(self, doc: Document) -> None:
+        here = doc.here()
+        if self.request.method != "GET":
+            raise doc.fail((*here, "request", "method"), "a check must be a GET request.")
+        _equals(doc, (*here, "equals"), self.equals, doc.written().get("equals"))
+
+
+# -- parameters ------------------------------------------------------------------------------
+
+
+_PARAM_TYPES: Mapping[str, tuple[type, ...]] = {
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+}
+_EXPECTED = {"string": "a string", "integer": "an integer", "number": "a number"}
+
+
+def check_typed(doc: Document, path: FieldPath, value: Any, kind: str) -> None:
+    """``value`` (written in YAML) must have the declared ``kind``."""
+    ok = isinstance(value, _PARAM_TYPES[kind]) and (kind == "boolean") == isinstance(value, bool)
+    if not ok:
+        expected = _EXPECTED.get(kind, "true or false")
+        raise doc.fail(path, f"expected {expected}, got {describe(value)}.")
+
+
+class ParamSpec(Shape):
+    """A parameter an action takes (``reason``, ``enabled`` …), as the profile declares it."""
+
+    derived: ClassVar[frozenset[str]] = frozenset({"name"})
+    name: Annotated[str, named(IDENTIFIER, "a parameter name")] = Field(exclude=True)
+    type: Annotated[
+        Literal["string", "integer", "number", "boolean"], choice("type", PARAM_TYPES)
+    ] = "string"
+    required: Boolean = True
+    """Required unless it has a default (a parameter with a default cannot be required)."""
+    default: Any = None
+    """The value when not given (an optional parameter without one is sent as JSON null)."""
+    choices: Annotated[tuple[Any, ...], Field(min_length=1)] = ()
+    description: Text = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _required_unless_default(cls, data: Any, info: ValidationInfo) -> Any:
+        if isinstance(data, dict) and "required" not in data:
+            doc = document(info)
+            filled = {**data, "required": "default" not in data}
+            return doc.stand_in(filled, doc.here()) if doc else filled
+        return data
+
+    def cross_check(self, doc: Document) -> None:
+        here = doc.here()
+        for index, value in enumerate(self.choices):
+            check_typed(doc, (*here, "choices", index), value, self.type)
+        if "default" in self.model_fields_set:
+            check_typed(doc, (*here, "default"), self.default, self.type)
+            if self.choices and self.default not in self.choices:
+                raise doc.fail((*here, "default"), "the default is not one of the choices.")
+            if self.required and "required" in doc.written():
+                raise doc.fail(
+                    (*here, "required"), "a parameter with a default cannot be required."
+                )
+
+
+def _declared_params(value: Any, info: ValidationInfo) -> Any:
+    """``[a, b]`` or ``{a: {...}, b: null}`` → ``{a: {name: a, ...}, ...}``."""
+    doc = document(info)
+    if isinstance(value, list):
+        if doc is not None:
+            check_names(doc, doc.here("params"), value)
+        value = dict.fromkeys(value)
+    if not isinstance(value, dict):
+        return value
+    specs = {}
+    for name, spec in value.items():
+        filled = {**(spec or {}), "name": name} if spec is None or isinstance(spec, dict) else spec
+        if doc is not None and filled is not spec:
+            doc.stand_in(filled, doc.here("params", name))
+        specs[name] = filled
+    return specs
+
+
+def check_names(doc: Document, path: FieldPath, names: list[Any]) -> None:
+    """A list of distinct non-empty strings."""
+    for index, name in enumerate(names):
+        if not isinstance(name, str) or not name.strip():
+            raise doc.fail((*path, index), f"expected a name, got {describe(name)}.")
+        if names.index(name) != index:
+            raise doc.fail((*path, index), f"{name!r} is listed twice.")
+
+
+# -- actions -----------------------------------------------------------------------------------
+
+
+class ActionSpec(Shape):
+    """A named action (``streams.suspend``) and how to perform it."""
+
+    derived: ClassVar[frozenset[str]] = frozenset({"name"})
+    name: Annotated[
+        str, named(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*", "an action name (e.g. streams.suspend)")
+    ] = Field(exclude=True)
+    description: Text = ""
+    target_kind: Word = Field("", alias="target")
+    """The listing whose ids this action takes (``streams``); used by ``--where``."""
+    param_specs: Annotated[
+        Mapping[str, ParamSpec],
+        BeforeValidator(
+            _declared_params, json_schema_input_type=list[str] | dict[str, ParamSpec | None]
+        ),
+    ] = Field(default_factory=dict, alias="params")
+    """Type, default and choices of each parameter (a list of names: required strings)."""
+    request: RequestTemplate
+    batch: BatchSpec | None = None
+    rules: tuple[StatusRule, ...] = Field((), alias="classify")
+    idempotent: Boolean
+    """True when resending the same request (same idempotency key) has no second effect."""
+    check: CheckSpec | None = None
+    inverse: Word | None = None
+
+    @property
+    def params(self) -> tuple[str, ...]:
+        """Parameter names the templates use (``reason``, ``value`` …)."""
+        return tuple(self.param_specs)
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        """The parameters that must be given."""
+        return tuple(name for name, spec in self.param_specs.items() if spec.required)
+
+    def all_rules(self) -> tuple[StatusRule, ...]:
+        """The profile's rules followed by the defaults."""
+        return (*self.rules, *DEFAULT_RULES)
+
+    def cross_check(self, doc: Document) -> None:
+        if not isinstance(doc, ProfileDocument):
+            return
+        here = doc.here()
+        single = Scope(doc.variables, self.params, target=True)
+        self.request.check_scope(doc, (*here, "request"), single)
+        self.request.needs(doc, (*here, "request"), "target")
+        self._optional_params_not_in_path(doc, (*here, "request"), self.request)
+        if self.target_kind and self.target_kind not in doc.listings:
+            raise doc.fail(
+                (*here, "target"),
+                f"unknown listing {self.target_kind!r}"
+                f"{did_you_mean(self.target_kind, doc.listings)}.",
+            )
+        if self.batch is not None:
+            batch_scope = Scope(doc.variables, self.params, targets=True)
+            self.batch.request.check_scope(doc, (*here, "batch", "request"), batch_scope)
+            self.batch.request.needs(doc, (*here, "batch", "request"), "targets")
+        if self.check is not None:
+            self.check.request.check_scope(doc, (*here, "check", "request"), single)
+            self.check.request.needs(doc, (*here, "check", "request"), "target")
+            self._optional_params_not_in_path(doc, (*here, "check", "request"), self.check.request)
+
+    def _optional_params_not_in_path(
+        self, doc: Document, path: FieldPath, request: RequestTemplate
+    ) -> None:
+        for used in placeholders(request.path):
+            spec = self.param_specs.get(used[6:]) if used.startswith("param.") else None
+            if spec is not None and not spec.required and spec.default is None:
+                raise doc.fail(
+                    (*path, "path"),
+                    f"the optional parameter {spec.name!r} has no "
+                    "default, so it cannot go into the path.",
+                )
