@@ -15,8 +15,12 @@ shape built in code, without a document, skips those checks.
 
 from __future__ import annotations
 
+import ast
 import difflib
+import inspect
+import itertools
 import re
+import textwrap
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -29,7 +33,9 @@ from pydantic import (
     Field,
     GetCoreSchemaHandler,
     GetJsonSchemaHandler,
+    PrivateAttr,
     StrictBool,
+    StrictFloat,
     StrictInt,
     StrictStr,
     ValidationError,
@@ -42,11 +48,12 @@ from pydantic_core import core_schema
 
 from ircli.errors import InvalidInput
 from ircli.redaction import is_secret_key
-from ircli.yamlfile import FieldPath, LoadedYaml
+from ircli.yamlfile import FieldPath, LoadedYaml, Location
 
 __all__ = [
     "Document",
     "Duration",
+    "Located",
     "Number",
     "Shape",
     "Text",
@@ -55,6 +62,7 @@ __all__ = [
     "describe",
     "did_you_mean",
     "document",
+    "format_version",
     "json_schema",
     "named",
     "nested",
@@ -65,6 +73,7 @@ __all__ = [
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, None: 1.0}
 ShapeT = TypeVar("ShapeT", bound="Shape")
+ValueT = TypeVar("ValueT")
 
 
 def did_you_mean(word: str, choices: Collection[str]) -> str:
@@ -117,6 +126,7 @@ class Document:
     secret_hint: str
     stack: list[FieldPath] = field(default_factory=list)
     moved: dict[int, FieldPath] = field(default_factory=dict)
+    shorts: dict[FieldPath, str] = field(default_factory=dict)
 
     def path_of(self, value: Any) -> FieldPath | None:
         """The path of a mapping or list read from the file (or standing in for one)."""
@@ -124,10 +134,25 @@ class Document:
         return found if found is not None else self.loaded.path_of(value)
 
     def here(self, *more: str | int) -> FieldPath:
-        """The path of the shape being validated, extended by ``more``."""
-        return (*(self.stack[-1] if self.stack else ()), *more)
+        """The path of the shape being validated, extended by ``more``.
 
-    def stand_in(self, new: Any, path: FieldPath) -> Any:
+        In a short form (``note: text`` for ``note: {message: text}``) the main key stands
+        where the short form was written."""
+        return self.join(self.stack[-1] if self.stack else (), more)
+
+    def join(self, path: FieldPath, more: FieldPath) -> FieldPath:
+        """``path`` extended by ``more``, through short forms (see ``here``)."""
+        for part in more:
+            if self.shorts.get(path) != part:
+                path = (*path, part)
+        return path
+
+    def short_form(self, value: Any, key: str, path: FieldPath) -> dict[str, Any]:
+        """``{key: value}`` for a value written in short form at ``path``."""
+        self.shorts[path] = key
+        return self.stand_in({key: value}, path)
+
+    def stand_in(self, new: ValueT, path: FieldPath) -> ValueT:
         """Record that ``new`` (a short form expanded in code) was written at ``path``."""
         self.moved[id(new)] = path
         return new
@@ -139,7 +164,14 @@ class Document:
             node = _child(node, part, _MISSING)
             if node is _MISSING:
                 return {}
-        return node if isinstance(node, dict) else {}
+        written: dict[str, Any] = node if isinstance(node, dict) else {}
+        return written
+
+    def wrong_type(self, path: FieldPath, value: Any, expected: str) -> InvalidInput:
+        """``expected a string, got a boolean (false).``, with a "quote it" hint where YAML
+        turned an unquoted word into something else."""
+        message, hint = _wrong_type(self, path, value, expected)
+        return self.fail(path, message, hint=hint)
 
     def fail(
         self, path: FieldPath, message: str, *, hint: str | None = None, at_key: bool = False
@@ -173,7 +205,6 @@ class Shape(BaseModel):
         extra="forbid",
         frozen=True,
         populate_by_name=True,
-        use_attribute_docstrings=True,
         arbitrary_types_allowed=True,
         hide_input_in_errors=True,
         validate_default=False,
@@ -193,7 +224,14 @@ class Shape(BaseModel):
             path = doc.here()
         _check_keys(cls, data, doc, path)
         with doc.inside(path):
-            shape = handler(data)
+            try:
+                shape = handler(data)
+            except ValidationError as exc:
+                # Report it now: later parts may refer to this one, and would fail for it.
+                raise _first_problem(exc, doc, path, data) from None
+            if isinstance(shape, Located):
+                shape._written_at = path
+                shape._location_in_file = doc.loaded.where(path)
             shape.cross_check(doc)
             return shape
 
@@ -207,6 +245,23 @@ class Shape(BaseModel):
         return tuple(
             info.alias or name for name, info in cls.model_fields.items() if name not in cls.derived
         )
+
+
+class Located(Shape):
+    """A shape that remembers where it was written, for messages at run time."""
+
+    _written_at: FieldPath = PrivateAttr(default=())
+    _location_in_file: Location | None = PrivateAttr(default=None)
+
+    @property
+    def location(self) -> Location:
+        """``file:line:col`` of the shape (``<code>:1:1`` when built in code)."""
+        return self._location_in_file or Location("<code>", 1, 1)
+
+    @property
+    def path(self) -> str:
+        """``steps -> 2`` — the path to the shape inside its file."""
+        return " -> ".join(str(part) for part in self._written_at)
 
 
 def _check_keys(cls: type[Shape], data: dict[str, Any], doc: Document, path: FieldPath) -> None:
@@ -259,13 +314,7 @@ Integer = StrictInt
 Boolean = StrictBool
 
 
-def _number(value: Any) -> Any:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError("number")
-    return float(value)
-
-
-Number = Annotated[float, BeforeValidator(_number)]
+Number = StrictFloat
 """An integer or a decimal (never a boolean or a numeric string)."""
 
 
@@ -290,6 +339,17 @@ Duration = Annotated[
     ),
 ]
 """Seconds, from ``10s``, ``500ms``, ``2m`` or a number."""
+
+
+def format_version(noun: str, supported: int = 1) -> BeforeValidator:
+    """Refuse another format version: ``unsupported profile format 2; this ircli reads 1.``"""
+
+    def check(value: Any) -> Any:
+        if isinstance(value, int) and not isinstance(value, bool) and value != supported:
+            raise ValueError(f"unsupported {noun} format {value}; this ircli reads {supported}.")
+        return value
+
+    return BeforeValidator(check)
 
 
 def choice(what: str, values: Sequence[str]) -> BeforeValidator:
@@ -375,16 +435,19 @@ _EXPECTED = {
 }
 
 
+def _wrong_type(doc: Document, path: FieldPath, value: Any, expected: str) -> tuple[str, Any]:
+    plain = doc.loaded.plain_scalars.get(path)
+    hint = None
+    if plain is not None and expected == "a string" and not isinstance(value, str):
+        hint = f"YAML reads the unquoted {plain} as {describe(value)}; quote it: '{plain}'."
+    return f"expected {expected}, got {describe(value)}.", hint
+
+
 def _translate(error: Any, value: Any, doc: Document, path: FieldPath) -> tuple[str, str | None]:
     kind = error["type"]
     ctx = error.get("ctx") or {}
     if kind in _EXPECTED:
-        expected = _EXPECTED[kind]
-        plain = doc.loaded.plain_scalars.get(path)
-        hint = None
-        if plain is not None and expected == "a string" and not isinstance(value, str):
-            hint = f"YAML reads the unquoted {plain} as {describe(value)}; quote it: '{plain}'."
-        return f"expected {expected}, got {describe(value)}.", hint
+        return _wrong_type(doc, path, value, _EXPECTED[kind])
     if kind == "value_error":
         reason = str(ctx.get("error", ""))
         if reason == "number":
@@ -422,11 +485,11 @@ def _first_problem(
         if error["type"] == "missing":
             path, _ = _data_path(root, loc[:-1])
             key = loc[-1]
-            problems.append(((*base, *path), f"the key {key!r} is required.", None, False))
+            problems.append((doc.join(base, path), f"the key {key!r} is required.", None, False))
             continue
         path, at_key = _data_path(root, loc)
         value = _value_at(root, path)
-        path = (*base, *path)
+        path = doc.join(base, path)
         message, hint = _translate(error, value, doc, path)
         problems.append((path, message, hint, at_key))
 
@@ -450,13 +513,45 @@ def _value_at(data: Any, path: FieldPath) -> Any:
 
 
 def _drop_derived(schema: dict[str, Any], cls: Any) -> None:
-    """Fields ircli derives (a name from its key, the source file) are not written."""
+    """Fields ircli derives (a name from its key, the source file) are not written; the
+    others are described by their docstrings."""
+    properties = schema.get("properties", {})
+    for name, text in _attribute_docs(cls).items():
+        info = cls.model_fields.get(name)
+        key = (info.alias or name) if info is not None else name
+        if key in properties:
+            properties[key]["description"] = text
     for name in getattr(cls, "derived", ()):
         schema.get("properties", {}).pop(name, None)
         if name in schema.get("required", ()):
             schema["required"].remove(name)
         if not schema.get("required", True):
             del schema["required"]
+
+
+def _attribute_docs(cls: type) -> dict[str, str]:
+    """The docstrings written under fields (``x: int = 1`` then ``\"\"\"…\"\"\"``), read from the
+    source only when a schema is generated: pydantic's ``use_attribute_docstrings`` does this
+    for every class at import, which made loading a playbook 0.4 s slower."""
+    docs: dict[str, str] = {}
+    for klass in reversed(cls.__mro__):
+        if not (isinstance(klass, type) and issubclass(klass, Shape)) or klass is Shape:
+            continue
+        try:
+            tree = ast.parse(textwrap.dedent(inspect.getsource(klass)))
+        except (OSError, TypeError, SyntaxError):
+            continue
+        body = tree.body[0].body if tree.body and isinstance(tree.body[0], ast.ClassDef) else []
+        for first, second in itertools.pairwise(body):
+            if (
+                isinstance(first, ast.AnnAssign)
+                and isinstance(first.target, ast.Name)
+                and isinstance(second, ast.Expr)
+                and isinstance(second.value, ast.Constant)
+                and isinstance(second.value.value, str)
+            ):
+                docs[first.target.id] = inspect.cleandoc(second.value.value)
+    return docs
 
 
 class _Schema(GenerateJsonSchema):

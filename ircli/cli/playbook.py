@@ -94,7 +94,7 @@ def validate(
 @app.command("schema", epilog=example("ircli playbook schema > playbook.schema.json"))
 def schema(ctx: typer.Context) -> None:
     """Print the JSON Schema (draft 2020-12) of the playbook format, for editors."""
-    from ircli.playbook.schema import playbook_schema
+    from ircli.playbook.model import playbook_schema
 
     state_of(ctx).display.json(playbook_schema())
 

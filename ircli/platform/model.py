@@ -47,6 +47,7 @@ from ircli.shapes import (
     choice,
     did_you_mean,
     document,
+    format_version,
     json_schema,
     named,
     nested,
@@ -331,12 +332,6 @@ def _from_env(value: Any, info: ValidationInfo) -> Any:
 FromEnv = Annotated[Word, BeforeValidator(_from_env, json_schema_input_type=str | EnvValue)]
 
 
-def _format(value: Any) -> Any:
-    if isinstance(value, int) and not isinstance(value, bool) and value != FORMAT_VERSION:
-        raise ValueError(f"unsupported profile format {value}; this ircli reads 1.")
-    return value
-
-
 def _with_names(value: Any, info: ValidationInfo) -> Any:
     """``{name: {...}}`` → ``{name: {name: name, ...}}`` (the key is the name)."""
     if not isinstance(value, dict):
@@ -357,7 +352,7 @@ class Profile(Shape):
     """A platform's admin API, as ircli drives it."""
 
     derived: ClassVar[frozenset[str]] = frozenset({"source"})
-    profile: Annotated[Literal[1], BeforeValidator(_format)] = Field(
+    profile: Annotated[Literal[1], format_version("profile")] = Field(
         description="The profile format version."
     )
     name: Annotated[

@@ -53,7 +53,7 @@ _HOMES = {
     "bind_inputs": "inputs",
     "load_playbook": "loader",
     "load_playbook_text": "loader",
-    "playbook_schema": "schema",
+    "playbook_schema": "model",
     "available_playbooks": "catalog",
     "shipped_playbooks_dir": "catalog",
 }

@@ -8,94 +8,115 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
+
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from ircli.errors import InvalidInput
-from ircli.platform.fields import ANY_KEY, Fields, Path, did_you_mean, parse_duration
-from ircli.playbook.model import INPUT_TYPES, Input, Playbook
+from ircli.playbook.document import PlaybookDocument
+from ircli.playbook.parts import playbook_document
+from ircli.shapes import (
+    Boolean,
+    Located,
+    Text,
+    choice,
+    describe,
+    did_you_mean,
+    parse_duration,
+)
+from ircli.yamlfile import FieldPath
 
-__all__ = ["bind_inputs", "convert_input", "read_inputs"]
+if TYPE_CHECKING:
+    from ircli.playbook.model import Playbook
 
-INPUT_NAME = re.compile(r"[a-z][a-z0-9_]*")
-_KEYS = ("type", "description", "required", "default", "choices")
+__all__ = ["INPUT_TYPES", "Input", "bind_inputs", "convert_input"]
+
+INPUT_TYPES = ("string", "integer", "number", "boolean", "list", "duration")
+InputType = Literal["string", "integer", "number", "boolean", "list", "duration"]
+
 _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0"}
-_MAX_INPUTS = 64
 
 
-def read_inputs(f: Fields, path: Path, value: Any) -> dict[str, Input]:
-    """The ``inputs:`` section: ``name: {type, description, required, default, choices}``."""
-    data = f.mapping(path, value, ANY_KEY)
-    if len(data) > _MAX_INPUTS:
-        raise f.fail(path, f"a playbook may declare at most {_MAX_INPUTS} inputs.")
-    inputs: dict[str, Input] = {}
-    for name, raw in data.items():
-        where = (*path, name)
-        if not INPUT_NAME.fullmatch(name):
-            raise f.fail(
-                where,
-                f"{name!r} is not an input name (lower-case letters, digits and '_').",
-                at_key=True,
-            )
-        spec = f.mapping(where, raw if raw is not None else {}, _KEYS)
-        kind = "string"
-        if "type" in spec:
-            kind = f.choice((*where, "type"), spec["type"], INPUT_TYPES, what="input type")
-        choices: tuple[Any, ...] = ()
-        if "choices" in spec:
-            if not isinstance(spec["choices"], list) or not spec["choices"]:
-                raise f.fail((*where, "choices"), "expected a non-empty list of values.")
-            if kind == "list":
-                raise f.fail((*where, "choices"), "a list input cannot have choices.")
-            choices = tuple(
-                _yaml_value(f, (*where, "choices", i), c, kind)
-                for i, c in enumerate(spec["choices"])
-            )
-        default = None
-        if "default" in spec:
-            default = _yaml_value(f, (*where, "default"), spec["default"], kind)
-            if choices and default not in choices:
-                raise f.fail((*where, "default"), "the default is not one of the choices.")
-        required = "default" not in spec
-        if "required" in spec:
-            required = f.boolean((*where, "required"), spec["required"])
-            if required and "default" in spec:
-                raise f.fail((*where, "required"), "an input with a default cannot be required.")
-        inputs[name] = Input(
-            name=name,
-            type=kind,  # type: ignore[arg-type]
-            location=f.loaded.where(where),
-            description=f.text((*where, "description"), spec.get("description", "")),
-            required=required,
-            default=default,
-            choices=choices,
-        )
-    return inputs
-
-
-def _yaml_value(f: Fields, path: Path, value: Any, kind: str) -> Any:
-    """A value written in YAML for an input of ``kind`` (typed, with YAML-1.1 hints)."""
-    if kind == "string":
-        return f.text(path, value)
-    if kind == "integer":
-        return f.integer(path, value)
-    if kind == "number":
-        return f.number(path, value, minimum=float("-inf"))
-    if kind == "boolean":
-        return f.boolean(path, value)
+def _typed(doc: PlaybookDocument, path: FieldPath, value: Any, kind: str) -> Any:
+    """A value written in YAML for an input of ``kind`` (typed, converted)."""
     if kind == "duration":
-        return f.duration(path, value, positive=False)
-    if isinstance(value, str):
-        return tuple(part.strip() for part in value.split(",") if part.strip())
-    return tuple(
-        f.string((*path, index), item) for index, item in enumerate(_as_list(f, path, value))
-    )
-
-
-def _as_list(f: Fields, path: Path, value: Any) -> list[Any]:
-    if not isinstance(value, list):
-        raise f.fail(path, "expected a list (or a comma-separated string).")
+        seconds = parse_duration(value)
+        if seconds is None:
+            raise doc.fail(
+                path, f"expected a duration such as 10s, 500ms or 2m, got {describe(value)}."
+            )
+        return seconds
+    if kind == "list":
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        if not isinstance(value, list):
+            raise doc.fail(path, "expected a list (or a comma-separated string).")
+        for index, item in enumerate(value):
+            if not isinstance(item, str) or not item.strip():
+                raise doc.wrong_type((*path, index), item, "a string")
+        return tuple(value)
+    if kind == "number":
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise doc.wrong_type(path, value, "a number")
+        return float(value)
+    ok = {
+        "string": isinstance(value, str),
+        "integer": isinstance(value, int) and not isinstance(value, bool),
+        "boolean": isinstance(value, bool),
+    }[kind]
+    if not ok:
+        expected = {"string": "a string", "integer": "an integer"}.get(kind, "true or false")
+        raise doc.wrong_type(path, value, expected)
     return value
+
+
+class Input(Located):
+    """A typed input of the playbook (``--input name=value``)."""
+
+    derived: ClassVar[frozenset[str]] = frozenset({"name"})
+    name: str = Field(exclude=True)
+    type: Annotated[InputType, choice("input type", INPUT_TYPES)] = "string"
+    description: Text = ""
+    required: Boolean = False
+    """True when there is no default: the run refuses to start without it."""
+    choices: Annotated[tuple[Any, ...], Field(min_length=1)] = ()
+    default: Any = None
+    """Already converted: ``duration`` → seconds (float), ``list`` → tuple of strings."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _required_unless_default(cls, data: Any, info: ValidationInfo) -> Any:
+        if isinstance(data, dict) and "required" not in data:
+            doc = playbook_document(info)
+            return doc.stand_in({**data, "required": "default" not in data}, doc.here())
+        return data
+
+    @field_validator("choices")
+    @classmethod
+    def _typed_choices(cls, value: tuple[Any, ...], info: ValidationInfo) -> tuple[Any, ...]:
+        doc = playbook_document(info)
+        kind = info.data.get("type")
+        if kind is None:  # the type itself is wrong: that is the error to report
+            return value
+        if kind == "list":
+            raise doc.fail(doc.here("choices"), "a list input cannot have choices.")
+        return tuple(_typed(doc, doc.here("choices", i), c, kind) for i, c in enumerate(value))
+
+    @field_validator("default")
+    @classmethod
+    def _typed_default(cls, value: Any, info: ValidationInfo) -> Any:
+        doc = playbook_document(info)
+        if "type" not in info.data:
+            return value
+        default = _typed(doc, doc.here("default"), value, info.data["type"])
+        if info.data.get("choices") and default not in info.data["choices"]:
+            raise doc.fail(doc.here("default"), "the default is not one of the choices.")
+        return default
+
+    def cross_check(self, doc: PlaybookDocument) -> None:
+        if self.required and "default" in self.model_fields_set and "required" in doc.written():
+            raise doc.fail(doc.here("required"), "an input with a default cannot be required.")
 
 
 def convert_input(spec: Input, value: Any, where: str) -> Any:

@@ -1,575 +1,507 @@
-"""Read one step of a playbook: its kind, its keys, and everything it references.
+"""The step kinds of a playbook, each a YAML shape and the object the runner executes.
 
 A step is a mapping with an ``id`` and exactly one kind key (``query``, ``action``, ``note``,
 ``status``, ``approval``, ``wait``, ``notify``, ``include``); the other keys it may have depend on
-the kind. Every value is checked here, against the profile when it is known.
+the kind. Part of the playbook model (``ircli.playbook.model`` re-exports everything here).
+Each step records itself in the ``PlaybookDocument`` once read, so that later steps may refer
+to its results.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
+
+from pydantic import (
+    BeforeValidator,
+    Field,
+    PrivateAttr,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from ircli.incident.lifecycle import MILESTONES, STATUSES
 from ircli.incident.model import NOTE_KINDS
-from ircli.platform.fields import ANY_KEY, did_you_mean
-from ircli.platform.fields import Path as FieldPath
 from ircli.platform.model import ActionSpec
-from ircli.playbook.checks import Checker, StepInfo
+from ircli.playbook.document import PlaybookDocument, StepInfo
+from ircli.playbook.expr import Expression
 from ircli.playbook.inputs import convert_input
-from ircli.playbook.model import (
-    ActionStep,
+from ircli.playbook.parts import (
+    EXPRESSION,
+    ON_ERROR,
+    QUERY_VALUES,
+    TEXT,
     ApprovalPolicy,
-    ApprovalStep,
+    Approvals,
     Canary,
     Controls,
-    IncludeStep,
-    NoteStep,
-    NotifyStep,
-    Playbook,
-    QueryStep,
-    StatusStep,
-    Step,
-    Targets,
+    OnError,
+    Params,
+    Query,
+    StepId,
+    TargetsField,
     Undo,
-    WaitStep,
+    check_params,
+    playbook_document,
+    short,
+    text_field,
 )
 from ircli.playbook.templates import Template
-
-__all__ = ["KIND_KEYS", "STEP_ID", "IncludeLoader", "read_approvals", "read_step"]
-
-STEP_ID = re.compile(r"[a-z][a-z0-9_]*")
-_WEBHOOK = re.compile(r"[a-z0-9][a-z0-9_-]*")
-_COMMON = ("id", "description", "when")
-_CONTROL_KEYS = (
-    "batch",
-    "concurrency",
-    "rate",
-    "retries",
-    "timeout",
-    "max_targets",
-    "max_failure_ratio",
+from ircli.shapes import (
+    Duration,
+    Integer,
+    Located,
+    Number,
+    Shape,
+    Text,
+    Word,
+    choice,
+    did_you_mean,
+    named,
 )
-KIND_KEYS: Mapping[str, tuple[str, ...]] = {
-    "query": (),
-    "action": ("targets", "params", *_CONTROL_KEYS, "canary", "on_error", "approvals", "undo"),
-    "note": (),
-    "status": (),
-    "approval": (),
-    "wait": (),
-    "notify": (),
-    "include": (),
-}
-"""Each step kind and the keys it takes besides ``id``, ``description``, ``when`` and itself."""
-_TARGET_SOURCES = ("ids", "file", "from", "query")
-_CANARY_KEYS = ("first", "percent", "check", "query", "settle", "on_fail")
-_CANARY_VALUES = ("attempted", "succeeded", "failed", "failure_ratio")
-_QUERY_VALUES = ("count", "ids", "items")
-_WAIT_KEYS = ("query", "until", "fail_if", "every", "timeout", "on_fail")
-_MAX_INLINE_IDS = 1000
+
+if TYPE_CHECKING:
+    from ircli.playbook.model import Playbook
+
+__all__ = [
+    "KIND_KEYS",
+    "MAX_WAIT",
+    "ActionStep",
+    "ApprovalStep",
+    "IncludeStep",
+    "NoteStep",
+    "NotifyStep",
+    "QueryStep",
+    "StatusStep",
+    "Step",
+    "WaitStep",
+]
+
 MAX_WAIT = 24 * 3600.0
-MAX_APPROVALS = 10
-
-IncludeLoader = Callable[[FieldPath, str], tuple[Path, Playbook]]
-"""Loads an included file (path as written) → its resolved path and validated playbook."""
+COMMON_KEYS = ("id", "description", "when")
 
 
-def read_step(c: Checker, path: FieldPath, value: Any, include: IncludeLoader) -> Step:
-    """One step at ``path`` (``steps -> 2``); earlier steps are in ``c.earlier``."""
-    data = c.f.mapping(path, value, ANY_KEY)
-    kinds = [key for key in data if key in KIND_KEYS]
-    if not kinds:
-        for key in data:
-            if key not in _COMMON:
-                close = did_you_mean(key, KIND_KEYS)
-                raise c.fail(
-                    (*path, key),
-                    f"unknown key{close}; a step needs one of: {', '.join(KIND_KEYS)}."
-                    if close
-                    else f"unknown key; a step needs one of: {', '.join(KIND_KEYS)}.",
+class Step(Located):
+    """What every step has. ``kind`` is the YAML key that chose the subclass."""
+
+    kind: ClassVar[str] = ""
+    id: StepId
+    description: Text = ""
+    when: Annotated[Expression | None, EXPRESSION] = None
+    """Skip the step (recorded as skipped) unless this holds; names: inputs, steps, run …"""
+
+    @field_validator("when", mode="before")
+    @classmethod
+    def _when(cls, value: Any, info: ValidationInfo) -> Any:
+        doc = playbook_document(info)
+        return None if value is None else doc.expression(doc.here("when"), value)
+
+    def cross_check(self, doc: PlaybookDocument) -> None:
+        doc.earlier[self.id] = self.step_info()
+
+    def step_info(self) -> StepInfo:
+        """What later steps may know about this one."""
+        return StepInfo(self.kind)
+
+
+class QueryStep(Step):
+    """List platform objects and keep those matching; publishes ``ids``, ``items``, ``count``."""
+
+    kind: ClassVar[str] = "query"
+    query: Query
+
+    def step_info(self) -> StepInfo:
+        return StepInfo("query", self.query.listing)
+
+
+class ActionStep(Step):
+    """A profile action over targets; publishes ``ids``, ``count``, ``succeeded``, ``failed``,
+    ``failure_ratio``."""
+
+    kind: ClassVar[str] = "action"
+    action: Word
+    targets: TargetsField
+    params: Params = Field(default_factory=dict)
+    batch: Annotated[Integer, Field(ge=1)] | None = None
+    concurrency: Annotated[Integer, Field(ge=1, le=1024)] | None = None
+    rate: Annotated[Number, Field(gt=0)] | None = None
+    retries: Annotated[Integer, Field(ge=0, le=100)] | None = None
+    timeout: Annotated[Duration, Field(gt=0)] | None = None
+    max_targets: Annotated[Integer, Field(ge=1)] | None = None
+    """Refuse (exit 3, nothing sent) when more targets than this resolve."""
+    max_failure_ratio: Annotated[Number, Field(ge=0, le=1)] | None = None
+    """Stop the step when failed / attempted exceeds this (after at least one batch)."""
+    canary: Canary | None = None
+    on_error: Annotated[OnError, choice("on_error", ON_ERROR)] = "abort"
+    """On a failure beyond ``max_failure_ratio`` or a failed canary: stop the run, go on, or
+    stop and apply the inverse of what this run did so far."""
+    approvals: Approvals | None = None
+    """A step-level approval gate (in addition to the playbook's)."""
+    undo: Undo | None = None
+    """Explicit revert for rollback; without it rollback uses the profile's ``inverse``."""
+    _spec: ActionSpec | None = PrivateAttr(default=None)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _needs_targets(cls, data: Any, info: ValidationInfo) -> Any:
+        doc = playbook_document(info)
+        if isinstance(data, dict) and "targets" not in data:
+            raise doc.fail(doc.here(), "an action step needs targets: ids, file, from or query.")
+        return data
+
+    @field_validator("action")
+    @classmethod
+    def _an_action(cls, name: str, info: ValidationInfo) -> str:
+        doc = playbook_document(info)
+        doc.action(doc.here("action"), name)
+        doc.step_action = name
+        return name
+
+    @property
+    def controls(self) -> Controls:
+        """The execution overrides this step asks for."""
+        return Controls(
+            batch=self.batch,
+            concurrency=self.concurrency,
+            rate=self.rate,
+            retries=self.retries,
+            timeout=self.timeout,
+            max_targets=self.max_targets,
+            max_failure_ratio=self.max_failure_ratio,
+        )
+
+    def cross_check(self, doc: PlaybookDocument) -> None:
+        spec = doc.action(doc.here("action"), self.action)
+        doc.step_action = None
+        self._spec = spec
+        if spec is not None:
+            listing = self.targets.listing(doc)
+            if spec.target_kind and listing is not None and listing != spec.target_kind:
+                source = self.targets.source
+                where = doc.here("targets", source if source == "query" else "from")
+                raise doc.fail(
+                    where,
+                    f"the action {spec.name!r} takes {spec.target_kind} ids, "
+                    f"but these are {listing} ids.",
+                )
+            check_params(doc, doc.here("params"), self.params, spec)
+            if self.batch is not None:
+                if spec.batch is None:
+                    raise doc.fail(
+                        doc.here("batch"), f"the action {spec.name!r} has no batch endpoint."
+                    )
+                if self.batch > spec.batch.max_size:
+                    raise doc.fail(
+                        doc.here("batch"),
+                        f"the action {spec.name!r} takes at most {spec.batch.max_size} ids "
+                        "a batch.",
+                    )
+            if self.on_error == "rollback" and spec.inverse is None and self.undo is None:
+                raise doc.fail(
+                    doc.here("on_error"),
+                    f"the action {spec.name!r} declares no inverse, so it cannot be rolled back.",
+                    hint="Declare how to revert it with undo: {params: {...}}, or use abort.",
+                )
+        super().cross_check(doc)
+
+    def step_info(self) -> StepInfo:
+        spec = self._spec
+        return StepInfo("action", spec.target_kind if spec is not None else None)
+
+
+class NoteBody(Shape):
+    """A timeline note: ``note: text`` or ``note: {message, kind}``."""
+
+    message: Annotated[str | Template, TEXT]
+    kind: Annotated[
+        Word, choice("note kind", NOTE_KINDS), WithJsonSchema({"enum": list(NOTE_KINDS)})
+    ] = "note"
+
+    @field_validator("message", mode="before")
+    @classmethod
+    def _message(cls, value: Any, info: ValidationInfo) -> Any:
+        return text_field(value, info, required=True)
+
+
+class NoteStep(Step):
+    """Add a note to the incident timeline."""
+
+    kind: ClassVar[str] = "note"
+    note: Annotated[
+        NoteBody, BeforeValidator(short("message"), json_schema_input_type=str | NoteBody)
+    ]
+
+    @property
+    def message(self) -> str | Template:
+        """The note's text."""
+        return self.note.message
+
+    @property
+    def note_kind(self) -> str:
+        """One of ``ircli.incident.NOTE_KINDS``."""
+        return self.note.kind
+
+
+class StatusChange(Shape):
+    """``status: mitigated`` or ``status: {status, milestone, message}``."""
+
+    status: (
+        Annotated[
+            Word, choice("incident status", STATUSES), WithJsonSchema({"enum": list(STATUSES)})
+        ]
+        | None
+    ) = None
+    milestone: (
+        Annotated[Word, choice("milestone", MILESTONES), WithJsonSchema({"enum": list(MILESTONES)})]
+        | None
+    ) = None
+    message: Annotated[str | Template, TEXT] = ""
+
+    @field_validator("message", mode="before")
+    @classmethod
+    def _message(cls, value: Any, info: ValidationInfo) -> Any:
+        return text_field(value, info)
+
+    def cross_check(self, doc: PlaybookDocument) -> None:
+        if self.status is None and self.milestone is None:
+            raise doc.fail(doc.here(), "give a status, a milestone, or both.")
+
+
+class StatusStep(Step):
+    """Move the incident to a status and/or record a milestone (at least one is set)."""
+
+    kind: ClassVar[str] = "status"
+    change: Annotated[
+        StatusChange,
+        BeforeValidator(
+            short("status", written_as="status"), json_schema_input_type=str | StatusChange
+        ),
+    ] = Field(alias="status")
+
+    @property
+    def status(self) -> str | None:
+        """The status to move to."""
+        return self.change.status
+
+    @property
+    def milestone(self) -> str | None:
+        """The milestone to record."""
+        return self.change.milestone
+
+    @property
+    def message(self) -> str | Template:
+        """A note that goes with the change."""
+        return self.change.message
+
+
+class ApprovalStep(Step):
+    """Wait for approvals (bound to the plan hash) before the next step."""
+
+    kind: ClassVar[str] = "approval"
+    approval: Approvals
+
+    @property
+    def approvals(self) -> ApprovalPolicy:
+        """How many approvals, valid for how long."""
+        return self.approval
+
+    @property
+    def message(self) -> str | Template:
+        """Shown to the approvers."""
+        return self.approval.message
+
+
+_WAIT_NAMES = (*QUERY_VALUES, "elapsed")
+
+
+class WaitBody(Shape):
+    """Re-run ``query`` every ``every`` seconds until ``until`` holds."""
+
+    query: Query
+    until: Annotated[Expression, EXPRESSION]
+    fail_if: Annotated[Expression | None, EXPRESSION] = None
+    every: Annotated[Duration, Field(gt=0)] = 5.0
+    timeout: Annotated[Duration, Field(gt=0, le=MAX_WAIT)]
+    on_fail: Annotated[OnError, choice("on_fail", ON_ERROR)] = "abort"
+
+    @field_validator("until", "fail_if", mode="before")
+    @classmethod
+    def _condition(cls, value: Any, info: ValidationInfo) -> Any:
+        doc = playbook_document(info)
+        if value is None:
+            return None
+        return doc.expression(doc.here(info.field_name or ""), value, values=_WAIT_NAMES)
+
+    def cross_check(self, doc: PlaybookDocument) -> None:
+        if self.every > self.timeout:
+            raise doc.fail(doc.here("every"), "the polling interval is longer than the timeout.")
+
+
+class WaitStep(Step):
+    """Re-run ``query`` every ``every`` seconds until ``until`` holds.
+
+    Each poll: ``fail_if`` holds → failed; else ``until`` holds → done; else after ``timeout``
+    → failed. A failed wait does ``on_fail`` (stop the run, go on, or stop and roll the run
+    back). Both expressions see ``count``, ``ids``, ``items`` of the query result and
+    ``elapsed`` seconds. Publishes the last result plus ``elapsed``.
+    """
+
+    kind: ClassVar[str] = "wait"
+    wait: WaitBody
+
+    @property
+    def query(self) -> Query:
+        """The query polled."""
+        return self.wait.query
+
+    @property
+    def until(self) -> Expression:
+        """Done when this holds."""
+        return self.wait.until
+
+    @property
+    def fail_if(self) -> Expression | None:
+        """Failed when this holds."""
+        return self.wait.fail_if
+
+    @property
+    def every(self) -> float:
+        """Seconds between polls."""
+        return self.wait.every
+
+    @property
+    def timeout(self) -> float:
+        """Seconds before the wait fails."""
+        return self.wait.timeout
+
+    @property
+    def on_fail(self) -> OnError:
+        """What a failed wait does."""
+        return self.wait.on_fail
+
+    def step_info(self) -> StepInfo:
+        return StepInfo("wait", self.wait.query.listing)
+
+
+class NotifyBody(Shape):
+    """POST ``{"text": message, ...}`` to a configured webhook."""
+
+    webhook: Annotated[Word, named(r"[a-z0-9][a-z0-9_-]*", "a webhook name")]
+    message: Annotated[str | Template, TEXT]
+
+    @field_validator("webhook")
+    @classmethod
+    def _configured(cls, name: str, info: ValidationInfo) -> str:
+        doc = playbook_document(info)
+        if doc.webhooks is not None and name not in doc.webhooks:
+            known = ", ".join(sorted(doc.webhooks)) or "none"
+            raise doc.fail(
+                doc.here("webhook"),
+                f"no webhook named {name!r} is configured{did_you_mean(name, doc.webhooks)}; "
+                f"configured: {known}.",
+            )
+        return name
+
+    @field_validator("message", mode="before")
+    @classmethod
+    def _message(cls, value: Any, info: ValidationInfo) -> Any:
+        return text_field(value, info, required=True)
+
+
+class NotifyStep(Step):
+    """POST ``{"text": message, ...}`` to a webhook named in the configuration."""
+
+    kind: ClassVar[str] = "notify"
+    notify: NotifyBody
+
+    @property
+    def webhook(self) -> str:
+        """The configured webhook's name."""
+        return self.notify.webhook
+
+    @property
+    def message(self) -> str | Template:
+        """The text sent."""
+        return self.notify.message
+
+
+class IncludeBody(Shape):
+    """``include: other.yaml`` or ``include: {file, inputs}``."""
+
+    file: Word
+    inputs: Mapping[str, Any] = Field(default_factory=dict)
+
+
+class IncludeStep(Step):
+    """Run another playbook (validated with this one) with the given inputs."""
+
+    kind: ClassVar[str] = "include"
+    include: Annotated[
+        IncludeBody, BeforeValidator(short("file"), json_schema_input_type=str | IncludeBody)
+    ]
+    _file: Path = PrivateAttr(default=Path())
+    _playbook: Any = PrivateAttr(default=None)
+    _inputs: dict[str, Any] = PrivateAttr(default_factory=dict)
+
+    @property
+    def file(self) -> Path:
+        """The included file, resolved."""
+        return self._file
+
+    @property
+    def playbook(self) -> Playbook:
+        """The included playbook, validated."""
+        return self._playbook  # type: ignore[no-any-return]
+
+    @property
+    def inputs(self) -> dict[str, Any]:
+        """The inputs given to it (typed, or templates to render at run time)."""
+        return self._inputs
+
+    def cross_check(self, doc: PlaybookDocument) -> None:
+        where = doc.here("include")
+        if doc.include is None:
+            raise TypeError("includes are read with ircli.playbook.loader")
+        self._file, playbook = doc.include(doc, doc.here("include", "file"), self.include.file)
+        self._playbook = playbook
+        for name, value in self.include.inputs.items():
+            at = doc.here("include", "inputs", name)
+            spec = playbook.inputs.get(name)
+            if spec is None:
+                declared = ", ".join(playbook.inputs) or "none"
+                raise doc.fail(
+                    at,
+                    f"the playbook {playbook.name!r} has no input {name!r}"
+                    f"{did_you_mean(name, playbook.inputs)}; its inputs: {declared}.",
                     at_key=True,
                 )
-        raise c.fail(path, f"the step has no kind; give one of: {', '.join(KIND_KEYS)}.")
-    if len(kinds) > 1:
-        raise c.fail(
-            (*path, kinds[1]),
-            f"a step has exactly one kind, this one has {kinds[0]!r} and {kinds[1]!r}.",
-            at_key=True,
-        )
-    kind = kinds[0]
-    data = c.f.mapping(path, value, (*_COMMON, kind, *KIND_KEYS[kind]), required=("id",))
-    common: dict[str, Any] = {
-        "id": data["id"],
-        "location": c.f.loaded.where(path),
-        "path": " -> ".join(str(p) for p in path),
-        "description": c.f.text((*path, "description"), data.get("description", "")),
-        "when": None,
-    }
-    if data.get("when") is not None:
-        common["when"] = c.expression((*path, "when"), data["when"])
-    reader = _READERS[kind]
-    return reader(c, path, data, common, include)
-
-
-def read_approvals(c: Checker, path: FieldPath, value: Any) -> ApprovalPolicy:
-    """``{count: N, expires: 30m}`` (``count`` defaults to 1, ``expires`` to 30 minutes)."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = {"count": value}
-    data = c.f.mapping(path, value, ("count", "expires", "message"))
-    return ApprovalPolicy(
-        count=c.f.integer((*path, "count"), data.get("count", 1), minimum=1, maximum=MAX_APPROVALS),
-        expires=c.f.duration((*path, "expires"), data.get("expires", "30m")),
-        location=c.f.loaded.where(path),
-    )
-
-
-# -- step kinds --------------------------------------------------------------------------------
-
-
-def _query(
-    c: Checker, path: FieldPath, data: dict[str, Any], common: dict[str, Any], _: IncludeLoader
-) -> Step:
-    query = c.query((*path, "query"), data["query"])
-    c.earlier[common["id"]] = StepInfo("query", query.listing)
-    return QueryStep(**common, query=query)
-
-
-def _action(
-    c: Checker, path: FieldPath, data: dict[str, Any], common: dict[str, Any], _: IncludeLoader
-) -> Step:
-    name = c.f.string((*path, "action"), data["action"])
-    spec = _action_spec(c, (*path, "action"), name)
-    if "targets" not in data:
-        raise c.fail(path, "an action step needs targets: ids, file, from or query.")
-    targets = _targets(c, (*path, "targets"), data["targets"], spec)
-    params = _params(c, (*path, "params"), data.get("params", {}), spec)
-    controls = _controls(c, path, data, spec)
-    canary = None
-    if data.get("canary") is not None:
-        canary = _canary(c, (*path, "canary"), data["canary"])
-    undo = None
-    if data.get("undo") is not None:
-        undo = _undo(c, (*path, "undo"), data["undo"], name, spec)
-    on_error = "abort"
-    if "on_error" in data:
-        on_error = c.f.choice(
-            (*path, "on_error"),
-            data["on_error"],
-            ("abort", "continue", "rollback"),
-            what="on_error",
-        )
-        if on_error == "rollback" and spec is not None and spec.inverse is None and undo is None:
-            raise c.fail(
-                (*path, "on_error"),
-                f"the action {name!r} declares no inverse, so it cannot be rolled back.",
-                hint="Declare how to revert it with undo: {params: {...}}, or use abort.",
-            )
-    approvals = None
-    if data.get("approvals") is not None:
-        approvals = read_approvals(c, (*path, "approvals"), data["approvals"])
-    c.earlier[common["id"]] = StepInfo("action", spec.target_kind if spec else None)
-    return ActionStep(
-        **common,
-        action=name,
-        targets=targets,
-        params=params,
-        controls=controls,
-        canary=canary,
-        on_error=on_error,  # type: ignore[arg-type]
-        approvals=approvals,
-        undo=undo,
-    )
-
-
-def _undo(c: Checker, path: FieldPath, value: Any, action: str, spec: ActionSpec | None) -> Undo:
-    data = c.f.mapping(path, value, ("action", "params"))
-    name = action
-    if "action" in data:
-        name = c.f.string((*path, "action"), data["action"])
-    undo_spec = _action_spec(c, (*path, "action"), name)
-    if spec is not None and undo_spec is not None and spec.target_kind != undo_spec.target_kind:
-        raise c.fail(
-            (*path, "action"),
-            f"the undo action {name!r} takes {undo_spec.target_kind} ids, "
-            f"but {action!r} takes {spec.target_kind} ids.",
-        )
-    params = _params(c, (*path, "params"), data.get("params", {}), undo_spec)
-    return Undo(action=name, location=c.f.loaded.where(path), params=params)
-
-
-def _short_form(
-    c: Checker, where: FieldPath, raw: Any, main: str, others: tuple[str, ...]
-) -> tuple[dict[str, Any], FieldPath]:
-    """A step body written either whole (a mapping with ``main`` and ``others``) or as just
-    its ``main`` value; returns the body and the path of the ``main`` value for errors."""
-    if isinstance(raw, dict):
-        return c.f.mapping(where, raw, (main, *others), required=(main,)), (*where, main)
-    return {main: raw}, where
-
-
-def _note(
-    c: Checker, path: FieldPath, data: dict[str, Any], common: dict[str, Any], _: IncludeLoader
-) -> Step:
-    where = (*path, "note")
-    body, message_path = _short_form(c, where, data["note"], "message", ("kind",))
-    kind = "note"
-    if "kind" in body:
-        kind = c.f.choice((*where, "kind"), body["kind"], NOTE_KINDS, what="note kind")
-    message = c.template(message_path, c.f.string(message_path, body["message"]))
-    c.earlier[common["id"]] = StepInfo("note")
-    return NoteStep(**common, message=message, note_kind=kind)
-
-
-def _status(
-    c: Checker, path: FieldPath, data: dict[str, Any], common: dict[str, Any], _: IncludeLoader
-) -> Step:
-    where = (*path, "status")
-    raw = data["status"]
-    if isinstance(raw, dict):
-        body = c.f.mapping(where, raw, ("status", "milestone", "message"))
-        if "status" not in body and "milestone" not in body:
-            raise c.fail(where, "give a status, a milestone, or both.")
-    else:
-        body = {"status": raw}
-        where = (*path,)
-    status = milestone = None
-    if "status" in body:
-        status = c.f.choice((*where, "status"), body["status"], STATUSES, what="incident status")
-    if "milestone" in body:
-        milestone = c.f.choice(
-            (*where, "milestone"), body["milestone"], MILESTONES, what="milestone"
-        )
-    message: str | Template = ""
-    if "message" in body:
-        message = c.template((*where, "message"), body["message"])
-    c.earlier[common["id"]] = StepInfo("status")
-    return StatusStep(**common, status=status, milestone=milestone, message=message)
-
-
-def _approval(
-    c: Checker, path: FieldPath, data: dict[str, Any], common: dict[str, Any], _: IncludeLoader
-) -> Step:
-    where = (*path, "approval")
-    raw = data["approval"]
-    message: str | Template = ""
-    if isinstance(raw, dict) and "message" in raw:
-        message = c.template((*where, "message"), raw["message"])
-    policy = read_approvals(c, where, raw)
-    c.earlier[common["id"]] = StepInfo("approval")
-    return ApprovalStep(**common, approvals=policy, message=message)
-
-
-def _wait(
-    c: Checker, path: FieldPath, data: dict[str, Any], common: dict[str, Any], _: IncludeLoader
-) -> Step:
-    where = (*path, "wait")
-    body = c.f.mapping(where, data["wait"], _WAIT_KEYS, required=("query", "until", "timeout"))
-    query = c.query((*where, "query"), body["query"])
-    names = (*_QUERY_VALUES, "elapsed")
-    until = c.expression((*where, "until"), body["until"], values=names)
-    fail_if = None
-    if body.get("fail_if") is not None:
-        fail_if = c.expression((*where, "fail_if"), body["fail_if"], values=names)
-    every = c.f.duration((*where, "every"), body.get("every", "5s"))
-    timeout = c.f.duration((*where, "timeout"), body["timeout"])
-    if timeout > MAX_WAIT:
-        raise c.fail((*where, "timeout"), "a wait may last at most 24 hours.")
-    if every > timeout:
-        raise c.fail((*where, "every"), "the polling interval is longer than the timeout.")
-    on_fail = "abort"
-    if "on_fail" in body:
-        on_fail = c.f.choice(
-            (*where, "on_fail"), body["on_fail"], ("abort", "continue", "rollback"), what="on_fail"
-        )
-    c.earlier[common["id"]] = StepInfo("wait", query.listing)
-    return WaitStep(
-        **common,
-        query=query,
-        until=until,
-        every=every,
-        timeout=timeout,
-        fail_if=fail_if,
-        on_fail=on_fail,  # type: ignore[arg-type]
-    )
-
-
-def _notify(
-    c: Checker, path: FieldPath, data: dict[str, Any], common: dict[str, Any], _: IncludeLoader
-) -> Step:
-    where = (*path, "notify")
-    body = c.f.mapping(
-        where, data["notify"], ("webhook", "message"), required=("webhook", "message")
-    )
-    webhook = c.f.string(
-        (*where, "webhook"), body["webhook"], pattern=_WEBHOOK, what="a webhook name"
-    )
-    if c.webhooks is not None and webhook not in c.webhooks:
-        known = ", ".join(sorted(c.webhooks)) or "none"
-        raise c.fail(
-            (*where, "webhook"),
-            f"no webhook named {webhook!r} is configured{did_you_mean(webhook, c.webhooks)}; "
-            f"configured: {known}.",
-        )
-    message = c.template((*where, "message"), c.f.string((*where, "message"), body["message"]))
-    c.earlier[common["id"]] = StepInfo("notify")
-    return NotifyStep(**common, webhook=webhook, message=message)
-
-
-def _include(
-    c: Checker, path: FieldPath, data: dict[str, Any], common: dict[str, Any], load: IncludeLoader
-) -> Step:
-    where = (*path, "include")
-    body, file_path = _short_form(c, where, data["include"], "file", ("inputs",))
-    resolved, playbook = load(file_path, c.f.string(file_path, body["file"]))
-    given = c.f.mapping((*where, "inputs"), body.get("inputs", {}), ANY_KEY)
-    inputs: dict[str, Any] = {}
-    for name, value in given.items():
-        at = (*where, "inputs", name)
-        spec = playbook.inputs.get(name)
-        if spec is None:
-            declared = ", ".join(playbook.inputs) or "none"
-            raise c.fail(
-                at,
-                f"the playbook {playbook.name!r} has no input {name!r}"
-                f"{did_you_mean(name, playbook.inputs)}; its inputs: {declared}.",
-                at_key=True,
-            )
-        inputs[name] = c.value(at, value)
-        if not isinstance(inputs[name], Template):
-            inputs[name] = convert_input(spec, inputs[name], str(c.f.loaded.where(at)))
-    for name, spec in playbook.inputs.items():
-        if spec.required and name not in inputs:
-            raise c.fail(
-                where, f"the included playbook {playbook.name!r} needs the input {name!r}."
-            )
-    c.earlier[common["id"]] = StepInfo("include")
-    return IncludeStep(**common, file=resolved, playbook=playbook, inputs=inputs)
-
-
-_READERS: Mapping[
-    str, Callable[[Checker, FieldPath, dict[str, Any], dict[str, Any], IncludeLoader], Step]
-] = {
-    "query": _query,
-    "action": _action,
-    "note": _note,
-    "status": _status,
-    "approval": _approval,
-    "wait": _wait,
-    "notify": _notify,
-    "include": _include,
-}
-
-
-# -- action details ----------------------------------------------------------------------------
-
-
-def _action_spec(c: Checker, path: FieldPath, name: str) -> ActionSpec | None:
-    if c.profile is None:
-        return None
-    spec = c.profile.actions.get(name)
-    if spec is None:
-        known = ", ".join(c.profile.actions) or "none"
-        raise c.fail(
-            path,
-            f"unknown action {name!r}{did_you_mean(name, c.profile.actions)}.",
-            hint=f"The profile {c.profile.name!r} has: {known}.",
-        )
-    return spec
-
-
-def _targets(c: Checker, path: FieldPath, value: Any, spec: ActionSpec | None) -> Targets:
-    location = c.f.loaded.where(path)
-    if isinstance(value, list):
-        value = {"ids": value}
-    elif isinstance(value, str):
-        value = {"from": value}
-    data = c.f.mapping(path, value, (*_TARGET_SOURCES, "column"))
-    sources = [key for key in _TARGET_SOURCES if key in data]
-    if len(sources) != 1:
-        raise c.fail(path, "give exactly one target source: ids, file, from or query.")
-    source = sources[0]
-    if "column" in data and source != "file":
-        raise c.fail((*path, "column"), "column applies to a file source only.", at_key=True)
-    where = (*path, source)
-    if source == "ids":
-        raw = data["ids"]
-        if not isinstance(raw, list) or not raw:
-            raise c.fail(where, "expected a non-empty list of ids.")
-        if len(raw) > _MAX_INLINE_IDS:
-            raise c.fail(
-                where,
-                f"more than {_MAX_INLINE_IDS} inline ids.",
-                hint="Put large target lists in an ids file (targets: {file: ids.txt}).",
-            )
-        ids = tuple(c.template((*where, i), c.f.string((*where, i), v)) for i, v in enumerate(raw))
-        return Targets("ids", location, ids=ids)
-    if source == "file":
-        file = c.template(where, c.f.string(where, data["file"]))
-        column = (
-            None if data.get("column") is None else c.f.string((*path, "column"), data["column"])
-        )
-        base = Path(c.f.loaded.source).parent
-        return Targets("file", location, file=file, column=column, base=base)
-    if source == "query":
-        query = c.query(where, data["query"])
-        _same_kind(c, where, spec, query.listing)
-        return Targets("query", location, query=query)
-    return Targets("from", location, reference=_from(c, where, data["from"], spec))
-
-
-def _from(c: Checker, path: FieldPath, value: Any, spec: ActionSpec | None) -> Template:
-    text = c.f.string(path, value).strip()
-    if text.startswith("${") and text.endswith("}"):
-        text = text[2:-1].strip()
-    parts = text.split(".")
-    if parts[0] == "steps" and len(parts) == 3 and parts[2] != "ids":
-        raise c.fail(path, f"targets come from a step's ids: write steps.{parts[1]}.ids.")
-    template = c.template(path, "${" + text + "}")
-    if not isinstance(template, Template) or not (
-        (parts[0] == "steps" and len(parts) == 3) or (parts[0] == "inputs" and len(parts) == 2)
-    ):
-        raise c.fail(path, "write from: steps.ID.ids or from: inputs.NAME.")
-    if parts[0] == "steps":
-        info = c.earlier[parts[1]]
-        if info.kind not in ("query", "action", "wait"):
-            raise c.fail(path, f"the {info.kind} step {parts[1]!r} produces no ids.")
-        _same_kind(c, path, spec, info.listing)
-    else:
-        kind = c.input_types.get(parts[1])
-        if kind not in ("list", "string"):
-            raise c.fail(
-                path, f"the input {parts[1]!r} is a {kind}; targets need a list or string."
-            )
-    return template
-
-
-def _same_kind(c: Checker, path: FieldPath, spec: ActionSpec | None, listing: str | None) -> None:
-    if spec is None or not spec.target_kind or listing is None or listing == spec.target_kind:
-        return
-    raise c.fail(
-        path,
-        f"the action {spec.name!r} takes {spec.target_kind} ids, but these are {listing} ids.",
-    )
-
-
-def _params(c: Checker, path: FieldPath, value: Any, spec: ActionSpec | None) -> dict[str, Any]:
-    data = c.f.mapping(path, value, ANY_KEY)
-    params = {name: c.value((*path, name), raw) for name, raw in data.items()}
-    if spec is None:
-        return params
-    specs = dict(spec.param_specs)
-    for name in params:
-        if name not in specs:
-            declared = ", ".join(specs) or "none"
-            raise c.fail(
-                (*path, name),
-                f"the action {spec.name!r} takes no parameter {name!r}"
-                f"{did_you_mean(name, specs)}; its parameters: {declared}.",
-                at_key=True,
-            )
-    for name, param in specs.items():
-        if param.required and name not in params:
-            raise c.fail(path, f"the action {spec.name!r} needs the parameter {name!r}.")
-        given = params.get(name)
-        if name in params and not isinstance(given, Template):
-            _check_param(c, (*path, name), spec.name, param.type, param.choices, given)
-    return params
-
-
-def _check_param(
-    c: Checker, path: FieldPath, action: str, kind: str, choices: tuple[Any, ...], value: Any
-) -> None:
-    ok = {
-        "string": isinstance(value, str),
-        "integer": isinstance(value, int) and not isinstance(value, bool),
-        "number": isinstance(value, int | float) and not isinstance(value, bool),
-        "boolean": isinstance(value, bool),
-    }.get(kind, True)
-    if not ok:
-        expected = {"integer": "an integer", "boolean": "true or false"}.get(kind, f"a {kind}")
-        plain = c.f.loaded.plain_scalars.get(path)
-        hint = None
-        if plain is not None and kind == "string":
-            hint = (
-                f"YAML reads the unquoted {plain} as a {type(value).__name__}; quote it: '{plain}'."
-            )
-        raise c.fail(
-            path, f"the parameter of {action!r} must be {expected}, got {value!r}.", hint=hint
-        )
-    if choices and value not in choices:
-        listed = ", ".join(str(x) for x in choices)
-        raise c.fail(path, f"must be one of {listed}, got {value!r}.")
-
-
-def _controls(
-    c: Checker, path: FieldPath, data: dict[str, Any], spec: ActionSpec | None
-) -> Controls:
-    f = c.f
-    values: dict[str, Any] = {}
-    if data.get("batch") is not None:
-        batch = f.integer((*path, "batch"), data["batch"], minimum=1)
-        if spec is not None:
-            if spec.batch is None:
-                raise c.fail((*path, "batch"), f"the action {spec.name!r} has no batch endpoint.")
-            if batch > spec.batch.max_size:
-                raise c.fail(
-                    (*path, "batch"),
-                    f"the action {spec.name!r} takes at most {spec.batch.max_size} ids a batch.",
+            given = doc.value(at, value)
+            if not isinstance(given, Template):
+                given = convert_input(spec, given, str(doc.loaded.where(at)))
+            self._inputs[name] = given
+        for name, spec in playbook.inputs.items():
+            if spec.required and name not in self._inputs:
+                raise doc.fail(
+                    where, f"the included playbook {playbook.name!r} needs the input {name!r}."
                 )
-        values["batch"] = batch
-    if data.get("concurrency") is not None:
-        values["concurrency"] = f.integer(
-            (*path, "concurrency"), data["concurrency"], minimum=1, maximum=1024
-        )
-    if data.get("rate") is not None:
-        values["rate"] = f.number((*path, "rate"), data["rate"], positive=True)
-    if data.get("retries") is not None:
-        values["retries"] = f.integer((*path, "retries"), data["retries"], minimum=0, maximum=100)
-    if data.get("timeout") is not None:
-        values["timeout"] = f.duration((*path, "timeout"), data["timeout"])
-    if data.get("max_targets") is not None:
-        values["max_targets"] = f.integer((*path, "max_targets"), data["max_targets"], minimum=1)
-    if data.get("max_failure_ratio") is not None:
-        ratio = f.number((*path, "max_failure_ratio"), data["max_failure_ratio"])
-        if ratio > 1:
-            raise c.fail((*path, "max_failure_ratio"), f"must be between 0 and 1, got {ratio:g}.")
-        values["max_failure_ratio"] = ratio
-    return Controls(**values)
+        super().cross_check(doc)
 
 
-def _canary(c: Checker, path: FieldPath, value: Any) -> Canary:
-    data = c.f.mapping(path, value, _CANARY_KEYS, required=("check",))
-    if ("first" in data) == ("percent" in data):
-        raise c.fail(path, "give exactly one of first (targets) and percent.")
-    first = percent = None
-    if "first" in data:
-        first = c.f.integer((*path, "first"), data["first"], minimum=1)
-    else:
-        percent = c.f.number((*path, "percent"), data["percent"], positive=True)
-        if percent > 100:
-            raise c.fail((*path, "percent"), f"must be at most 100, got {percent:g}.")
-    query = None
-    names: tuple[str, ...] = _CANARY_VALUES
-    if data.get("query") is not None:
-        query = c.query((*path, "query"), data["query"])
-        names = (*names, *_QUERY_VALUES)
-    check = c.expression((*path, "check"), data["check"], values=names)
-    on_fail = "abort"
-    if "on_fail" in data:
-        on_fail = c.f.choice(
-            (*path, "on_fail"), data["on_fail"], ("pause", "abort"), what="on_fail"
-        )
-    settle = 0.0
-    if "settle" in data:
-        settle = c.f.duration((*path, "settle"), data["settle"], positive=False)
-    return Canary(
-        check=check,
-        location=c.f.loaded.where(path),
-        first=first,
-        percent=percent,
-        query=query,
-        settle=settle,
-        on_fail=on_fail,  # type: ignore[arg-type]
+STEP_KINDS: dict[str, type[Step]] = {
+    step.kind: step
+    for step in (
+        QueryStep,
+        ActionStep,
+        NoteStep,
+        StatusStep,
+        ApprovalStep,
+        WaitStep,
+        NotifyStep,
+        IncludeStep,
     )
+}
+KIND_KEYS = tuple(STEP_KINDS)
+"""Each step kind, by the YAML key that chooses it."""

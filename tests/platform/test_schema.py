@@ -29,7 +29,7 @@ def test_the_schema_file_is_what_the_cli_prints(cli: CliRunner) -> None:
     printed = json.loads(result.stdout)
     assert printed == profile_schema()
     assert json.loads(SCHEMA_FILE.read_text(encoding="utf-8")) == printed, (
-        "docs/profile.schema.json is stale: run `ircli profile schema > docs/profile.schema.json`"
+        "docs/profile.schema.json is stale: run `make docs`"
     )
 
 

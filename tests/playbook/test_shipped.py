@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 from pathlib import Path
 from typing import Any
 
 import httpx
+import jsonschema
 import pytest
 
 from ircli.playbook.catalog import available_playbooks, shipped_playbooks_dir
 from ircli.playbook.inputs import bind_inputs
 from ircli.playbook.loader import load_playbook
-from ircli.playbook.model import ActionStep
-from ircli.playbook.schema import playbook_schema
+from ircli.playbook.model import ActionStep, playbook_schema
 from ircli.sandbox import WorldConfig, create_app
 from ircli.yamlfile import load_yaml_file
 from tests.conftest import CliRunner, FixedClock
@@ -48,9 +47,41 @@ def test_every_shipped_playbook_validates_against_the_sandbox(path: Path) -> Non
     bind_inputs(playbook, dict.fromkeys(required, "acc_0000001"))
 
 
+def validator() -> jsonschema.Draft202012Validator:
+    schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
 def test_every_shipped_playbook_conforms_to_the_schema(path: Path) -> None:
-    check(load_yaml_file(path).data, playbook_schema(), playbook_schema(), "")
+    errors = [e.message for e in validator().iter_errors(load_yaml_file(path).data)]
+    assert errors == []
+
+
+@pytest.mark.parametrize(
+    ("where", "key"),
+    [
+        ((), "descripton"),
+        (("steps", 0), "whne"),
+        (("inputs", "kill_switch_threshold"), "defualt"),
+    ],
+)
+def test_a_misspelled_key_is_rejected_by_the_schema(where: tuple[Any, ...], key: str) -> None:
+    data = load_yaml_file(shipped_playbooks_dir() / "live-flood-containment.yaml").data
+    node = data
+    for part in where:
+        node = node[part]
+    node[key] = 1
+    assert list(validator().iter_errors(data)), f"{key} was accepted"
+
+
+@pytest.mark.parametrize(("kind", "key"), [("action", "concurency"), ("query", "filter")])
+def test_a_misspelled_key_in_a_step_is_rejected_by_the_schema(kind: str, key: str) -> None:
+    data = load_yaml_file(shipped_playbooks_dir() / "live-flood-containment.yaml").data
+    step = next(s for s in data["steps"] if kind in s)
+    (step if kind == "action" else step[kind])[key] = 4
+    assert list(validator().iter_errors(data)), f"{key} was accepted"
 
 
 def test_the_cli_validates_them_all(cli: CliRunner) -> None:
@@ -69,10 +100,12 @@ def test_the_list_shows_names_and_descriptions(cli: CliRunner) -> None:
 
 
 def test_the_schema_file_is_the_generated_schema(cli: CliRunner) -> None:
-    assert json.loads(SCHEMA_FILE.read_text(encoding="utf-8")) == playbook_schema()
     result = cli("playbook", "schema")
     assert result.exit_code == 0
     assert json.loads(result.stdout) == playbook_schema()
+    assert json.loads(SCHEMA_FILE.read_text(encoding="utf-8")) == playbook_schema(), (
+        "docs/playbook.schema.json is stale: run `make docs`"
+    )
 
 
 def test_containment_secures_compromised_accounts_and_never_freezes_them() -> None:
@@ -145,71 +178,3 @@ def test_containment_selection_against_the_sandbox_ground_truth() -> None:
     assert quality["bad_domains"] == (1.0, 1.0)
     # Compromised accounts are secured, never frozen: the two selections do not overlap.
     assert not set(frozen_up_front) & set(truth["compromised_account_ids"])
-
-
-# -- a minimal JSON Schema checker (the keywords playbook_schema uses) --------------------------
-
-
-def check(value: Any, schema: dict[str, Any], root: dict[str, Any], where: str) -> None:
-    assert matches(value, schema, root), f"{where or '/'} does not match {schema}"
-
-
-def matches(value: Any, schema: dict[str, Any], root: dict[str, Any]) -> bool:
-    if "$ref" in schema:
-        return matches(value, root["$defs"][schema["$ref"].split("/")[-1]], root)
-    if "anyOf" in schema and not any(matches(value, s, root) for s in schema["anyOf"]):
-        return False
-    if "oneOf" in schema and sum(matches(value, s, root) for s in schema["oneOf"]) != 1:
-        return False
-    if "const" in schema and value != schema["const"]:
-        return False
-    if "enum" in schema and value not in schema["enum"]:
-        return False
-    kinds = schema.get("type")
-    if kinds is not None:
-        kinds = [kinds] if isinstance(kinds, str) else kinds
-        names = {
-            "object": isinstance(value, dict),
-            "array": isinstance(value, list),
-            "string": isinstance(value, str),
-            "integer": isinstance(value, int) and not isinstance(value, bool),
-            "number": isinstance(value, int | float) and not isinstance(value, bool),
-            "boolean": isinstance(value, bool),
-            "null": value is None,
-        }
-        if not any(names[k] for k in kinds):
-            return False
-    if isinstance(value, str):
-        if len(value) < schema.get("minLength", 0) or len(value) > schema.get("maxLength", 1e9):
-            return False
-        if "pattern" in schema and not re.search(schema["pattern"], value):
-            return False
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        if value < schema.get("minimum", -1e18) or value > schema.get("maximum", 1e18):
-            return False
-        if "exclusiveMinimum" in schema and value <= schema["exclusiveMinimum"]:
-            return False
-    if isinstance(value, list):
-        if len(value) < schema.get("minItems", 0) or len(value) > schema.get("maxItems", 1e9):
-            return False
-        if "items" in schema and not all(matches(v, schema["items"], root) for v in value):
-            return False
-    if isinstance(value, dict):
-        properties = schema.get("properties", {})
-        if any(key not in value for key in schema.get("required", [])):
-            return False
-        for key, item in value.items():
-            if "propertyNames" in schema and not matches(key, schema["propertyNames"], root):
-                return False
-            if key in properties:
-                if not matches(item, properties[key], root):
-                    return False
-            elif not _additional(item, schema.get("additionalProperties", True), root):
-                return False
-    return True
-
-
-def _additional(value: Any, rule: Any, root: dict[str, Any]) -> bool:
-    if rule is False:
-        return False
-    return matches(value, rule, root) if isinstance(rule, dict) else True
