@@ -66,6 +66,7 @@ __all__ = [
     "json_schema",
     "named",
     "nested",
+    "not_among",
     "parse_duration",
     "read_document",
 ]
@@ -80,6 +81,12 @@ def did_you_mean(word: str, choices: Collection[str]) -> str:
     """`` (did you mean 'x'?)`` when a close match exists, else an empty string."""
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def not_among(subject: str, name: str, known: Collection[str], label: str) -> str:
+    """``SUBJECT (did you mean 'x'?); LABEL: a, b.`` for a name that is not one of ``known``."""
+    listed = ", ".join(known) or "none"
+    return f"{subject}{did_you_mean(name, known)}; {label}: {listed}."
 
 
 def parse_duration(value: Any) -> float | None:

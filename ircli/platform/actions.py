@@ -28,6 +28,7 @@ from ircli.shapes import (
     did_you_mean,
     document,
     named,
+    not_among,
 )
 from ircli.yamlfile import FieldPath, LoadedYaml
 
@@ -392,6 +393,11 @@ class ActionSpec(Shape):
     def required(self) -> tuple[str, ...]:
         """The parameters that must be given."""
         return tuple(name for name, spec in self.param_specs.items() if spec.required)
+
+    def no_param(self, name: str) -> str:
+        """Why ``name`` cannot be given to this action (one sentence)."""
+        subject = f"the action {self.name!r} takes no parameter {name!r}"
+        return not_among(subject, name, self.param_specs, "its parameters")
 
     def all_rules(self) -> tuple[StatusRule, ...]:
         """The profile's rules followed by the defaults."""

@@ -19,7 +19,6 @@ from ircli.errors import InvalidInput, OperationFailed
 from ircli.platform.classify import dig, found
 from ircli.platform.model import ListingSpec, Profile, RequestTemplate
 from ircli.platform.render import render
-from ircli.shapes import did_you_mean
 
 __all__ = ["check_filters", "iter_items", "listing_of"]
 
@@ -31,11 +30,7 @@ def listing_of(profile: Profile, name: str) -> ListingSpec:
     """The named listing, or ``InvalidInput`` naming the ones the profile has."""
     listing = profile.listings.get(name)
     if listing is None:
-        known = ", ".join(profile.listings) or "none"
-        raise InvalidInput(
-            f"the profile {profile.name!r} has no listing {name!r}"
-            f"{did_you_mean(name, profile.listings)}; its listings: {known}."
-        )
+        raise InvalidInput(profile.no_listing(name))
     return listing
 
 
@@ -43,11 +38,7 @@ def check_filters(listing: ListingSpec, filters: Mapping[str, str]) -> None:
     """Refuse filter names the listing does not pass through (a typo must not widen a run)."""
     for name in filters:
         if name not in listing.filters:
-            allowed = ", ".join(listing.filters) or "none"
-            raise InvalidInput(
-                f"the listing {listing.name!r} has no filter {name!r}"
-                f"{did_you_mean(name, listing.filters)}; its filters: {allowed}."
-            )
+            raise InvalidInput(listing.no_filter(name))
 
 
 async def iter_items(

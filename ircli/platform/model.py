@@ -51,6 +51,7 @@ from ircli.shapes import (
     json_schema,
     named,
     nested,
+    not_among,
 )
 
 __all__ = [
@@ -175,6 +176,11 @@ class ListingSpec(Shape):
     """Dotted path to the item list; empty when the body is the list."""
     id: Word = "id"
     pagination: Pagination = Pagination.model_validate({})
+
+    def no_filter(self, name: str) -> str:
+        """Why ``name`` cannot be passed to this listing (one sentence)."""
+        subject = f"the listing {self.name!r} has no filter {name!r}"
+        return not_among(subject, name, self.filters, "its filters")
 
     def cross_check(self, doc: Document) -> None:
         here = doc.here()
@@ -427,6 +433,11 @@ class Profile(Shape):
         if doc is not None:
             doc.listings = value
         return value
+
+    def no_listing(self, name: str) -> str:
+        """Why there is no listing ``name`` (one sentence)."""
+        subject = f"the profile {self.name!r} has no listing {name!r}"
+        return not_among(subject, name, self.listings, "its listings")
 
     def cross_check(self, doc: Document) -> None:
         if self.health is not None and isinstance(doc, ProfileDocument):

@@ -15,7 +15,6 @@ from typing import Any
 
 from ircli.errors import InvalidInput
 from ircli.platform.model import PARAM_TYPES, ActionSpec, ParamSpec
-from ircli.shapes import did_you_mean
 
 __all__ = ["PARAM_TYPES", "bind_params"]
 
@@ -33,11 +32,7 @@ def bind_params(action: ActionSpec, given: Mapping[str, Any]) -> dict[str, Any]:
     specs = dict(action.param_specs)
     for name in given:
         if name not in specs:
-            declared = ", ".join(specs) or "none"
-            raise InvalidInput(
-                f"the action {action.name!r} takes no parameter {name!r}"
-                f"{did_you_mean(name, specs)}; its parameters: {declared}."
-            )
+            raise InvalidInput(action.no_param(name))
     values: dict[str, Any] = {}
     for name, spec in specs.items():
         if name not in given:

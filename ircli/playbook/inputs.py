@@ -21,7 +21,6 @@ from ircli.shapes import (
     Text,
     choice,
     describe,
-    did_you_mean,
     parse_duration,
 )
 from ircli.yamlfile import FieldPath
@@ -205,11 +204,7 @@ def bind_inputs(playbook: Playbook, given: Mapping[str, Any]) -> dict[str, Any]:
     where = playbook.source
     for name in given:
         if name not in playbook.inputs:
-            declared = ", ".join(playbook.inputs) or "none"
-            raise InvalidInput(
-                f"{where}: the playbook {playbook.name!r} has no input {name!r}"
-                f"{did_you_mean(name, playbook.inputs)}; its inputs: {declared}."
-            )
+            raise InvalidInput(f"{where}: {playbook.no_input(name)}")
     values: dict[str, Any] = {}
     for name, spec in playbook.inputs.items():
         if name in given:

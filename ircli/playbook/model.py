@@ -73,6 +73,7 @@ from ircli.shapes import (
     format_version,
     json_schema,
     named,
+    not_among,
 )
 
 __all__ = [
@@ -223,6 +224,11 @@ class Playbook(Located):
     def _remember_inputs(cls, value: Mapping[str, Input], info: ValidationInfo) -> Any:
         playbook_document(info).inputs = {name: spec.type for name, spec in value.items()}
         return value
+
+    def no_input(self, name: str) -> str:
+        """Why this playbook takes no input ``name`` (one sentence)."""
+        subject = f"the playbook {self.name!r} has no input {name!r}"
+        return not_among(subject, name, self.inputs, "its inputs")
 
     def step(self, step_id: str) -> Step:
         """The step with ``step_id`` (``KeyError`` when there is none)."""

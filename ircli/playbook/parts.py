@@ -34,7 +34,6 @@ from ircli.shapes import (
     Number,
     Word,
     choice,
-    did_you_mean,
     document,
     named,
 )
@@ -159,12 +158,7 @@ class Query(Located):
         doc = playbook_document(info)
         profile = doc.profile
         if profile is not None and name not in profile.listings:
-            known = ", ".join(profile.listings) or "none"
-            raise doc.fail(
-                doc.here("listing"),
-                f"the profile {profile.name!r} has no listing {name!r}"
-                f"{did_you_mean(name, profile.listings)}; its listings: {known}.",
-            )
+            raise doc.fail(doc.here("listing"), profile.no_listing(name))
         return name
 
     @field_validator("filters", mode="before")
@@ -180,13 +174,7 @@ class Query(Located):
         for name, raw in value.items():
             where = doc.here("filters", name)
             if spec is not None and name not in spec.filters:
-                allowed = ", ".join(spec.filters) or "none"
-                raise doc.fail(
-                    where,
-                    f"the listing {listing!r} has no filter {name!r}"
-                    f"{did_you_mean(name, spec.filters)}; its filters: {allowed}.",
-                    at_key=True,
-                )
+                raise doc.fail(where, spec.no_filter(name), at_key=True)
             if isinstance(raw, bool):
                 filters[name] = "true" if raw else "false"
             elif isinstance(raw, int | float):
@@ -397,13 +385,7 @@ def check_params(
     specs = dict(spec.param_specs)
     for name in params:
         if name not in specs:
-            declared = ", ".join(specs) or "none"
-            raise doc.fail(
-                (*path, name),
-                f"the action {spec.name!r} takes no parameter {name!r}"
-                f"{did_you_mean(name, specs)}; its parameters: {declared}.",
-                at_key=True,
-            )
+            raise doc.fail((*path, name), spec.no_param(name), at_key=True)
     for name, param in specs.items():
         if param.required and name not in params:
             raise doc.fail(path, f"the action {spec.name!r} needs the parameter {name!r}.")

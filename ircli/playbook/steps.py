@@ -59,8 +59,8 @@ from ircli.shapes import (
     Text,
     Word,
     choice,
-    did_you_mean,
     named,
+    not_among,
 )
 
 if TYPE_CHECKING:
@@ -397,11 +397,9 @@ class NotifyBody(Shape):
     def _configured(cls, name: str, info: ValidationInfo) -> str:
         doc = playbook_document(info)
         if doc.webhooks is not None and name not in doc.webhooks:
-            known = ", ".join(sorted(doc.webhooks)) or "none"
+            subject = f"no webhook named {name!r} is configured"
             raise doc.fail(
-                doc.here("webhook"),
-                f"no webhook named {name!r} is configured{did_you_mean(name, doc.webhooks)}; "
-                f"configured: {known}.",
+                doc.here("webhook"), not_among(subject, name, sorted(doc.webhooks), "configured")
             )
         return name
 
@@ -471,13 +469,7 @@ class IncludeStep(Step):
             at = doc.here("include", "inputs", name)
             spec = playbook.inputs.get(name)
             if spec is None:
-                declared = ", ".join(playbook.inputs) or "none"
-                raise doc.fail(
-                    at,
-                    f"the playbook {playbook.name!r} has no input {name!r}"
-                    f"{did_you_mean(name, playbook.inputs)}; its inputs: {declared}.",
-                    at_key=True,
-                )
+                raise doc.fail(at, playbook.no_input(name), at_key=True)
             given = doc.value(at, value)
             if not isinstance(given, Template):
                 given = convert_input(spec, given, str(doc.loaded.where(at)))
