@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from ircli.errors import InvalidInput
 
-__all__ = ["Clock", "format_utc", "parse_time", "system_clock"]
+__all__ = ["Clock", "format_utc", "parse_duration", "parse_time", "system_clock"]
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$")
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, None: 1.0}
 
 Clock = Callable[[], datetime]
 """A zero-argument callable returning an aware UTC ``datetime``."""
@@ -40,3 +45,16 @@ def parse_time(text: str, *, now: datetime | None = None, what: str = "time") ->
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)
+
+
+def parse_duration(value: Any) -> float | None:
+    """Seconds from ``10s``, ``500ms``, ``2m`` or a number; ``None`` when not a duration."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        match = _DURATION.match(value)
+        if match:
+            return float(match.group(1)) * _UNITS[match.group(2)]
+    return None

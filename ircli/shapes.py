@@ -16,12 +16,11 @@ shape built in code, without a document, skips those checks.
 from __future__ import annotations
 
 import ast
-import difflib
 import inspect
 import itertools
 import re
 import textwrap
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Annotated, Any, ClassVar, TypeVar
@@ -46,8 +45,10 @@ from pydantic import (
 from pydantic.json_schema import GenerateJsonSchema
 from pydantic_core import core_schema
 
+from ircli.clock import parse_duration
 from ircli.errors import InvalidInput
 from ircli.redaction import is_secret_key
+from ircli.wording import describe, did_you_mean
 from ircli.yamlfile import FieldPath, LoadedYaml, Location
 
 __all__ = [
@@ -59,62 +60,16 @@ __all__ = [
     "Text",
     "Word",
     "choice",
-    "describe",
-    "did_you_mean",
     "document",
     "format_version",
     "json_schema",
     "named",
     "nested",
-    "not_among",
-    "parse_duration",
     "read_document",
 ]
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$")
-_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, None: 1.0}
 ShapeT = TypeVar("ShapeT", bound="Shape")
 ValueT = TypeVar("ValueT")
-
-
-def did_you_mean(word: str, choices: Collection[str]) -> str:
-    """`` (did you mean 'x'?)`` when a close match exists, else an empty string."""
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
-def not_among(subject: str, name: str, known: Collection[str], label: str) -> str:
-    """``SUBJECT (did you mean 'x'?); LABEL: a, b.`` for a name that is not one of ``known``."""
-    listed = ", ".join(known) or "none"
-    return f"{subject}{did_you_mean(name, known)}; {label}: {listed}."
-
-
-def parse_duration(value: Any) -> float | None:
-    """Seconds from ``10s``, ``500ms``, ``2m`` or a number; ``None`` when not a duration."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        match = _DURATION.match(value)
-        if match:
-            return float(match.group(1)) * _UNITS[match.group(2)]
-    return None
-
-
-def describe(value: Any) -> str:
-    """A value as an error message names it: ``the string 'x'``, ``a number (3)`` …"""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return f"a boolean ({str(value).lower()})"
-    if isinstance(value, int | float):
-        return f"a number ({value})"
-    if isinstance(value, str):
-        return f"the string {value!r}"
-    if isinstance(value, list | tuple):
-        return "a list"
-    return "a mapping"
 
 
 # -- the document being read ----------------------------------------------------------------

@@ -291,9 +291,9 @@ def approve(
     """Approve the plan of a dry run (another operator than the one who planned it)."""
     from pathlib import Path
 
+    from ircli.clock import parse_duration
     from ircli.playbook import plans
     from ircli.playbook.loader import load_playbook
-    from ircli.shapes import parse_duration
 
     state = state_of(ctx)
     store = state.store()

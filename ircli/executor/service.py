@@ -104,7 +104,7 @@ def action_of(profile: Profile, name: str) -> ActionSpec:
     """The named action, or a located-enough error with suggestions."""
     action = profile.actions.get(name)
     if action is None:
-        from ircli.shapes import did_you_mean
+        from ircli.wording import did_you_mean
 
         known = ", ".join(sorted(profile.actions)) or "none"
         raise InvalidInput(

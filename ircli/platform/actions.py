@@ -16,20 +16,8 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 from pydantic import BeforeValidator, Field, ValidationInfo, model_validator
 
 from ircli.platform.templates import Scope, check_values, placeholders
-from ircli.shapes import (
-    Boolean,
-    Document,
-    Integer,
-    Shape,
-    Text,
-    Word,
-    choice,
-    describe,
-    did_you_mean,
-    document,
-    named,
-    not_among,
-)
+from ircli.shapes import Boolean, Document, Integer, Shape, Text, Word, choice, document, named
+from ircli.wording import describe, did_you_mean, not_among
 from ircli.yamlfile import FieldPath, LoadedYaml
 
 if TYPE_CHECKING:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import ircli
 from ircli.errors import InvalidInput, IrcliError
-from ircli.shapes import did_you_mean
+from ircli.wording import did_you_mean
 
 __all__ = [
     "ProfileEntry",

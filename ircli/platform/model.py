@@ -45,14 +45,13 @@ from ircli.shapes import (
     Text,
     Word,
     choice,
-    did_you_mean,
     document,
     format_version,
     json_schema,
     named,
     nested,
-    not_among,
 )
+from ircli.wording import did_you_mean, not_among
 
 __all__ = [
     "DEFAULT_RULES",

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ircli.redaction import is_secret_key
-from ircli.shapes import Document, did_you_mean
+from ircli.shapes import Document
+from ircli.wording import did_you_mean
 from ircli.yamlfile import FieldPath
 
 __all__ = ["PLACEHOLDER", "Scope", "check_values", "placeholders"]

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ircli.errors import InvalidInput, OperationFailed
-from ircli.shapes import did_you_mean
+from ircli.wording import did_you_mean
 from ircli.yamlfile import Location
 
 __all__ = [

@@ -17,7 +17,8 @@ from ircli.platform.model import ActionSpec, Profile
 from ircli.playbook.context import STEP_RESULT_FIELDS, Origin, Scope
 from ircli.playbook.expr import Expression, compile_expression
 from ircli.playbook.templates import Template, compile_template
-from ircli.shapes import Document, did_you_mean
+from ircli.shapes import Document
+from ircli.wording import did_you_mean
 from ircli.yamlfile import FieldPath, LoadedYaml
 
 if TYPE_CHECKING:

@@ -37,7 +37,7 @@ from ircli.errors import OperationFailed
 from ircli.playbook.context import RUN_FIELDS, Context, Origin, Reference, Scope
 from ircli.playbook.functions import ARITY, FUNCTIONS, NEEDS_NOW, OPERATORS, ExpressionError
 from ircli.playbook.functions import members as _members
-from ircli.shapes import did_you_mean
+from ircli.wording import did_you_mean
 
 __all__ = [
     "MAX_DEPTH",

@@ -12,17 +12,12 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
+from ircli.clock import parse_duration
 from ircli.errors import InvalidInput
 from ircli.playbook.document import PlaybookDocument
 from ircli.playbook.parts import playbook_document
-from ircli.shapes import (
-    Boolean,
-    Located,
-    Text,
-    choice,
-    describe,
-    parse_duration,
-)
+from ircli.shapes import Boolean, Located, Text, choice
+from ircli.wording import describe
 from ircli.yamlfile import FieldPath
 
 if TYPE_CHECKING:

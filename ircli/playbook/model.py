@@ -64,17 +64,8 @@ from ircli.playbook.steps import (
     Step,
     WaitStep,
 )
-from ircli.shapes import (
-    Integer,
-    Located,
-    Text,
-    Word,
-    did_you_mean,
-    format_version,
-    json_schema,
-    named,
-    not_among,
-)
+from ircli.shapes import Integer, Located, Text, Word, format_version, json_schema, named
+from ircli.wording import did_you_mean, not_among
 
 __all__ = [
     "FORMAT_VERSION",

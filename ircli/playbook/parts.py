@@ -27,16 +27,7 @@ from ircli.platform.model import ActionSpec
 from ircli.playbook.document import PlaybookDocument
 from ircli.playbook.expr import Expression
 from ircli.playbook.templates import Template
-from ircli.shapes import (
-    Duration,
-    Integer,
-    Located,
-    Number,
-    Word,
-    choice,
-    document,
-    named,
-)
+from ircli.shapes import Duration, Integer, Located, Number, Word, choice, document, named
 from ircli.yamlfile import FieldPath
 
 __all__ = [

@@ -50,18 +50,8 @@ from ircli.playbook.parts import (
     text_field,
 )
 from ircli.playbook.templates import Template
-from ircli.shapes import (
-    Duration,
-    Integer,
-    Located,
-    Number,
-    Shape,
-    Text,
-    Word,
-    choice,
-    named,
-    not_among,
-)
+from ircli.shapes import Duration, Integer, Located, Number, Shape, Text, Word, choice, named
+from ircli.wording import not_among
 
 if TYPE_CHECKING:
     from ircli.playbook.model import Playbook

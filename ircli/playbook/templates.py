@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from ircli.playbook.context import RUN_FIELDS, Context, Origin, Reference, Scope
-from ircli.shapes import did_you_mean
+from ircli.wording import did_you_mean
 
 __all__ = ["Template", "compile_template", "has_references", "render_value"]
 
