@@ -367,7 +367,7 @@ class Profile(Shape):
     description: Text = ""
     base_url: FromEnv
     variables: Mapping[Annotated[str, named(IDENTIFIER, "a variable name")], FromEnv] = Field(
-        default_factory=dict
+        default_factory=dict, json_schema_extra={"additionalProperties": False}
     )
     auth: AuthSpec = AuthSpec.model_validate({})
     limits: Limits = Limits()

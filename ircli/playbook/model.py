@@ -125,6 +125,9 @@ AnyStep = Annotated[
 """One step; the kind key chooses the model (tags are never keys, so errors name the YAML)."""
 
 
+InputName = Annotated[str, named(_INPUT_NAME, "an input name (lower-case letters, digits and '_')")]
+
+
 def _named_inputs(value: Any, info: ValidationInfo) -> Any:
     """``{name: {...} | null}`` → ``{name: {name: name, ...}}``."""
     doc = playbook_document(info)
@@ -157,14 +160,9 @@ class Playbook(Located):
     profile: Word | None = None
     """The default profile name or path (``--profile`` overrides it)."""
     inputs: Annotated[
-        Mapping[
-            Annotated[
-                str, named(_INPUT_NAME, "an input name (lower-case letters, digits and '_')")
-            ],
-            Input,
-        ],
-        BeforeValidator(_named_inputs, json_schema_input_type=dict[str, Input | None]),
-    ] = Field(default_factory=dict)
+        Mapping[InputName, Input],
+        BeforeValidator(_named_inputs, json_schema_input_type=dict[InputName, Input | None]),
+    ] = Field(default_factory=dict, json_schema_extra={"additionalProperties": False})
     max_targets: Annotated[Integer, Field(ge=1)] | None = None
     """Cap on the targets of all action steps together (checked in the plan)."""
     approvals: Approvals | None = None

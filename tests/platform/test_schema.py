@@ -66,3 +66,9 @@ def test_a_wrong_type_is_rejected() -> None:
     data = load_yaml_file(PROFILES / "sandbox.yaml").data
     data["limits"]["concurrency"] = "lots"
     assert list(validator().iter_errors(data))
+
+
+def test_a_bad_variable_name_is_rejected() -> None:
+    data = load_yaml_file(PROFILES / "keycloak.yaml").data
+    data["variables"]["bad-name"] = "x"
+    assert list(validator().iter_errors(data))

@@ -76,6 +76,12 @@ def test_a_misspelled_key_is_rejected_by_the_schema(where: tuple[Any, ...], key:
     assert list(validator().iter_errors(data)), f"{key} was accepted"
 
 
+def test_a_bad_input_name_is_rejected_by_the_schema() -> None:
+    data = load_yaml_file(shipped_playbooks_dir() / "live-flood-containment.yaml").data
+    data["inputs"]["Bad-Name"] = {"type": "string"}
+    assert list(validator().iter_errors(data))
+
+
 @pytest.mark.parametrize(("kind", "key"), [("action", "concurency"), ("query", "filter")])
 def test_a_misspelled_key_in_a_step_is_rejected_by_the_schema(kind: str, key: str) -> None:
     data = load_yaml_file(shipped_playbooks_dir() / "live-flood-containment.yaml").data
