@@ -9,15 +9,26 @@ profile's listings). Nothing here performs I/O.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from pydantic import BeforeValidator, Field, ValidationInfo, model_validator
 
 from ircli.platform.templates import Scope, check_values, placeholders
-from ircli.shapes import Boolean, Document, Integer, Shape, Text, Word, choice, document, named
-from ircli.wording import describe, did_you_mean, not_among
+from ircli.shapes import (
+    Boolean,
+    Document,
+    Integer,
+    Shape,
+    Text,
+    Word,
+    check_scalar,
+    choice,
+    document,
+    named,
+)
+from ircli.wording import did_you_mean, not_among
 from ircli.yamlfile import FieldPath, LoadedYaml
 
 if TYPE_CHECKING:
@@ -84,8 +95,12 @@ class ProfileDocument(Document):
     env: Mapping[str, str] | None = None
     """Resolve ``{env: NAME}`` values from this; ``None`` leaves ``${NAME:-default}`` texts."""
     url_default: str | None = None
-    variables: tuple[str, ...] = ()
-    listings: Mapping[str, ListingSpec] = field(default_factory=dict)
+    url_read: bool = False
+    """Whether ``base_url`` was read (``url_default`` is then known)."""
+    variables: tuple[str, ...] | None = None
+    """The declared variables, once read (``None``: their checks wait)."""
+    listings: Mapping[str, ListingSpec] | None = None
+    """The listings, once read without error (``None``: checks against them wait)."""
 
     @classmethod
     def of(cls, loaded: LoadedYaml, env: Mapping[str, str] | None) -> ProfileDocument:
@@ -125,8 +140,9 @@ UrlPath = Annotated[Word, BeforeValidator(_url_path)]
 class RequestTemplate(Shape):
     """One HTTP request, with placeholders."""
 
+    nullable: ClassVar[frozenset[str]] = frozenset({"json"})
     method: Annotated[Word, BeforeValidator(_method)] = Field(
-        json_schema_extra={"enum": list(METHODS)}
+        json_schema_extra={"enum": [*METHODS, *(m.lower() for m in METHODS)]}
     )
     path: UrlPath
     query: Mapping[str, Any] = Field(default_factory=dict)
@@ -195,6 +211,8 @@ def _equals(doc: Document, path: FieldPath, values: tuple[Any, ...], written: An
 class StatusRule(Shape):
     """Classify a response: all given conditions must hold; the first matching rule wins."""
 
+    nullable: ClassVar[frozenset[str]] = frozenset({"equals"})  # equals: null compares
+
     outcome: OutcomeWord
     status: Annotated[
         tuple[Annotated[Integer, Field(ge=100, le=599)], ...],
@@ -210,7 +228,7 @@ class StatusRule(Shape):
 
     def cross_check(self, doc: Document) -> None:
         here = doc.here()
-        if not self.status and self.field is None:
+        if "status" not in self.model_fields_set and self.field is None:
             raise doc.fail(here, "a rule needs a status, a field, or both.")
         if "equals" in self.model_fields_set and self.field is None:
             raise doc.fail((*here, "equals"), "equals needs a field to compare.")
@@ -235,7 +253,9 @@ class BatchSpec(Shape):
     """Field of a result holding the target id."""
     result_status: Word = Field("status", alias="status")
     """Field of a result holding its status word."""
-    status_map: Annotated[Mapping[str, OutcomeWord], Field(min_length=1)] = Field(alias="map")
+    status_map: Mapping[str, OutcomeWord] = Field(
+        alias="map", json_schema_extra={"minProperties": 1}
+    )
     """Status word → outcome; a word not listed is ``FAILED``; a target missing is retried."""
 
     def cross_check(self, doc: Document) -> None:
@@ -245,6 +265,8 @@ class BatchSpec(Shape):
 
 class CheckSpec(Shape):
     """A read that tells whether the action has taken effect on a target (reconciliation)."""
+
+    nullable: ClassVar[frozenset[str]] = frozenset({"equals"})  # equals: null compares
 
     request: RequestTemplate
     field: Word
@@ -262,27 +284,11 @@ class CheckSpec(Shape):
 # -- parameters ------------------------------------------------------------------------------
 
 
-_PARAM_TYPES: Mapping[str, tuple[type, ...]] = {
-    "string": (str,),
-    "integer": (int,),
-    "number": (int, float),
-    "boolean": (bool,),
-}
-_EXPECTED = {"string": "a string", "integer": "an integer", "number": "a number"}
-
-
-def check_typed(doc: Document, path: FieldPath, value: Any, kind: str) -> None:
-    """``value`` (written in YAML) must have the declared ``kind``."""
-    ok = isinstance(value, _PARAM_TYPES[kind]) and (kind == "boolean") == isinstance(value, bool)
-    if not ok:
-        expected = _EXPECTED.get(kind, "true or false")
-        raise doc.fail(path, f"expected {expected}, got {describe(value)}.")
-
-
 class ParamSpec(Shape):
     """A parameter an action takes (``reason``, ``enabled`` …), as the profile declares it."""
 
     derived: ClassVar[frozenset[str]] = frozenset({"name"})
+    nullable: ClassVar[frozenset[str]] = frozenset({"default"})  # refused by its type
     name: Annotated[str, named(IDENTIFIER, "a parameter name")] = Field(exclude=True)
     type: Annotated[
         Literal["string", "integer", "number", "boolean"], choice("type", PARAM_TYPES)
@@ -306,9 +312,9 @@ class ParamSpec(Shape):
     def cross_check(self, doc: Document) -> None:
         here = doc.here()
         for index, value in enumerate(self.choices):
-            check_typed(doc, (*here, "choices", index), value, self.type)
+            check_scalar(doc, (*here, "choices", index), value, self.type)
         if "default" in self.model_fields_set:
-            check_typed(doc, (*here, "default"), self.default, self.type)
+            check_scalar(doc, (*here, "default"), self.default, self.type)
             if self.choices and self.default not in self.choices:
                 raise doc.fail((*here, "default"), "the default is not one of the choices.")
             if self.required and "required" in doc.written():
@@ -321,9 +327,13 @@ def _declared_params(value: Any, info: ValidationInfo) -> Any:
     """``[a, b]`` or ``{a: {...}, b: null}`` → ``{a: {name: a, ...}, ...}``."""
     doc = document(info)
     if isinstance(value, list):
-        if doc is not None:
-            check_names(doc, doc.here("params"), value)
-        value = dict.fromkeys(value)
+        if doc is None:
+            return {name: {"name": name} for name in value}
+        check_names(doc, doc.here("params"), value)
+        return {
+            name: doc.stand_in({"name": name}, doc.here("params", index))
+            for index, name in enumerate(value)
+        }
     if not isinstance(value, dict):
         return value
     specs = {}
@@ -338,8 +348,7 @@ def _declared_params(value: Any, info: ValidationInfo) -> Any:
 def check_names(doc: Document, path: FieldPath, names: list[Any]) -> None:
     """A list of distinct non-empty strings."""
     for index, name in enumerate(names):
-        if not isinstance(name, str) or not name.strip():
-            raise doc.fail((*path, index), f"expected a name, got {describe(name)}.")
+        doc.word((*path, index), name)
         if names.index(name) != index:
             raise doc.fail((*path, index), f"{name!r} is listed twice.")
 
@@ -350,6 +359,7 @@ def check_names(doc: Document, path: FieldPath, names: list[Any]) -> None:
 class ActionSpec(Shape):
     """A named action (``streams.suspend``) and how to perform it."""
 
+    nullable: ClassVar[frozenset[str]] = frozenset({"batch", "check", "inverse"})
     derived: ClassVar[frozenset[str]] = frozenset({"name"})
     name: Annotated[
         str, named(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*", "an action name (e.g. streams.suspend)")
@@ -395,22 +405,28 @@ class ActionSpec(Shape):
         if not isinstance(doc, ProfileDocument):
             return
         here = doc.here()
-        single = Scope(doc.variables, self.params, target=True)
-        self.request.check_scope(doc, (*here, "request"), single)
+        # Placeholders are checked once the variables are known, and targets once the
+        # listings are (when those failed, that failure is the one to report).
+        variables = doc.variables
+        single = Scope(variables or (), self.params, target=True)
+        if variables is not None:
+            self.request.check_scope(doc, (*here, "request"), single)
         self.request.needs(doc, (*here, "request"), "target")
         self._optional_params_not_in_path(doc, (*here, "request"), self.request)
-        if self.target_kind and self.target_kind not in doc.listings:
+        listings = doc.listings
+        if self.target_kind and listings is not None and self.target_kind not in listings:
             raise doc.fail(
                 (*here, "target"),
-                f"unknown listing {self.target_kind!r}"
-                f"{did_you_mean(self.target_kind, doc.listings)}.",
+                f"unknown listing {self.target_kind!r}{did_you_mean(self.target_kind, listings)}.",
             )
         if self.batch is not None:
-            batch_scope = Scope(doc.variables, self.params, targets=True)
-            self.batch.request.check_scope(doc, (*here, "batch", "request"), batch_scope)
+            batch_scope = Scope(variables or (), self.params, targets=True)
+            if variables is not None:
+                self.batch.request.check_scope(doc, (*here, "batch", "request"), batch_scope)
             self.batch.request.needs(doc, (*here, "batch", "request"), "targets")
         if self.check is not None:
-            self.check.request.check_scope(doc, (*here, "check", "request"), single)
+            if variables is not None:
+                self.check.request.check_scope(doc, (*here, "check", "request"), single)
             self.check.request.needs(doc, (*here, "check", "request"), "target")
             self._optional_params_not_in_path(doc, (*here, "check", "request"), self.check.request)
 

@@ -38,9 +38,9 @@ from ircli.platform.templates import Scope, check_values
 from ircli.redaction import is_secret_key
 from ircli.shapes import (
     Document,
-    Duration,
     Integer,
     Number,
+    PositiveDuration,
     Shape,
     Text,
     Word,
@@ -134,9 +134,29 @@ def _keys_of_type(
     return kind
 
 
+def _schema_by_type(table: Mapping[str, tuple[str, ...]], *, required: bool) -> dict[str, Any]:
+    """Schema rules for a mapping whose other keys depend on its ``type``, as
+    ``_keys_of_type`` checks them."""
+    every = sorted({key for keys in table.values() for key in keys})
+    rules = []
+    for kind, keys in table.items():
+        then: dict[str, Any] = {}
+        others = [key for key in every if key not in keys]
+        if others:
+            then["not"] = {"anyOf": [{"required": [key]} for key in others]}
+        if required and keys:
+            then["required"] = list(keys)
+        if then:
+            when = {"properties": {"type": {"const": kind}}, "required": ["type"]}
+            rules.append({"if": when, "then": then})
+    return {"required": ["type"], "allOf": rules}
+
+
 class Pagination(Shape):
     """How a listing pages."""
 
+    schema_rules: ClassVar[dict[str, Any]] = _schema_by_type(_PAGINATION_KEYS, required=False)
+    nullable: ClassVar[frozenset[str]] = frozenset({"limit_param"})
     kind: Annotated[
         Literal["none", "cursor", "page", "offset", "link"],
         choice("pagination type", tuple(_PAGINATION_KEYS)),
@@ -159,9 +179,13 @@ class Pagination(Shape):
         return doc.stand_in({**data, "param": _PAGINATION_PARAM[kind]}, doc.here())
 
 
+_NO_PAGINATION = Pagination.model_validate({})
+
+
 class ListingSpec(Shape):
     """A listing endpoint of platform objects."""
 
+    nullable: ClassVar[frozenset[str]] = frozenset({"pagination"})
     derived: ClassVar[frozenset[str]] = frozenset({"name"})
     name: Annotated[str, named(r"[a-z][a-z0-9_]*", "a listing name (e.g. streams)")] = Field(
         exclude=True
@@ -174,7 +198,10 @@ class ListingSpec(Shape):
     items: Text = ""
     """Dotted path to the item list; empty when the body is the list."""
     id: Word = "id"
-    pagination: Pagination = Pagination.model_validate({})
+    pagination: Annotated[
+        Pagination, BeforeValidator(lambda value: _NO_PAGINATION if value is None else value)
+    ] = _NO_PAGINATION
+    """How it pages (none when not given)."""
 
     def no_filter(self, name: str) -> str:
         """Why ``name`` cannot be passed to this listing (one sentence)."""
@@ -187,7 +214,7 @@ class ListingSpec(Shape):
             if self.filters.index(name) != index:
                 raise doc.fail((*here, "filters", index), f"{name!r} is listed twice.")
         check_query(doc, (*here, "query"), self.query)
-        if isinstance(doc, ProfileDocument):
+        if isinstance(doc, ProfileDocument) and doc.variables is not None:
             scope = Scope(doc.variables)
             check_values(doc, (*here, "path"), self.path, scope)
             check_values(doc, (*here, "query"), dict(self.query), scope)
@@ -245,8 +272,9 @@ class SecretRef(Shape):
         where = (*here, "loopback_default")
         if self.env is None:
             raise doc.fail(where, "loopback_default only applies to an env secret.", at_key=True)
-        url_default = doc.url_default if isinstance(doc, ProfileDocument) else None
-        if url_default is None or not is_loopback_url(url_default):
+        if not isinstance(doc, ProfileDocument) or not doc.url_read:
+            return  # base_url did not read: that is the error to report
+        if doc.url_default is None or not is_loopback_url(doc.url_default):
             raise doc.fail(
                 where,
                 "loopback_default is only allowed when base_url defaults to a loopback address.",
@@ -265,6 +293,7 @@ _AUTH_KEYS = {
 class AuthSpec(Shape):
     """How requests authenticate."""
 
+    schema_rules: ClassVar[dict[str, Any]] = _schema_by_type(_AUTH_KEYS, required=True)
     kind: Annotated[
         Literal["none", "bearer", "header", "basic"], choice("auth type", tuple(_AUTH_KEYS))
     ] = Field("none", alias="type")
@@ -288,19 +317,19 @@ class Limits(Shape):
     rate: Annotated[Number, Field(gt=0)] = 1000.0
     """Requests per second (token bucket)."""
     burst: Annotated[Integer, Field(ge=1)] | None = None
-    timeout: Annotated[Duration, Field(gt=0)] = 10.0
-    connect_timeout: Annotated[Duration, Field(gt=0)] = 5.0
+    timeout: PositiveDuration = 10.0
+    connect_timeout: PositiveDuration = 5.0
     retries: Annotated[Integer, Field(ge=0)] = 5
     """Attempts after the first, per target."""
     retry_budget: Annotated[Number, Field(ge=0)] = 0.2
     """Retries may add at most this fraction of the run's first attempts (plus a floor of 20)."""
-    backoff_base: Annotated[Duration, Field(gt=0)] = 0.05
-    backoff_max: Annotated[Duration, Field(gt=0)] = 5.0
-    max_retry_after: Annotated[Duration, Field(gt=0)] = 60.0
+    backoff_base: PositiveDuration = 0.05
+    backoff_max: PositiveDuration = 5.0
+    max_retry_after: PositiveDuration = 60.0
     """A ``Retry-After`` longer than this pauses the run instead of sleeping through it."""
     breaker_failures: Annotated[Integer, Field(ge=1)] = 20
     """Consecutive transport failures / 5xx that open the circuit breaker."""
-    breaker_probe: Annotated[Duration, Field(gt=0)] = 1.0
+    breaker_probe: PositiveDuration = 1.0
     """Seconds between probes while the breaker is open."""
 
 
@@ -317,6 +346,8 @@ class EnvValue(Shape):
 def _from_env(value: Any, info: ValidationInfo) -> Any:
     """``{env: NAME, default: …}`` → the value (or ``${NAME:-default}`` when not resolving)."""
     doc = document(info, ProfileDocument)
+    if isinstance(value, str) and not value.strip():
+        raise ValueError("must not be empty.")
     if not isinstance(value, dict) or doc is None:
         return value
     spec = nested(EnvValue, value, info)
@@ -334,7 +365,8 @@ def _from_env(value: Any, info: ValidationInfo) -> Any:
     )
 
 
-FromEnv = Annotated[Word, BeforeValidator(_from_env, json_schema_input_type=str | EnvValue)]
+FromEnv = Annotated[Text, BeforeValidator(_from_env, json_schema_input_type=str | EnvValue)]
+"""A non-empty string, or ``{env: NAME, default: …}`` (whose default may be empty)."""
 
 
 def _with_names(value: Any, info: ValidationInfo) -> Any:
@@ -357,6 +389,7 @@ class Profile(Shape):
     """A platform's admin API, as ircli drives it."""
 
     derived: ClassVar[frozenset[str]] = frozenset({"source"})
+    nullable: ClassVar[frozenset[str]] = frozenset({"health", "idempotency_header"})
     profile: Annotated[Literal[1], format_version("profile")] = Field(
         description="The profile format version."
     )
@@ -383,6 +416,18 @@ class Profile(Shape):
     source: str = Field("", exclude=True)
     """The file the profile came from (for messages)."""
 
+    @model_validator(mode="before")
+    @classmethod
+    def _defaults_known(cls, data: Any, info: ValidationInfo) -> Any:
+        """No variables or listings written: the checks against them can run at once."""
+        doc = document(info, ProfileDocument)
+        if isinstance(data, dict) and doc is not None:
+            if "variables" not in data:
+                doc.variables = ()
+            if "listings" not in data:
+                doc.listings = {}
+        return data
+
     @field_validator("base_url")
     @classmethod
     def _a_url(cls, value: str, info: ValidationInfo) -> str:
@@ -392,6 +437,7 @@ class Profile(Shape):
         raw = doc.loaded.data.get("base_url") if isinstance(doc.loaded.data, dict) else None
         default = raw.get("default") if isinstance(raw, dict) else raw
         doc.url_default = default if isinstance(default, str) else None
+        doc.url_read = True
         for candidate in (value, doc.url_default):
             if candidate is None or candidate.startswith("${"):
                 continue
@@ -439,7 +485,11 @@ class Profile(Shape):
         return not_among(subject, name, self.listings, "its listings")
 
     def cross_check(self, doc: Document) -> None:
-        if self.health is not None and isinstance(doc, ProfileDocument):
+        if (
+            self.health is not None
+            and isinstance(doc, ProfileDocument)
+            and doc.variables is not None
+        ):
             self.health.check_scope(doc, ("health",), Scope(doc.variables))
         for name, action in self.actions.items():
             if action.inverse is None:

@@ -112,6 +112,7 @@ class PlaybookDocument(Document):
         listing: str | None = None,
     ) -> Expression:
         """``text`` compiled as an expression at ``path``."""
+        text = self.word(path, text)
         return compile_expression(
             text, self.scope(values=values, listing=listing), self.origin(path)
         )

@@ -16,7 +16,7 @@ from ircli.clock import parse_duration
 from ircli.errors import InvalidInput
 from ircli.playbook.document import PlaybookDocument
 from ircli.playbook.parts import playbook_document
-from ircli.shapes import Boolean, Located, Text, choice
+from ircli.shapes import Boolean, Located, Text, check_scalar, choice
 from ircli.wording import describe
 from ircli.yamlfile import FieldPath
 
@@ -46,23 +46,8 @@ def _typed(doc: PlaybookDocument, path: FieldPath, value: Any, kind: str) -> Any
             return tuple(part.strip() for part in value.split(",") if part.strip())
         if not isinstance(value, list):
             raise doc.fail(path, "expected a list (or a comma-separated string).")
-        for index, item in enumerate(value):
-            if not isinstance(item, str) or not item.strip():
-                raise doc.wrong_type((*path, index), item, "a string")
-        return tuple(value)
-    if kind == "number":
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise doc.wrong_type(path, value, "a number")
-        return float(value)
-    ok = {
-        "string": isinstance(value, str),
-        "integer": isinstance(value, int) and not isinstance(value, bool),
-        "boolean": isinstance(value, bool),
-    }[kind]
-    if not ok:
-        expected = {"string": "a string", "integer": "an integer"}.get(kind, "true or false")
-        raise doc.wrong_type(path, value, expected)
-    return value
+        return tuple(doc.word((*path, index), item) for index, item in enumerate(value))
+    return check_scalar(doc, path, value, kind)
 
 
 class Input(Located):

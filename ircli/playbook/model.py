@@ -149,6 +149,7 @@ class Playbook(Located):
     """A validated playbook."""
 
     derived: ClassVar[frozenset[str]] = frozenset({"source", "include_depth"})
+    nullable: ClassVar[frozenset[str]] = frozenset({"profile", "max_targets", "approvals"})
     playbook: Annotated[Literal[1], format_version("playbook")] = Field(
         description="The playbook format version."
     )

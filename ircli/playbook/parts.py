@@ -1,4 +1,4 @@
-"""The pieces steps are made of: inputs, approvals, queries, targets, canaries, undo.
+"""The pieces steps are made of: approvals, queries, targets, canaries, undo, parameters.
 
 Part of the playbook model (``ircli.playbook.model`` re-exports everything here). Each class is
 both a YAML shape and the frozen object the runner reads; dynamic fields are compiled by their
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     BeforeValidator,
@@ -27,7 +27,18 @@ from ircli.platform.model import ActionSpec
 from ircli.playbook.document import PlaybookDocument
 from ircli.playbook.expr import Expression
 from ircli.playbook.templates import Template
-from ircli.shapes import Duration, Integer, Located, Number, Word, choice, document, named
+from ircli.shapes import (
+    SCALAR_TYPES,
+    Duration,
+    Integer,
+    Located,
+    Number,
+    PositiveDuration,
+    Word,
+    choice,
+    document,
+    named,
+)
 from ircli.yamlfile import FieldPath
 
 __all__ = [
@@ -106,7 +117,7 @@ class ApprovalPolicy(Located):
     """N approvals by operators other than the requester, bound to the plan hash."""
 
     count: Annotated[Integer, Field(ge=1, le=MAX_APPROVALS)] = 1
-    expires: Annotated[Duration, Field(gt=0)] = 1800.0
+    expires: PositiveDuration = 1800.0
     """Seconds an approval stays valid (default 30 minutes)."""
     message: Annotated[str | Template, TEXT] = ""
     """Shown to the approvers (an approval step's message)."""
@@ -130,6 +141,7 @@ Approvals = Annotated[
 class Query(Located):
     """A listing read with server-side filters, then an expression filter over the items."""
 
+    nullable: ClassVar[frozenset[str]] = frozenset({"where", "limit"})
     listing: Word
     filters: Annotated[
         Mapping[str, str | Template],
@@ -182,13 +194,15 @@ class Query(Located):
         doc = playbook_document(info)
         if value is None:
             return None
-        listing = info.data.get("listing")
+        # With the listing broken, its fields are unknown: any name may stand for one.
+        listing = info.data.get("listing") or "?"
         return doc.expression(doc.here("where"), value, listing=listing)
 
 
 class Targets(Located):
     """Where an action's target ids come from: exactly one source."""
 
+    nullable: ClassVar[frozenset[str]] = frozenset({"column"})
     ids: Annotated[
         tuple[str | Template, ...],
         WithJsonSchema(
@@ -243,9 +257,7 @@ class Targets(Located):
         ids = []
         for index, item in enumerate(value):
             path = doc.here("ids", index)
-            if not isinstance(item, str) or not item.strip():
-                raise doc.wrong_type(path, item, "a string")
-            ids.append(doc.template(path, item))
+            ids.append(doc.template(path, doc.word(path, item)))
         return tuple(ids)
 
     @field_validator("file", mode="before")
@@ -258,9 +270,7 @@ class Targets(Located):
     def _from(cls, value: Any, info: ValidationInfo) -> Any:
         doc = playbook_document(info)
         path = doc.here("from")
-        if not isinstance(value, str) or not value.strip():
-            raise doc.wrong_type(path, value, "a string")
-        text = value.strip()
+        text = doc.word(path, value).strip()
         if text.startswith("${") and text.endswith("}"):
             text = text[2:-1].strip()
         parts = text.split(".")
@@ -272,9 +282,9 @@ class Targets(Located):
         ):
             raise doc.fail(path, "write from: steps.ID.ids or from: inputs.NAME.")
         if parts[0] == "steps":
-            info_ = doc.earlier[parts[1]]
-            if info_.kind not in ("query", "action", "wait"):
-                raise doc.fail(path, f"the {info_.kind} step {parts[1]!r} produces no ids.")
+            earlier = doc.earlier[parts[1]]
+            if earlier.kind not in ("query", "action", "wait"):
+                raise doc.fail(path, f"the {earlier.kind} step {parts[1]!r} produces no ids.")
         else:
             kind = doc.inputs.get(parts[1])
             if kind not in ("list", "string"):
@@ -319,7 +329,13 @@ def _targets(value: Any, info: ValidationInfo) -> Any:
 
 
 TargetsField = Annotated[
-    Targets, BeforeValidator(_targets, json_schema_input_type=list[str] | str | Targets)
+    Targets,
+    BeforeValidator(
+        _targets,
+        json_schema_input_type=Annotated[list[str], Field(min_length=1, max_length=MAX_INLINE_IDS)]
+        | str
+        | Targets,
+    ),
 ]
 """``targets: [a, b]``, ``targets: steps.find.ids`` or ``targets: {ids|file|from|query: …}``."""
 
@@ -330,6 +346,7 @@ TargetsField = Annotated[
 class Canary(Located):
     """Run a first slice of the targets, check, then continue / pause / abort."""
 
+    nullable: ClassVar[frozenset[str]] = frozenset({"query"})
     first: Annotated[Integer, Field(ge=1)] | None = None
     percent: Annotated[Number, Field(gt=0, le=100)] | None = None
     """Exactly one of ``first`` (targets) and ``percent`` (0 < p ≤ 100, at least 1 target)."""
@@ -354,7 +371,9 @@ class Canary(Located):
     @classmethod
     def _check(cls, value: Any, info: ValidationInfo) -> Any:
         doc = playbook_document(info)
-        names = CANARY_VALUES + (QUERY_VALUES if info.data.get("query") else ())
+        # A query written but broken is reported for itself, not as unknown names here.
+        written = info.data.get("query") is not None or doc.written().get("query") is not None
+        names = CANARY_VALUES + (QUERY_VALUES if written else ())
         return doc.expression(doc.here("check"), value, values=names)
 
     def size(self, total: int) -> int:
@@ -392,20 +411,9 @@ def _check_param(
     choices: tuple[Any, ...],
     value: Any,
 ) -> None:
-    ok = {
-        "string": isinstance(value, str),
-        "integer": isinstance(value, int) and not isinstance(value, bool),
-        "number": isinstance(value, int | float) and not isinstance(value, bool),
-        "boolean": isinstance(value, bool),
-    }.get(kind, True)
-    if not ok:
-        expected = {"integer": "an integer", "boolean": "true or false"}.get(kind, f"a {kind}")
-        plain = doc.loaded.plain_scalars.get(path)
-        hint = None
-        if plain is not None and kind == "string":
-            hint = (
-                f"YAML reads the unquoted {plain} as a {type(value).__name__}; quote it: '{plain}'."
-            )
+    expected, holds = SCALAR_TYPES[kind]
+    if not holds(value):
+        _, hint = doc.wrong_type_words(path, value, expected)
         raise doc.fail(
             path, f"the parameter of {action!r} must be {expected}, got {value!r}.", hint=hint
         )
@@ -445,6 +453,8 @@ class Undo(Located):
         return data
 
     def cross_check(self, doc: PlaybookDocument) -> None:
+        if not self.action:
+            return  # the step's own action did not read: that is the error to report
         here = doc.here()
         spec = doc.action(doc.here("action"), self.action)
         step_spec = doc.action(here, doc.step_action) if doc.step_action else None

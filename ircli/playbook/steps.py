@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     BeforeValidator,
@@ -50,7 +50,17 @@ from ircli.playbook.parts import (
     text_field,
 )
 from ircli.playbook.templates import Template
-from ircli.shapes import Duration, Integer, Located, Number, Shape, Text, Word, choice, named
+from ircli.shapes import (
+    Integer,
+    Located,
+    Number,
+    PositiveDuration,
+    Shape,
+    Text,
+    Word,
+    choice,
+    named,
+)
 from ircli.wording import not_among
 
 if TYPE_CHECKING:
@@ -71,13 +81,13 @@ __all__ = [
 ]
 
 MAX_WAIT = 24 * 3600.0
-COMMON_KEYS = ("id", "description", "when")
 
 
 class Step(Located):
     """What every step has. ``kind`` is the YAML key that chose the subclass."""
 
     kind: ClassVar[str] = ""
+    nullable: ClassVar[frozenset[str]] = frozenset({"when"})
     id: StepId
     description: Text = ""
     when: Annotated[Expression | None, EXPRESSION] = None
@@ -112,6 +122,10 @@ class ActionStep(Step):
     ``failure_ratio``."""
 
     kind: ClassVar[str] = "action"
+    nullable: ClassVar[frozenset[str]] = Step.nullable | {
+        *("canary", "undo", "approvals", "batch", "concurrency", "rate", "retries"),
+        *("timeout", "max_targets", "max_failure_ratio"),
+    }
     action: Word
     targets: TargetsField
     params: Params = Field(default_factory=dict)
@@ -119,7 +133,7 @@ class ActionStep(Step):
     concurrency: Annotated[Integer, Field(ge=1, le=1024)] | None = None
     rate: Annotated[Number, Field(gt=0)] | None = None
     retries: Annotated[Integer, Field(ge=0, le=100)] | None = None
-    timeout: Annotated[Duration, Field(gt=0)] | None = None
+    timeout: PositiveDuration | None = None
     max_targets: Annotated[Integer, Field(ge=1)] | None = None
     """Refuse (exit 3, nothing sent) when more targets than this resolve."""
     max_failure_ratio: Annotated[Number, Field(ge=0, le=1)] | None = None
@@ -138,6 +152,7 @@ class ActionStep(Step):
     @classmethod
     def _needs_targets(cls, data: Any, info: ValidationInfo) -> Any:
         doc = playbook_document(info)
+        doc.step_action = None  # set again once this step's action reads
         if isinstance(data, dict) and "targets" not in data:
             raise doc.fail(doc.here(), "an action step needs targets: ids, file, from or query.")
         return data
@@ -267,7 +282,8 @@ class StatusStep(Step):
     change: Annotated[
         StatusChange,
         BeforeValidator(
-            short("status", written_as="status"), json_schema_input_type=str | StatusChange
+            short("status", written_as="status"),
+            json_schema_input_type=Literal.__getitem__(STATUSES) | StatusChange,
         ),
     ] = Field(alias="status")
 
@@ -310,22 +326,26 @@ _WAIT_NAMES = (*QUERY_VALUES, "elapsed")
 class WaitBody(Shape):
     """Re-run ``query`` every ``every`` seconds until ``until`` holds."""
 
+    nullable: ClassVar[frozenset[str]] = frozenset({"fail_if"})
+
     query: Query
     until: Annotated[Expression, EXPRESSION]
     fail_if: Annotated[Expression | None, EXPRESSION] = None
-    every: Annotated[Duration, Field(gt=0)] = 5.0
-    timeout: Annotated[Duration, Field(gt=0, le=MAX_WAIT)]
+    every: PositiveDuration = 5.0
+    timeout: PositiveDuration
     on_fail: Annotated[OnError, choice("on_fail", ON_ERROR)] = "abort"
 
     @field_validator("until", "fail_if", mode="before")
     @classmethod
     def _condition(cls, value: Any, info: ValidationInfo) -> Any:
         doc = playbook_document(info)
-        if value is None:
+        if value is None and info.field_name == "fail_if":
             return None
         return doc.expression(doc.here(info.field_name or ""), value, values=_WAIT_NAMES)
 
     def cross_check(self, doc: PlaybookDocument) -> None:
+        if self.timeout > MAX_WAIT:
+            raise doc.fail(doc.here("timeout"), "a wait may last at most 24 hours.")
         if self.every > self.timeout:
             raise doc.fail(doc.here("every"), "the polling interval is longer than the timeout.")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
 
 import jsonschema
@@ -21,6 +22,17 @@ def validator() -> jsonschema.Draft202012Validator:
     schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator.check_schema(schema)
     return jsonschema.Draft202012Validator(schema)
+
+
+def unknown_keys(errors: Iterable[jsonschema.ValidationError]) -> list[str]:
+    """The keys refused as additional properties, anywhere among the errors and their causes
+    (a key inside a union member is reported under the union)."""
+    found: list[str] = []
+    for error in errors:
+        if error.validator == "additionalProperties":
+            found += [k for k in error.instance if k not in error.schema.get("properties", {})]
+        found += unknown_keys(error.context or [])
+    return sorted(set(found))
 
 
 def test_the_schema_file_is_what_the_cli_prints(cli: CliRunner) -> None:
@@ -57,9 +69,7 @@ def test_a_misspelled_key_is_rejected(where: tuple[str, ...], key: str) -> None:
     for part in where:
         node = node[part]
     node[key] = 1
-    errors = list(validator().iter_errors(data))
-    assert errors, f"{key} was accepted"
-    assert any(e.validator == "additionalProperties" for e in errors), [e.message for e in errors]
+    assert key in unknown_keys(validator().iter_errors(data))
 
 
 def test_a_wrong_type_is_rejected() -> None:

@@ -406,3 +406,72 @@ def test_yaml_11_surprises_where_a_string_is_expected_say_quote_it(
     result = cli("playbook", "validate", str(path))
     assert result.exit_code == 2
     assert result.stderr.splitlines()[1] == hint
+
+
+# Found in review of the move to declared models (see tests/platform/test_loader.py).
+REVIEWED = [
+    pytest.param(
+        GOOD.replace("targets: {from: steps.find.ids}", "targets: {query: null}"),
+        "pb.yaml:14:22: steps -> 1 -> targets -> query: expected a mapping, got null.",
+        id="targets-query-null",
+    ),
+    pytest.param(
+        GOOD + "    canary: {first: null, check: failed == 0}\n",
+        "pb.yaml:16:21: steps -> 1 -> canary -> first: expected an integer, got null.",
+        id="canary-first-null",
+    ),
+    pytest.param(
+        GOOD
+        + "  - id: w\n    wait: {query: {listing: streams}, until: count == 0, timeout: 1441m}\n",
+        "pb.yaml:17:67: steps -> 2 -> wait -> timeout: a wait may last at most 24 hours.",
+        id="wait-over-a-day",
+    ),
+    pytest.param(
+        GOOD + "  - id: w\n    wait: {query: {listing: streams}, until: count == 0, every: 0ms,"
+        " timeout: 1m}\n",
+        "pb.yaml:17:65: steps -> 2 -> wait -> every: the duration must be greater than 0.",
+        id="wait-every-0ms",
+    ),
+    pytest.param(
+        GOOD.replace("      listing: streams\n", ""),
+        "pb.yaml:9:7: steps -> 0 -> query: the key 'listing' is required.",
+        id="where-without-listing",
+    ),
+    pytest.param(
+        GOOD.replace("action: streams.suspend", "action: 5") + "    undo: {params: {}}\n",
+        "pb.yaml:13:13: steps -> 1 -> action: expected a string, got a number (5).",
+        id="undo-of-a-broken-action",
+    ),
+    pytest.param(
+        GOOD.replace("{type: integer, default: 10}", "{type: integer, default: 10, name: x}"),
+        "pb.yaml:4:43: inputs -> threshold -> name: unknown key.",
+        id="name-written-in-an-input",
+    ),
+    pytest.param(
+        GOOD + "    on_error: no\n",
+        "pb.yaml:16:15: steps -> 1 -> on_error: expected a string, got a boolean (false).",
+        id="on-error-no",
+    ),
+    pytest.param(
+        GOOD + "    when: true\n",
+        "pb.yaml:16:11: steps -> 1 -> when: expected a string, got a boolean (true).",
+        id="when-true",
+    ),
+    pytest.param(
+        GOOD + "  - id: w\n    wait: {query: {listing: streams}, until: null, timeout: 1m}\n",
+        "pb.yaml:17:46: steps -> 2 -> wait -> until: expected a string, got null.",
+        id="until-null",
+    ),
+    pytest.param(
+        GOOD.replace("targets: {from: steps.find.ids}", "targets: ['']"),
+        "pb.yaml:14:15: steps -> 1 -> targets -> 0: must not be empty.",
+        id="empty-target-id",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), REVIEWED)
+def test_reviewed_cases_are_refused_where_they_are(
+    cli: CliRunner, tmp_path: Path, text: str, message: str
+) -> None:
+    assert refused(cli, tmp_path, text, "--profile", "sandbox") == message

@@ -18,6 +18,7 @@ from ircli.playbook.model import ActionStep, playbook_schema
 from ircli.sandbox import WorldConfig, create_app
 from ircli.yamlfile import load_yaml_file
 from tests.conftest import CliRunner, FixedClock
+from tests.platform.test_schema import unknown_keys
 from tests.playbook.queries import ROOT, run_queries, sandbox_profile
 
 SHIPPED = sorted(shipped_playbooks_dir().glob("*.yaml"))
@@ -73,7 +74,7 @@ def test_a_misspelled_key_is_rejected_by_the_schema(where: tuple[Any, ...], key:
     for part in where:
         node = node[part]
     node[key] = 1
-    assert list(validator().iter_errors(data)), f"{key} was accepted"
+    assert key in unknown_keys(validator().iter_errors(data))
 
 
 def test_a_bad_input_name_is_rejected_by_the_schema() -> None:
@@ -87,7 +88,7 @@ def test_a_misspelled_key_in_a_step_is_rejected_by_the_schema(kind: str, key: st
     data = load_yaml_file(shipped_playbooks_dir() / "live-flood-containment.yaml").data
     step = next(s for s in data["steps"] if kind in s)
     (step if kind == "action" else step[kind])[key] = 4
-    assert list(validator().iter_errors(data)), f"{key} was accepted"
+    assert key in unknown_keys(validator().iter_errors(data))
 
 
 def test_the_cli_validates_them_all(cli: CliRunner) -> None:
