@@ -13,6 +13,7 @@ PyYAML is imported lazily: ``ircli --help`` must not pay for it.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -235,3 +236,6 @@ class _Builder:
             return self._constructor.construct_object(node, deep=True)
         except self._yaml.YAMLError as exc:
             raise self._fail(node, _problem(exc)) from None
+        except ValueError:  # an integer past Python's digit limit
+            limit = sys.get_int_max_str_digits()
+            raise self._fail(node, f"the number is longer than {limit} digits.") from None

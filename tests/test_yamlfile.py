@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pytest
 
 from ircli.errors import InvalidInput
 from ircli.yamlfile import load_yaml_bytes, load_yaml_text
+from tests.conftest import CliRunner
 
 
 @pytest.mark.parametrize(
@@ -48,3 +52,14 @@ def test_locations_and_plain_scalars_are_recorded() -> None:
     assert ("steps", 0, "name") not in loaded.plain_scalars
     error = loaded.error(("steps", 0, "enabled"), "expected a string.")
     assert error.message == "p.yaml:3:14: steps -> 0 -> enabled: expected a string."
+
+
+def test_an_integer_past_the_digit_limit_is_located(cli: CliRunner, tmp_path: Path) -> None:
+    digits = sys.get_int_max_str_digits() + 700
+    path = tmp_path / "big.yaml"
+    path.write_text(f"profile: 1\nname: x\nlimits: {{concurrency: {'9' * digits}}}\n")
+    result = cli("profile", "validate", str(path))
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[0] == (
+        f"error: {path}:3:23: the number is longer than {sys.get_int_max_str_digits()} digits."
+    )
