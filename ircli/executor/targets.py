@@ -5,29 +5,40 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
+import stat
 from collections.abc import Iterable
 from pathlib import Path
 
 from ircli.errors import InvalidInput
 
-__all__ = ["MAX_ID_LENGTH", "read_ids_file", "unique_ids"]
+__all__ = ["MAX_FILE_BYTES", "MAX_ID_LENGTH", "read_ids_file", "unique_ids"]
 
 MAX_ID_LENGTH = 512
 _CONTROL = re.compile("[\x00-\x1f\x7f]")
-_MAX_FILE_BYTES = 64 * 1024 * 1024
+MAX_FILE_BYTES = 64 * 1024 * 1024
+"""The largest ids file read (64 MiB; about 2.7 million ids of 24 characters)."""
+_NOT_IDS = (".", "..")
 
 
 def unique_ids(ids: Iterable[str], source: str) -> list[str]:
-    """Ids in first-seen order without duplicates; empty or control-character ids refused."""
+    """Ids in first-seen order without duplicates; blank lines skipped; ids that are too long,
+    hold control characters, or are ``.`` or ``..`` (a path segment that would act on the parent
+    resource) refused."""
     raw = list(ids)
     unique = list(dict.fromkeys(filter(None, map(str.strip, raw))))
     # One check over all ids at C speed; the slow walk below only names the first bad one.
-    if max(map(len, unique), default=0) <= MAX_ID_LENGTH and not _CONTROL.search("".join(unique)):
+    if (
+        max(map(len, unique), default=0) <= MAX_ID_LENGTH
+        and not _CONTROL.search("".join(unique))
+        and not any(target in unique for target in _NOT_IDS)
+    ):
         return unique
     for index, item in enumerate(raw, start=1):
         target = item.strip()
-        if target and (len(target) > MAX_ID_LENGTH or _CONTROL.search(target)):
+        bad = len(target) > MAX_ID_LENGTH or _CONTROL.search(target) or target in _NOT_IDS
+        if target and bad:
             raise InvalidInput(f"{source}: id {index} is not a usable id ({target[:40]!r}).")
     raise AssertionError("unreachable")  # pragma: no cover
 
@@ -39,9 +50,7 @@ def read_ids_file(path: Path, column: str | None = None) -> list[str]:
     ``.ndjson`` (field ``column``, default ``id``), anything else one id per line.
     """
     try:
-        if path.stat().st_size > _MAX_FILE_BYTES:
-            raise InvalidInput(f"{path}: the ids file is larger than 64 MiB.")
-        text = path.read_text(encoding="utf-8-sig")  # a spreadsheet's byte-order mark too
+        text = _read_capped(path).decode("utf-8-sig")  # a spreadsheet's byte-order mark too
     except OSError as exc:
         raise InvalidInput(f"{path}: cannot read the ids file ({exc.strerror}).") from None
     except UnicodeDecodeError:
@@ -57,6 +66,20 @@ def read_ids_file(path: Path, column: str | None = None) -> list[str]:
     if "#" in text:
         lines = [line for line in lines if not line.lstrip().startswith("#")]
     return unique_ids(lines, str(path))
+
+
+def _read_capped(path: Path) -> bytes:
+    """The file's bytes: a regular file only (a FIFO or ``/dev/zero`` would never end), and
+    no more than the cap, counted while reading (the file may grow as it is read)."""
+    # O_NONBLOCK: opening a FIFO must not wait for a writer before it can be refused.
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with os.fdopen(descriptor, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise InvalidInput(f"{path}: the ids file is not a regular file.")
+        data = handle.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise InvalidInput(f"{path}: the ids file is larger than {MAX_FILE_BYTES:,} bytes.")
+    return data
 
 
 def _csv_column(path: Path, text: str, column: str) -> list[str]:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import threading
 from pathlib import Path
 
 import pytest
 
 from ircli.errors import InvalidInput
+from ircli.executor import targets
 from ircli.executor.targets import MAX_ID_LENGTH, read_ids_file, unique_ids
 
 
@@ -59,3 +62,53 @@ def test_csv_from_a_spreadsheet(tmp_path: Path) -> None:
         b'\xef\xbb\xbfid,note\r\nacc_1,"two\r\nlines"\r\nacc_2,plain\r\n'
     )  # a byte-order mark, CRLF line ends, a quoted field across lines
     assert read_ids_file(exported) == ["acc_1", "acc_2"]
+
+
+@pytest.mark.parametrize("dots", [".", ".."])
+def test_a_dot_segment_is_not_an_id(dots: str) -> None:
+    # Sent as a path segment, `..` would act on the parent resource behind a normalising proxy.
+    with pytest.raises(InvalidInput) as raised:
+        unique_ids(["ok", f" {dots} "], "--id")
+    assert str(raised.value) == f"--id: id 2 is not a usable id ({dots!r})."
+
+
+def _read_with_deadline(path: Path) -> BaseException | list[str]:
+    """``read_ids_file(path)`` in a thread: a read that blocks fails the test, not the run."""
+    outcome: list[BaseException | list[str]] = []
+
+    def read() -> None:
+        try:
+            outcome.append(read_ids_file(path))
+        except BaseException as exc:
+            outcome.append(exc)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(timeout=30)
+    assert outcome, f"reading {path} did not return"
+    return outcome[0]
+
+
+def test_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path: Path) -> None:
+    fifo = tmp_path / "ids.fifo"
+    os.mkfifo(fifo)
+    outcome = _read_with_deadline(fifo)
+    assert isinstance(outcome, InvalidInput)
+    assert str(outcome) == f"{fifo}: the ids file is not a regular file."
+
+
+def test_a_device_is_refused() -> None:
+    outcome = _read_with_deadline(Path("/dev/zero"))
+    assert str(outcome) == "/dev/zero: the ids file is not a regular file."
+
+
+def test_the_size_cap_is_counted_while_reading(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(targets, "MAX_FILE_BYTES", 16)
+    small, large = tmp_path / "small.txt", tmp_path / "large.txt"
+    small.write_text("acc_1\nacc_2\n")
+    large.write_text("acc_1\nacc_2\nacc_3\n")
+    assert read_ids_file(small) == ["acc_1", "acc_2"]
+    with pytest.raises(InvalidInput, match="the ids file is larger than 16 bytes"):
+        read_ids_file(large)
