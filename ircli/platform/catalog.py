@@ -14,6 +14,7 @@ from ircli.wording import did_you_mean
 __all__ = [
     "ProfileEntry",
     "available_profiles",
+    "looks_like_path",
     "profile_search_dirs",
     "resolve_profile",
     "shipped_profiles_dir",
@@ -48,7 +49,8 @@ def profile_search_dirs(user_config_dir: Path) -> tuple[Path, ...]:
     return (user_config_dir / "profiles", shipped_profiles_dir())
 
 
-def _looks_like_path(text: str) -> bool:
+def looks_like_path(text: str) -> bool:
+    """Whether a profile reference is a path (``./x.yaml``) rather than a name (``sandbox``)."""
     return "/" in text or "\\" in text or text.endswith(_SUFFIXES)
 
 
@@ -56,7 +58,7 @@ def resolve_profile(
     name_or_path: str, search_dirs: Sequence[Path], *, cwd: Path | None = None
 ) -> Path:
     """The file of a profile given by path (``./x.yaml``) or by name (``sandbox``)."""
-    if _looks_like_path(name_or_path):
+    if looks_like_path(name_or_path):
         path = Path(name_or_path).expanduser()
         if cwd is not None and not path.is_absolute():
             path = cwd / path

@@ -25,6 +25,7 @@ Nothing here performs I/O. The format is documented in docs/playbooks.md.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
@@ -37,6 +38,7 @@ from pydantic import (
     model_validator,
 )
 
+from ircli.platform.catalog import looks_like_path
 from ircli.playbook.document import PlaybookDocument
 from ircli.playbook.inputs import INPUT_TYPES, Input
 from ircli.playbook.parts import (
@@ -159,7 +161,8 @@ class Playbook(Located):
     ]
     description: Text = ""
     profile: Word | None = None
-    """The default profile name or path (``--profile`` overrides it)."""
+    """The default profile: a name, or a path from the playbook's folder (``--profile``
+    overrides it)."""
     inputs: Annotated[
         Mapping[InputName, Input],
         BeforeValidator(_named_inputs, json_schema_input_type=dict[InputName, Input | None]),
@@ -208,6 +211,16 @@ class Playbook(Located):
                 ids[step_id] = index
         doc.all_steps = frozenset(ids)
         return data
+
+    @field_validator("profile")
+    @classmethod
+    def _profile_beside_the_playbook(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """``profile: ./x.yaml`` is found from the playbook's folder, so the two can live side
+        by side in a repository; a bare name is searched for among the profiles."""
+        if value is None or not looks_like_path(value):
+            return value
+        path = Path(value).expanduser()
+        return value if path.is_absolute() else str(playbook_document(info).base / path)
 
     @field_validator("inputs")
     @classmethod

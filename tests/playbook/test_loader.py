@@ -10,7 +10,7 @@ from ircli.errors import InvalidInput
 from ircli.playbook.loader import MAX_INCLUDE_DEPTH, load_playbook
 from ircli.playbook.model import ActionStep, QueryStep, WaitStep
 from tests.conftest import CliRunner
-from tests.playbook.queries import sandbox_profile
+from tests.playbook.queries import ROOT, sandbox_profile
 
 GOOD = """\
 playbook: 1
@@ -475,3 +475,22 @@ def test_reviewed_cases_are_refused_where_they_are(
     cli: CliRunner, tmp_path: Path, text: str, message: str
 ) -> None:
     assert refused(cli, tmp_path, text, "--profile", "sandbox") == message
+
+
+def test_a_profile_path_is_found_from_the_playbooks_folder(cli: CliRunner, tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "our-platform.yaml").write_text(
+        (ROOT / "profiles" / "sandbox.yaml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    write(repo, GOOD.replace("name: drill\n", "name: drill\nprofile: ./our-platform.yaml\n"))
+    # Run from elsewhere: the path is the playbook's, not the current directory's.
+    result = cli("playbook", "validate", "repo/pb.yaml", cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == "repo/pb.yaml: ok (2 steps, checked against profile sandbox)\n"
+    playbook = load_playbook(repo / "pb.yaml")
+    assert playbook.profile == str(repo / "our-platform.yaml")
+    bare = load_playbook(
+        write(repo, GOOD.replace("name: drill\n", "name: drill\nprofile: sandbox\n"))
+    )
+    assert bare.profile == "sandbox"
