@@ -39,6 +39,7 @@ from ircli.redaction import is_secret_key
 from ircli.shapes import (
     Document,
     Integer,
+    Located,
     Number,
     PositiveDuration,
     Shape,
@@ -223,7 +224,7 @@ class ListingSpec(Shape):
 # -- auth and limits ---------------------------------------------------------------------------
 
 
-class SecretRef(Shape):
+class SecretRef(Located):
     """Where a secret lives (exactly one of ``env``, ``keyring``, ``file``). Never the secret."""
 
     env: Annotated[Word, named(IDENTIFIER, "an environment variable name")] | None = None

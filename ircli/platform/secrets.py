@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import stat
 from collections.abc import Mapping
 from pathlib import Path
@@ -21,6 +22,8 @@ from ircli.platform.model import Profile, SecretRef
 from ircli.redaction import Redactor
 
 __all__ = ["auth_headers", "resolve_secret", "secret_source"]
+
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
 
 
 def secret_source(ref: SecretRef) -> str:
@@ -69,6 +72,15 @@ def auth_headers(profile: Profile, env: Mapping[str, str], redactor: Redactor) -
         profile=f"profile {profile.name!r}",
     )
     redactor.add_secret(secret)
+    if _CONTROL.search(secret):
+        # A stray newline would end the header and start another (or the body): refuse it
+        # before anything is built, naming where it came from, never the value.
+        raise InvalidInput(
+            # Worded without "secret:", which redaction would take for a secret's label.
+            f"{auth.secret.location}: the auth secret read from {secret_source(auth.secret)} "
+            "holds a control character (a line break?), which cannot go into a header.",
+            hint="Store it without the line break (printf '%s' … rather than echo).",
+        )
     if auth.kind == "bearer":
         return {"Authorization": f"Bearer {secret}"}
     if auth.kind == "header":

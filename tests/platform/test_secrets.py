@@ -186,3 +186,22 @@ def test_keyring_not_installed(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "keyring", None)
     with pytest.raises(InvalidInput, match="the keyring package is not installed"):
         resolve_secret(SecretRef(keyring="svc/user"), {})
+
+
+@pytest.mark.parametrize("stray", ["\n", "\r\n", "\nX-Injected: yes", "\x00", "\r\n\r\nGET /"])
+def test_a_secret_with_a_line_break_never_becomes_a_header(stray: str) -> None:
+    profile = load_profile_text(
+        "profile: 1\nname: demo\nbase_url: https://admin.example\n"
+        "auth:\n  type: bearer\n  secret: {env: DEMO_TOKEN}\n",
+        "demo.yaml",
+    )
+    redactor = Redactor()
+    with pytest.raises(InvalidInput) as caught:
+        auth_headers(profile, {"DEMO_TOKEN": f"tok-s3cret{stray}"}, redactor)
+    message = f"{caught.value.message} {caught.value.hint}"
+    assert caught.value.message == (
+        "demo.yaml:6:11: the auth secret read from env DEMO_TOKEN holds a control character "
+        "(a line break?), which cannot go into a header."
+    )
+    assert "tok-s3cret" not in message
+    assert "tok-s3cret" not in redactor.text(f"sent tok-s3cret{stray}")
