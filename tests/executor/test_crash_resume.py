@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 import signal
+import subprocess
 import time
 from pathlib import Path
 
@@ -77,6 +78,22 @@ def test_kill_at_a_crash_point_then_resume(
     check_exactly_once(ircli, platform, ids, run)
 
 
+def record_count(ircli: Ircli) -> int:
+    """How many records the store holds (it is created first, by this process)."""
+    with open_store(str(ircli.db), operator="checker") as store:
+        return store.count()
+
+
+def wait_until_it_writes(
+    ircli: Ircli, process: subprocess.Popen[str], *, past: int, deadline_s: float = 120.0
+) -> None:
+    """Until ``process`` has added a record after the first ``past`` ones, or has ended."""
+    deadline = time.monotonic() + deadline_s
+    while process.poll() is None and record_count(ircli) <= past:
+        assert time.monotonic() < deadline, "the process wrote nothing in time"
+        time.sleep(0.02)
+
+
 def test_random_kills_during_a_10000_target_run(
     ircli: Ircli, platform: Platform, tmp_path: Path
 ) -> None:
@@ -94,17 +111,22 @@ def test_random_kills_during_a_10000_target_run(
         "2500",
     ]
     kills = 0
+    written = record_count(ircli)
     process = ircli.start(*argv)
     run: str | None = None
     for _ in range(80):
         if kills < 10:
-            time.sleep(rng.uniform(0.5, 1.2))
+            # A random moment once the process is at work: start-up takes longer on a busy
+            # machine, and a kill before any work would test nothing.
+            wait_until_it_writes(ircli, process, past=written)
+            time.sleep(rng.uniform(0.0, 0.7))
         killed = kills < 10 and process.poll() is None
         if killed:
             process.send_signal(signal.SIGKILL)
         process.communicate(timeout=300)  # after ten kills: let it finish
         with open_store(str(ircli.db), operator="checker") as store:  # faster than a process
             runs = list_runs(store)
+            written = store.count()
         if not runs:
             process = ircli.start(*argv)  # killed before the run was even recorded
             continue
