@@ -19,6 +19,7 @@ from urllib.parse import quote, urlencode
 
 import httpx
 
+from ircli.platform.bodies import parse_json
 from ircli.platform.render import PreparedRequest
 
 __all__ = ["PlatformClient", "Reply", "TransportFailure"]
@@ -222,6 +223,6 @@ def _decode(content: bytes) -> Any:
     if not content:
         return None
     try:
-        return json.loads(content)
-    except (ValueError, UnicodeDecodeError):
+        return parse_json(content)  # bounded: past its limits it is no JSON to use
+    except ValueError:
         return None

@@ -16,6 +16,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from ircli.errors import InvalidInput, OperationFailed
+from ircli.platform.bodies import BodyTooLarge, parse_json
 from ircli.platform.classify import dig, found
 from ircli.platform.model import ListingSpec, Profile, RequestTemplate
 from ircli.platform.render import render
@@ -168,7 +169,11 @@ class _Reader:
                     f"{response.status_code} {response.reason_phrase}."
                 )
             try:
-                return response, response.json()
+                return response, parse_json(response.content)
+            except BodyTooLarge as exc:
+                raise OperationFailed(
+                    f"reading the listing {self.listing.name!r} at {url} failed: {exc}."
+                ) from None
             except ValueError:
                 raise OperationFailed(
                     f"the listing {self.listing.name!r} did not answer with JSON."
