@@ -51,10 +51,13 @@ def parse_duration(value: Any) -> float | None:
     """Seconds from ``10s``, ``500ms``, ``2m`` or a number; ``None`` when not a duration."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        match = _DURATION.match(value)
-        if match:
-            return float(match.group(1)) * _UNITS[match.group(2)]
+    try:
+        if isinstance(value, int | float):
+            return float(value)
+        if isinstance(value, str):
+            match = _DURATION.match(value)
+            if match:
+                return float(match.group(1)) * _UNITS[match.group(2)]
+    except OverflowError:  # a number of hundreds of digits is no duration
+        return None
     return None

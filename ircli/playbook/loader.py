@@ -117,13 +117,18 @@ class _Loader:
         chain: tuple[Path, ...],
         depth: int,
     ) -> tuple[Path, Playbook]:
-        target = (doc.base / written).resolve()
+        try:
+            target = (doc.base / written).resolve()
+            found = target.is_file()
+        except (OSError, RuntimeError) as exc:  # a name too long, a symlink loop
+            reason = getattr(exc, "strerror", None) or "a symlink loop"
+            raise doc.fail(path, f"cannot read the playbook file {written!r} ({reason}).") from None
         if target in chain:
             cycle = " -> ".join(p.name for p in (*chain[chain.index(target) :], target))
             raise doc.fail(path, f"the include makes a cycle ({cycle}).")
         if depth + 1 > MAX_INCLUDE_DEPTH:
             raise doc.fail(path, f"includes nest deeper than {MAX_INCLUDE_DEPTH} levels.")
-        if not target.is_file():
+        if not found:
             raise doc.fail(path, f"no such playbook file {written!r}.")
         try:
             return target, self.load_file(target, chain, depth + 1)

@@ -94,6 +94,8 @@ def _value_at(data: Any, path: FieldPath) -> Any:
 def _translate(error: Any, value: Any, doc: Document, path: FieldPath) -> tuple[str, str | None]:
     kind = error["type"]
     ctx = error.get("ctx") or {}
+    if kind == "float_type" and isinstance(value, int) and not isinstance(value, bool):
+        return "the number is too large.", None  # an integer no float can hold
     if kind in _EXPECTED:
         return doc.wrong_type_words(path, value, _EXPECTED[kind])
     if kind == "value_error":
@@ -103,7 +105,8 @@ def _translate(error: Any, value: Any, doc: Document, path: FieldPath) -> tuple[
         return reason, None
     if kind in _BOUNDS:
         words, key = _BOUNDS[kind]
-        shown = f"{value:g}" if isinstance(value, int | float) else describe(value)
+        shown = f"{value:g}" if isinstance(value, float) else str(value)
+        shown = shown if isinstance(value, int | float) else describe(value)
         return f"{words} {ctx[key]:g}, got {shown}.", None
     if kind in ("string_too_short", "too_short"):
         return "must not be empty.", None

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     BeforeValidator,
     Field,
     GetCoreSchemaHandler,
@@ -22,7 +23,7 @@ from pydantic_core import core_schema
 
 from ircli.clock import parse_duration
 from ircli.shapes.document import Document
-from ircli.wording import did_you_mean
+from ircli.wording import describe, did_you_mean
 from ircli.yamlfile import FieldPath
 
 __all__ = [
@@ -43,8 +44,16 @@ __all__ = [
 
 Text = StrictStr
 """Free text (descriptions); may be empty."""
-Word = Annotated[StrictStr, Field(min_length=1)]
-"""A non-empty string."""
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty.")
+    return value
+
+
+Word = Annotated[StrictStr, Field(min_length=1), AfterValidator(_not_blank)]
+"""A string that is not empty or only blanks."""
 Integer = StrictInt
 Boolean = StrictBool
 Number = StrictFloat
@@ -99,14 +108,21 @@ def check_scalar(doc: Document, path: FieldPath, value: Any, kind: str) -> Any:
     expected, holds = SCALAR_TYPES[kind]
     if not holds(value):
         raise doc.wrong_type(path, value, expected)
-    return float(value) if kind == "number" else value
+    if kind != "number":
+        return value
+    try:
+        return float(value)
+    except OverflowError:
+        raise doc.fail(path, "the number is too large.") from None
 
 
 def format_version(noun: str, supported: int = 1) -> BeforeValidator:
     """Refuse another format version: ``unsupported profile format 2; this ircli reads 1.``"""
 
     def check(value: Any) -> Any:
-        if isinstance(value, int) and not isinstance(value, bool) and value != supported:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"expected an integer, got {describe(value)}.")
+        if value != supported:
             raise ValueError(f"unsupported {noun} format {value}; this ircli reads {supported}.")
         return value
 

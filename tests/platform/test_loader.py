@@ -410,6 +410,22 @@ REVIEWED = {
         "6:33: actions -> u.x -> params -> why -> default: expected a string, got a boolean "
         "(false).",
     ),
+    "format version true": (
+        "profile: true\nname: demo\nbase_url: https://x.example\n",
+        "1:10: profile: expected an integer, got a boolean (true).",
+    ),
+    "blank name": (
+        "profile: 1\nname: ' '\nbase_url: https://x.example\n",
+        "2:7: name: must not be empty.",
+    ),
+    "a bound with hundreds of digits": (
+        BASE + f"limits: {{retries: -{'9' * 400}}}\n",
+        f"4:19: limits -> retries: must be at least 0, got -{'9' * 400}.",
+    ),
+    "a rate no float holds": (
+        BASE + f"limits: {{rate: {'9' * 400}}}\n",
+        "4:16: limits -> rate: the number is too large.",
+    ),
 }
 
 

@@ -467,6 +467,29 @@ REVIEWED = [
         "pb.yaml:14:15: steps -> 1 -> targets -> 0: must not be empty.",
         id="empty-target-id",
     ),
+    pytest.param(
+        GOOD.replace("playbook: 1", "playbook: true"),
+        "pb.yaml:1:11: playbook: expected an integer, got a boolean (true).",
+        id="format-version-true",
+    ),
+    pytest.param(
+        GOOD.replace("  - id: find", "  - id: ' '"),
+        "pb.yaml:7:9: steps -> 0 -> id: must not be empty.",
+        id="blank-step-id",
+    ),
+    pytest.param(
+        GOOD + "    include: " + "a" * 300 + ".yaml\n",
+        "pb.yaml:16:5: steps -> 1 -> include: a step has exactly one kind, this one has "
+        "'action' and 'include'.",
+        id="include-beside-action",
+    ),
+    pytest.param(
+        GOOD + "  - id: inc\n    include: " + "a" * 300 + ".yaml\n",
+        "pb.yaml:17:14: steps -> 2 -> include: cannot read the playbook file '"
+        + "a" * 300
+        + ".yaml' (File name too long).",
+        id="include-name-too-long",
+    ),
 ]
 
 
