@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ircli.errors import InvalidInput
 from ircli.platform.model import ActionSpec, Profile
 from ircli.playbook.context import STEP_RESULT_FIELDS, Origin, Scope
 from ircli.playbook.expr import Expression, compile_expression
@@ -113,15 +114,21 @@ class PlaybookDocument(Document):
     ) -> Expression:
         """``text`` compiled as an expression at ``path``."""
         text = self.word(path, text)
-        return compile_expression(
-            text, self.scope(values=values, listing=listing), self.origin(path)
-        )
+        try:
+            return compile_expression(
+                text, self.scope(values=values, listing=listing), self.origin(path)
+            )
+        except InvalidInput as exc:
+            raise self.refusal(exc, path) from None
 
     def template(
         self, path: FieldPath, text: str, *, values: Collection[str] = ()
     ) -> str | Template:
         """``text`` with its ``${…}`` references checked; a plain string when it has none."""
-        return compile_template(text, self.scope(values=values), self.origin(path))
+        try:
+            return compile_template(text, self.scope(values=values), self.origin(path))
+        except InvalidInput as exc:
+            raise self.refusal(exc, path) from None
 
     def value(self, path: FieldPath, value: Any) -> Any:
         """A parameter value: scalars as they are, strings with ``${…}`` as templates."""

@@ -134,6 +134,7 @@ class _Loader:
             return target, self.load_file(target, chain, depth + 1)
         except InvalidInput as exc:
             location = doc.loaded.where(path)
-            raise InvalidInput(
+            included = InvalidInput(
                 f"{exc.message.rstrip('.')} (included from {location}).", hint=exc.hint
-            ) from None
+            )
+            raise doc.refusal(included, path) from None

@@ -66,7 +66,7 @@ from ircli.playbook.steps import (
     Step,
     WaitStep,
 )
-from ircli.shapes import Integer, Located, Text, Word, format_version, json_schema, named
+from ircli.shapes import Integer, Located, Refusal, Text, Word, format_version, json_schema, named
 from ircli.wording import did_you_mean, not_among
 
 __all__ = [
@@ -191,21 +191,30 @@ class Playbook(Located):
         steps = data.get("steps") if isinstance(data, dict) else None
         if not isinstance(steps, list):
             return data
+        # What this scan finds waits in doc.pending: an earlier field's problem comes first.
         if not steps:
-            raise doc.fail(("steps",), "the playbook has no steps.")
+            doc.pending.append(doc.fail(("steps",), "the playbook has no steps."))
         if len(steps) > MAX_STEPS:
-            raise doc.fail(("steps",), f"a playbook may have at most {MAX_STEPS} steps.")
+            doc.pending.append(
+                doc.fail(("steps",), f"a playbook may have at most {MAX_STEPS} steps.")
+            )
         ids: dict[str, int] = {}
-        for index, raw in enumerate(steps):
+        for index, raw in enumerate(steps[:MAX_STEPS]):
             path = ("steps", index)
             if not isinstance(raw, dict):
-                raise doc.wrong_type(path, raw, "a mapping")
-            _one_kind(doc, path, raw)
+                doc.pending.append(doc.wrong_type(path, raw, "a mapping"))
+                continue
+            try:
+                _one_kind(doc, path, raw)
+            except Refusal as refusal:
+                doc.pending.append(refusal)
             step_id = raw.get("id")
             if isinstance(step_id, str) and step_id in ids:
-                raise doc.fail(
-                    (*path, "id"),
-                    f"the step id {step_id!r} is already used by step {ids[step_id]}.",
+                doc.pending.append(
+                    doc.fail(
+                        (*path, "id"),
+                        f"the step id {step_id!r} is already used by step {ids[step_id]}.",
+                    )
                 )
             if isinstance(step_id, str):
                 ids[step_id] = index

@@ -23,6 +23,7 @@ from pydantic import (
     model_validator,
 )
 
+from ircli.errors import InvalidInput
 from ircli.incident.lifecycle import MILESTONES, STATUSES
 from ircli.incident.model import NOTE_KINDS
 from ircli.platform.model import ActionSpec
@@ -482,7 +483,10 @@ class IncludeStep(Step):
                 raise doc.fail(at, playbook.no_input(name), at_key=True)
             given = doc.value(at, value)
             if not isinstance(given, Template):
-                given = convert_input(spec, given, str(doc.loaded.where(at)))
+                try:
+                    given = convert_input(spec, given, str(doc.loaded.where(at)))
+                except InvalidInput as exc:
+                    raise doc.refusal(exc, at) from None
             self._inputs[name] = given
         for name, spec in playbook.inputs.items():
             if spec.required and name not in self._inputs:

@@ -20,7 +20,7 @@ Profile shapes built in code skip those checks; playbook shapes are only read fr
 """
 
 from ircli.shapes.base import Located, Shape, document, nested, read_document
-from ircli.shapes.document import Document
+from ircli.shapes.document import Document, Refusal
 from ircli.shapes.schema import json_schema
 from ircli.shapes.types import (
     SCALAR_TYPES,
@@ -46,6 +46,7 @@ __all__ = [
     "Located",
     "Number",
     "PositiveDuration",
+    "Refusal",
     "Shape",
     "Text",
     "Word",

@@ -17,7 +17,7 @@ from pydantic import (
 from pydantic.fields import FieldInfo
 
 from ircli.redaction import is_secret_key
-from ircli.shapes.document import MISSING, Document
+from ircli.shapes.document import MISSING, Document, Refusal
 from ircli.shapes.problems import first_problem
 from ircli.shapes.schema import shape_schema
 from ircli.shapes.types import is_duration
@@ -39,9 +39,10 @@ class Shape(BaseModel):
     """A frozen model read from YAML.
 
     While a document is read, each shape refuses unknown keys (with a did-you-mean) and
-    secrets written inline, refuses ``null`` except under the keys in ``nullable``, reports
-    its first problem at once as one located sentence (later parts may refer to it), and then
-    runs ``cross_check`` for the rules a shape alone cannot say.
+    secrets written inline, refuses ``null`` except under the keys in ``nullable``, and runs
+    ``cross_check`` for the rules a shape alone cannot say. Its problems become one
+    ``Refusal`` that the enclosing shape weighs against its own: the problem written first in
+    the file is the one reported, even when a later part that depends on it fails too.
     """
 
     model_config = ConfigDict(
@@ -71,15 +72,20 @@ class Shape(BaseModel):
         if path is None:
             path = doc.here()
         _check_keys(cls, data, doc, path)
+        nulls = _nulls(cls, data, doc, path)
         with doc.inside(path):
             try:
                 shape = handler(data)
             except ValidationError as exc:
+                # Reported as one refusal, which the enclosing shape weighs against its own
+                # problems: the one written first in the file wins.
                 written = doc.value_at(path)
-                raise first_problem(
-                    exc, doc, path, data if written is MISSING else written
-                ) from None
-            _check_nulls(cls, data, doc, path)  # after the fields, to keep the file's order
+                root = data if written is MISSING else written
+                pending = nulls + (doc.take_pending() if not path else [])
+                raise first_problem(exc, doc, path, root, pending) from None
+            pending = nulls + (doc.take_pending() if not path else [])
+            if pending:
+                raise min(pending, key=lambda refusal: refusal.position)
             if isinstance(shape, Located):
                 shape._written_at = path
                 shape._location_in_file = doc.loaded.where(path)
@@ -132,11 +138,14 @@ def _check_keys(cls: type[Shape], data: dict[str, Any], doc: Document, path: Fie
         raise doc.fail((*path, key), f"unknown key{did_you_mean(key, allowed)}.", at_key=True)
 
 
-def _check_nulls(cls: type[Shape], data: dict[str, Any], doc: Document, path: FieldPath) -> None:
+def _nulls(cls: type[Shape], data: dict[str, Any], doc: Document, path: FieldPath) -> list[Refusal]:
+    """A refusal for each ``null`` under a key that does not take one."""
     fields = {info.alias or name: info for name, info in cls.model_fields.items()}
-    for key, value in data.items():
-        if value is None and key not in cls.nullable and key in fields:
-            raise doc.wrong_type(doc.join(path, (key,)), None, _expected(fields[key]))
+    return [
+        doc.wrong_type(doc.join(path, (key,)), None, _expected(fields[key]))
+        for key, value in data.items()
+        if value is None and key not in cls.nullable and key in fields
+    ]
 
 
 def _expected(info: FieldInfo) -> str:

@@ -11,10 +11,23 @@ from ircli.errors import InvalidInput
 from ircli.wording import describe
 from ircli.yamlfile import FieldPath, LoadedYaml
 
-__all__ = ["MISSING", "Document", "child"]
+__all__ = ["MISSING", "Document", "Refusal", "child"]
 
 ValueT = TypeVar("ValueT")
 MISSING: Any = object()
+
+
+class Refusal(InvalidInput, ValueError):
+    """A located ``InvalidInput`` raised while a document is validated.
+
+    Being a ``ValueError`` too, pydantic collects it beside its own errors for the other
+    fields, and the one written first in the file is reported (``position``): a later part
+    that depends on a broken earlier one is not blamed instead.
+    """
+
+    def __init__(self, message: str, *, hint: str | None = None, position: tuple[int, int]):
+        super().__init__(message, hint=hint)
+        self.position = position
 
 
 def child(node: Any, part: str | int, missing: Any = MISSING) -> Any:
@@ -40,6 +53,13 @@ class Document:
     stack: list[FieldPath] = field(default_factory=list)
     moved: dict[int, FieldPath] = field(default_factory=dict)
     shorts: dict[FieldPath, str] = field(default_factory=dict)
+    pending: list[Refusal] = field(default_factory=list)
+    """Refusals found ahead of validation (a scan of the steps), weighed with the rest."""
+
+    def take_pending(self) -> list[Refusal]:
+        """The pending refusals, handed over once."""
+        pending, self.pending = self.pending, []
+        return pending
 
     def path_of(self, value: Any) -> FieldPath | None:
         """The path of a mapping or list read from the file (or standing in for one)."""
@@ -85,7 +105,7 @@ class Document:
         written: dict[str, Any] = node if isinstance(node, dict) else {}
         return written
 
-    def wrong_type(self, path: FieldPath, value: Any, expected: str) -> InvalidInput:
+    def wrong_type(self, path: FieldPath, value: Any, expected: str) -> Refusal:
         """``expected a string, got a boolean (false).``, with a "quote it" hint where YAML
         turned an unquoted word into something else."""
         message, hint = self.wrong_type_words(path, value, expected)
@@ -109,9 +129,17 @@ class Document:
 
     def fail(
         self, path: FieldPath, message: str, *, hint: str | None = None, at_key: bool = False
-    ) -> InvalidInput:
-        """An ``InvalidInput`` at ``path``: ``file:line:col: a -> b: message``."""
-        return self.loaded.error(path, message, hint=hint, at_key=at_key)
+    ) -> Refusal:
+        """A located refusal at ``path``: ``file:line:col: a -> b: message``."""
+        error = self.loaded.error(path, message, hint=hint, at_key=at_key)
+        location = self.loaded.key_locations.get(path) if at_key else None
+        location = location or self.loaded.where(path)
+        return Refusal(error.message, hint=error.hint, position=(location.line, location.column))
+
+    def refusal(self, error: InvalidInput, path: FieldPath) -> Refusal:
+        """``error`` (already worded, from elsewhere) as a refusal standing at ``path``."""
+        where = self.loaded.where(path)
+        return Refusal(error.message, hint=error.hint, position=(where.line, where.column))
 
     @contextmanager
     def inside(self, path: FieldPath) -> Iterator[None]:

@@ -6,8 +6,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ircli.errors import InvalidInput
-from ircli.shapes.document import MISSING, Document, child
+from ircli.shapes.document import MISSING, Document, Refusal, child
 from ircli.wording import describe
 from ircli.yamlfile import FieldPath
 
@@ -34,38 +33,46 @@ _BOUNDS = {
     "less_than_equal": ("must be at most", "le"),
     "less_than": ("must be less than", "lt"),
 }
-Problem = tuple[FieldPath, str, str | None, bool]
 
 
 def first_problem(
-    exc: ValidationError, doc: Document, base: FieldPath = (), root: Any = MISSING
-) -> InvalidInput:
-    """The first of pydantic's errors in document order, as one located sentence.
+    exc: ValidationError | None,
+    doc: Document,
+    base: FieldPath = (),
+    root: Any = MISSING,
+    more: list[Refusal] | None = None,
+) -> Refusal:
+    """The problem written first in the file, among pydantic's errors (``exc``) and ``more``.
 
     ``root`` is the value validated, written at ``base`` (the document by default)."""
     root = doc.loaded.data if root is MISSING else root
-    problems: list[Problem] = []
-    for error in exc.errors(include_url=False, include_input=False):
+    refusals = list(more or [])
+    fallbacks = []  # said only when nothing better is: the items' own problems say more
+    errors = exc.errors(include_url=False, include_input=False) if exc else []
+    for error in errors:
         loc = tuple(error["loc"])
-        if error["type"] == "missing":
+        found = (error.get("ctx") or {}).get("error")
+        if isinstance(found, Refusal):
+            refusals.append(found)
+        elif error["type"] in ("union_tag_not_found", "union_tag_invalid"):
+            # A step without one kind: its own refusal (from the step scan) says more.
+            path, _ = _data_path(root, loc)
+            fallbacks.append(doc.fail(doc.join(base, path), "the step has no kind."))
+        elif error["type"] == "too_short" and len(errors) > 1:
+            # A list whose every item failed is also "too short": the items say why.
+            path, _ = _data_path(root, loc)
+            fallbacks.append(doc.fail(doc.join(base, path), "must not be empty."))
+        elif error["type"] == "missing":
             path, _ = _data_path(root, loc[:-1])
             key = loc[-1]
-            problems.append((doc.join(base, path), f"the key {key!r} is required.", None, False))
-            continue
-        path, at_key = _data_path(root, loc)
-        value = _value_at(root, path)
-        path = doc.join(base, path)
-        message, hint = _translate(error, value, doc, path)
-        problems.append((path, message, hint, at_key))
-
-    def position(problem: Problem) -> tuple[int, int]:
-        path, _, _, at_key = problem
-        where = doc.loaded.key_locations.get(path) if at_key else None
-        where = where or doc.loaded.where(path)
-        return where.line, where.column
-
-    path, message, hint, at_key = min(problems, key=position)
-    return doc.fail(path, message, hint=hint, at_key=at_key)
+            refusals.append(doc.fail(doc.join(base, path), f"the key {key!r} is required."))
+        else:
+            path, at_key = _data_path(root, loc)
+            value = _value_at(root, path)
+            path = doc.join(base, path)
+            message, hint = _translate(error, value, doc, path)
+            refusals.append(doc.fail(path, message, hint=hint, at_key=at_key))
+    return min(refusals or fallbacks, key=lambda refusal: refusal.position)
 
 
 def _data_path(data: Any, loc: tuple[str | int, ...]) -> tuple[FieldPath, bool]:

@@ -422,6 +422,14 @@ REVIEWED = {
         BASE + f"limits: {{retries: -{'9' * 400}}}\n",
         f"4:19: limits -> retries: must be at least 0, got -{'9' * 400}.",
     ),
+    "format version before an action key": (
+        "profile: 2\nname: demo\nbase_url: https://x.example\nactions:\n  a.b: {rate_limit: 1}\n",
+        "1:10: profile: unsupported profile format 2; this ircli reads 1.",
+    ),
+    "variable name before a listing using it": (
+        BASE + "variables: {1: x}\nlistings: {u: {path: '/s/{var.realm}'}}\n",
+        "4:13: variables -> 1: '1' is not a variable name.",
+    ),
     "a rate no float holds": (
         BASE + f"limits: {{rate: {'9' * 400}}}\n",
         "4:16: limits -> rate: the number is too large.",

@@ -490,6 +490,33 @@ REVIEWED = [
         + ".yaml' (File name too long).",
         id="include-name-too-long",
     ),
+    # The problem written first in the file is the one reported, whatever part finds it.
+    pytest.param(
+        GOOD.replace("playbook: 1", "playbook: 2").replace("    batch: 100", "    bacth: 100"),
+        "pb.yaml:1:11: playbook: unsupported playbook format 2; this ircli reads 1.",
+        id="format-version-before-a-step-key",
+    ),
+    pytest.param(
+        GOOD.replace("name: drill", "name: Bad Name").replace(
+            "action: streams.suspend", "action: streams.supend"
+        ),
+        "pb.yaml:2:7: name: 'Bad Name' is not a playbook name (lower-case letters, digits, "
+        "'-' and '_').",
+        id="name-before-an-unknown-action",
+    ),
+    pytest.param(
+        GOOD.replace(
+            "  threshold: {type: integer, default: 10}\n  reason: {type: string, default: flood}",
+            "  - threshold",
+        ),
+        "pb.yaml:4:3: inputs: expected a mapping, got a list.",
+        id="inputs-not-blamed-on-the-step-using-them",
+    ),
+    pytest.param(
+        GOOD + "  - id: st\n    status: {status: null, milestone: bogus}\n",
+        "pb.yaml:17:22: steps -> 2 -> status -> status: expected a string, got null.",
+        id="null-before-a-later-error",
+    ),
 ]
 
 
