@@ -27,6 +27,7 @@ from ircli.shapes import (
     choice,
     document,
     named,
+    names_from_keys,
 )
 from ircli.wording import did_you_mean, not_among
 from ircli.yamlfile import FieldPath, LoadedYaml
@@ -334,15 +335,10 @@ def _declared_params(value: Any, info: ValidationInfo) -> Any:
             name: doc.stand_in({"name": name}, doc.here("params", index))
             for index, name in enumerate(value)
         }
-    if not isinstance(value, dict):
-        return value
-    specs = {}
-    for name, spec in value.items():
-        filled = {**(spec or {}), "name": name} if spec is None or isinstance(spec, dict) else spec
-        if doc is not None and filled is not spec:
-            doc.stand_in(filled, doc.here("params", name))
-        specs[name] = filled
-    return specs
+    return _params_by_key(value, info)
+
+
+_params_by_key = names_from_keys("params", null_is_empty=True)
 
 
 def check_names(doc: Document, path: FieldPath, names: list[Any]) -> None:

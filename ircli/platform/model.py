@@ -50,6 +50,7 @@ from ircli.shapes import (
     format_version,
     json_schema,
     named,
+    names_from_keys,
     nested,
 )
 from ircli.wording import did_you_mean, not_among
@@ -370,22 +371,6 @@ FromEnv = Annotated[Text, BeforeValidator(_from_env, json_schema_input_type=str 
 """A non-empty string, or ``{env: NAME, default: …}`` (whose default may be empty)."""
 
 
-def _with_names(value: Any, info: ValidationInfo) -> Any:
-    """``{name: {...}}`` → ``{name: {name: name, ...}}`` (the key is the name)."""
-    if not isinstance(value, dict):
-        return value
-    doc = document(info)
-    named_items = {}
-    for name, item in value.items():
-        if isinstance(item, dict):
-            filled = {**item, "name": name}
-            if doc is not None:
-                doc.stand_in(filled, doc.path_of(item) or doc.here(name))
-            item = filled
-        named_items[name] = item
-    return named_items
-
-
 class Profile(Shape):
     """A platform's admin API, as ircli drives it."""
 
@@ -408,11 +393,11 @@ class Profile(Shape):
     idempotency_header: Header | None = None
     health: RequestTemplate | None = None
     """A cheap read used to probe the platform while the circuit breaker is open."""
-    listings: Annotated[Mapping[str, ListingSpec], BeforeValidator(_with_names)] = Field(
-        default_factory=dict
+    listings: Annotated[Mapping[str, ListingSpec], BeforeValidator(names_from_keys("listings"))] = (
+        Field(default_factory=dict)
     )
-    actions: Annotated[Mapping[str, ActionSpec], BeforeValidator(_with_names)] = Field(
-        default_factory=dict
+    actions: Annotated[Mapping[str, ActionSpec], BeforeValidator(names_from_keys("actions"))] = (
+        Field(default_factory=dict)
     )
     source: str = Field("", exclude=True)
     """The file the profile came from (for messages)."""

@@ -66,7 +66,17 @@ from ircli.playbook.steps import (
     Step,
     WaitStep,
 )
-from ircli.shapes import Integer, Located, Refusal, Text, Word, format_version, json_schema, named
+from ircli.shapes import (
+    Integer,
+    Located,
+    Refusal,
+    Text,
+    Word,
+    format_version,
+    json_schema,
+    named,
+    names_from_keys,
+)
 from ircli.wording import did_you_mean, not_among
 
 __all__ = [
@@ -137,14 +147,10 @@ def _named_inputs(value: Any, info: ValidationInfo) -> Any:
         return value
     if len(value) > MAX_INPUTS:
         raise doc.fail(doc.here("inputs"), f"a playbook may declare at most {MAX_INPUTS} inputs.")
-    named_inputs = {}
-    for name, spec in value.items():
-        if isinstance(spec, dict) or spec is None:
-            filled = doc.stand_in({**(spec or {}), "name": name}, doc.here("inputs", name))
-            named_inputs[name] = filled
-        else:
-            named_inputs[name] = spec
-    return named_inputs
+    return _inputs_by_key(value, info)
+
+
+_inputs_by_key = names_from_keys("inputs", null_is_empty=True)
 
 
 class Playbook(Located):

@@ -19,7 +19,7 @@ Profile shapes built in code skip those checks; playbook shapes are only read fr
 - ``schema``: the JSON Schemas.
 """
 
-from ircli.shapes.base import Located, Shape, document, nested, read_document
+from ircli.shapes.base import Located, Shape, document, names_from_keys, nested, read_document
 from ircli.shapes.document import Document, Refusal
 from ircli.shapes.schema import json_schema
 from ircli.shapes.types import (
@@ -56,6 +56,7 @@ __all__ = [
     "format_version",
     "json_schema",
     "named",
+    "names_from_keys",
     "nested",
     "read_document",
 ]

@@ -24,7 +24,7 @@ from ircli.shapes.types import is_duration
 from ircli.wording import did_you_mean
 from ircli.yamlfile import FieldPath, Location
 
-__all__ = ["Located", "Shape", "document", "nested", "read_document"]
+__all__ = ["Located", "Shape", "document", "names_from_keys", "nested", "read_document"]
 
 ShapeT = TypeVar("ShapeT", bound="Shape")
 
@@ -185,6 +185,25 @@ def _expected(info: FieldInfo) -> str:
         if origin is float:
             return "a number"
     return "a value"
+
+
+def names_from_keys(field: str, *, null_is_empty: bool = False) -> Callable[..., Any]:
+    """A before-validator for ``{name: {...}}`` under ``field``: each item gets its key as
+    ``name`` (a field ircli derives); with ``null_is_empty``, ``name: null`` stands for ``{}``."""
+
+    def fill(value: Any, info: ValidationInfo) -> Any:
+        if not isinstance(value, dict):
+            return value
+        doc = document(info)
+        named = {}
+        for name, item in value.items():
+            if isinstance(item, dict) or (null_is_empty and item is None):
+                filled = {**(item or {}), "name": name}
+                item = doc.stand_in(filled, doc.here(field, name)) if doc else filled
+            named[name] = item
+        return named
+
+    return fill
 
 
 def read_document(model: type[ShapeT], doc: Document) -> ShapeT:
