@@ -18,39 +18,46 @@ from tests.platform.helpers import PROFILES
 BASE = yaml.safe_load((PROFILES / "sandbox.yaml").read_text())
 LOCATED = re.compile(r"^p\.yaml:\d+:\d+: [^\n]+$")
 
-scalars = st.one_of(
-    st.none(),
-    st.booleans(),
-    st.integers(-5, 10_000),
-    st.floats(allow_nan=False, allow_infinity=False),
-    st.sampled_from(
-        [
-            "",
-            "NO",
-            "{target}",
-            "{targets}",
-            "{param.x}",
-            "{tragets}",
-            "/x/{target}",
-            "GET",
-            "done",
-            "10s",
-            "cursor",
-            "http://127.0.0.1",
-            "token",
-        ]
-    ),
-    st.text(max_size=12),
-)
-values = st.recursive(
-    scalars,
-    lambda inner: (
-        st.lists(inner, max_size=3)
-        | st.dictionaries(
-            st.sampled_from(["path", "method", "type", "x", "json", "env"]), inner, max_size=3
-        )
-    ),
-    max_leaves=6,
+
+def yaml_values(
+    words: list[str], keys: list[str], *, largest: int = 10_000
+) -> st.SearchStrategy[Any]:
+    """Any YAML value: scalars (with ``words`` that mean something here) and small lists and
+    mappings (with ``keys`` that mean something here)."""
+    scalars = st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(-5, largest),
+        st.floats(allow_nan=False, allow_infinity=False),
+        st.sampled_from(words),
+        st.text(max_size=12),
+    )
+    return st.recursive(
+        scalars,
+        lambda inner: (
+            st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(keys), inner, max_size=3)
+        ),
+        max_leaves=6,
+    )
+
+
+values = yaml_values(
+    [
+        "",
+        "NO",
+        "{target}",
+        "{targets}",
+        "{param.x}",
+        "{tragets}",
+        "/x/{target}",
+        "GET",
+        "done",
+        "10s",
+        "cursor",
+        "http://127.0.0.1",
+        "token",
+    ],
+    ["path", "method", "type", "x", "json", "env"],
 )
 
 

@@ -14,52 +14,33 @@ from ircli.errors import InvalidInput
 from ircli.playbook.catalog import shipped_playbooks_dir
 from ircli.playbook.loader import load_playbook_text
 from ircli.playbook.model import Playbook
-from tests.platform.test_loader_properties import paths, replaced
+from tests.platform.test_loader_properties import paths, replaced, yaml_values
 from tests.playbook.queries import sandbox_profile
 
 BASE = yaml.safe_load((shipped_playbooks_dir() / "live-flood-containment.yaml").read_text())
 LOCATED = re.compile(r"^p\.yaml:\d+:\d+: [^\n]+$")
 ALL_PATHS = [p for p in paths(BASE) if p]
 
-scalars = st.one_of(
-    st.none(),
-    st.booleans(),
-    st.integers(-5, 100_000),
-    st.floats(allow_nan=False, allow_infinity=False),
-    st.sampled_from(
-        [
-            "",
-            "NO",
-            "${inputs.reason}",
-            "${steps.nope.ids}",
-            "steps.bot_streams.ids",
-            "inputs.kill_switch_threshold",
-            "count > 0",
-            "count >",
-            "__import__('os')",
-            "10s",
-            "streams",
-            "streams.suspend",
-            "abort",
-            "rollback",
-            "$",
-        ]
-    ),
-    st.text(max_size=12),
-)
-values = st.recursive(
-    scalars,
-    lambda inner: (
-        st.lists(inner, max_size=3)
-        | st.dictionaries(
-            st.sampled_from(
-                ["id", "query", "action", "note", "listing", "where", "message", "from", "x"]
-            ),
-            inner,
-            max_size=3,
-        )
-    ),
-    max_leaves=6,
+values = yaml_values(
+    [
+        "",
+        "NO",
+        "${inputs.reason}",
+        "${steps.nope.ids}",
+        "steps.bot_streams.ids",
+        "inputs.kill_switch_threshold",
+        "count > 0",
+        "count >",
+        "__import__('os')",
+        "10s",
+        "streams",
+        "streams.suspend",
+        "abort",
+        "rollback",
+        "$",
+    ],
+    ["id", "query", "action", "note", "listing", "where", "message", "from", "x"],
+    largest=100_000,
 )
 
 
