@@ -224,22 +224,14 @@ def _sandbox(workspace: Workspace, config: DrillConfig) -> Iterator[tuple[str, d
 
 async def fetch_score(workspace: Workspace, profile_ref: str) -> dict[str, Any]:
     """``GET /_sandbox/score`` through the profile's base URL and credentials."""
-    from ircli.executor.service import load_platform
-    from ircli.platform.client import PlatformClient, TransportFailure
+    from ircli.executor.service import load_platform, platform_client
+    from ircli.platform.client import TransportFailure
     from ircli.platform.render import PreparedRequest
     from ircli.platform.secrets import auth_headers
 
     profile = load_platform(workspace, profile_ref).profile
     headers = auth_headers(profile, workspace.env, workspace.redactor)
-    limits = profile.limits
-    async with PlatformClient(
-        profile.base_url,
-        headers=headers,
-        timeout=limits.timeout,
-        connect_timeout=limits.connect_timeout,
-        max_connections=1,
-        idempotency_header=None,
-    ) as client:
+    async with platform_client(profile, headers, workspace.env, concurrency=1) as client:
         try:
             reply = await client.send(PreparedRequest("GET", "/_sandbox/score", {}))
         except TransportFailure as exc:

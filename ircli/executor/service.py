@@ -232,7 +232,7 @@ async def select_targets(
     headers = auth_headers(profile, workspace.env, workspace.redactor)
     found: dict[str, None] = {}
     async with (
-        platform_client(profile, headers, concurrency=1) as client,
+        platform_client(profile, headers, workspace.env, concurrency=1) as client,
         contextlib.aclosing(iter_items(client.http, profile, listing, filters)) as items,
     ):
         async for item in items:
@@ -246,9 +246,13 @@ async def select_targets(
 def platform_client(
     profile: Profile,
     headers: Mapping[str, str],
+    env: Mapping[str, str],
     concurrency: int,
     timeout: float | None = None,
 ) -> PlatformClient:
+    """The run's client for ``profile``'s platform, with its TLS settings."""
+    from ircli.platform.tls import ssl_context
+
     limits = profile.limits
     return PlatformClient(
         profile.base_url,
@@ -257,6 +261,7 @@ def platform_client(
         connect_timeout=limits.connect_timeout,
         max_connections=concurrency,
         idempotency_header=profile.idempotency_header,
+        tls=ssl_context(profile, env),
     )
 
 
@@ -354,7 +359,9 @@ async def _execute(
     report: ExecutionReport | None = None
     try:
         timeout = spec.overrides.get("timeout")
-        async with platform_client(profile, headers, tuning.concurrency, timeout) as client:
+        async with platform_client(
+            profile, headers, workspace.env, tuning.concurrency, timeout
+        ) as client:
             executor = Executor(
                 profile=profile,
                 action=action,

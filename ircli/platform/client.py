@@ -1,4 +1,4 @@
-"""The HTTP side of a platform: one pooled ``httpx.AsyncClient`` per run.
+"""The HTTP side of a platform: one aiohttp session per run, httpx as the API for reads.
 
 ``PlatformClient.send`` turns a ``PreparedRequest`` into a ``Reply`` and every transport
 problem into a ``TransportFailure`` with a kind the executor can reason about:
@@ -6,23 +6,42 @@ problem into a ``TransportFailure`` with a kind the executor can reason about:
 * ``timeout``  — the request may or may not have reached the platform (ambiguous);
 * ``connect``  — it never left (safe to resend);
 * ``protocol`` — the connection broke mid-exchange (ambiguous).
+
+Every request goes through one maintained HTTP stack, aiohttp (docs/runs.md, "The HTTP
+transport", has the measurements behind the choice): its connection pool, its HTTP/1.1 parser
+(bodies without Content-Length, chunked bodies, dropped keep-alive connections), proxies from
+the environment (``HTTP_PROXY``, ``HTTPS_PROXY`` through CONNECT, ``NO_PROXY``, read once per run) and the
+profile's TLS context. Actions call the session directly, the fast path; ``http`` is an
+``httpx.AsyncClient`` over the same session (through the ``httpx-aiohttp`` adapter) for
+listings. Tests hand in an httpx transport (``httpx.MockTransport``) instead: the request is
+built here either way, to the same bytes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import ssl
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import quote, urlencode
 
+import aiohttp
 import httpx
+import yarl
+from aiohttp.helpers import get_env_proxy_for_url
+from httpx_aiohttp import AiohttpTransport
 
-from ircli.platform.bodies import parse_json
+from ircli.platform.bodies import MAX_BYTES, parse_json
 from ircli.platform.render import PreparedRequest
 
 __all__ = ["PlatformClient", "Reply", "TransportFailure"]
+
+# What ``quote`` leaves alone in a path that is already percent-encoded where it needs to be
+# (``{target}`` values are encoded in full by ``render``): RFC 3986's pchar and "/".
+_PATH_SAFE = "/%:@!$&'()*+,;=-._~"
 
 
 @dataclass(frozen=True)
@@ -48,14 +67,18 @@ class TransportFailure(Exception):
         return self.kind != "connect"
 
 
-class PlatformClient:
-    """Sends prepared requests to one platform.
+@dataclass(frozen=True)
+class _Outgoing:
+    """A request as it goes on the wire: absolute URL (already encoded), headers, body."""
 
-    Requests are ``httpx.Request`` objects handed straight to an httpx transport (by default
-    ``FastTransport``; tests pass ``httpx.MockTransport``): the per-request work of
-    ``httpx.AsyncClient`` (URL merging, cookies, hooks) is skipped on the hot path. ``http``
-    is a regular ``httpx.AsyncClient`` over the same transport, for listings.
-    """
+    method: str
+    url: str
+    headers: Mapping[str, str]
+    body: bytes | None
+
+
+class PlatformClient:
+    """Sends prepared requests to one platform, at most ``max_connections`` at a time."""
 
     def __init__(
         self,
@@ -66,10 +89,9 @@ class PlatformClient:
         connect_timeout: float,
         max_connections: int,
         idempotency_header: str | None,
+        tls: ssl.SSLContext | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        from ircli.platform.transport import FastTransport
-
         self.idempotency_header = idempotency_header
         self._base = base_url.rstrip("/")
         self._headers = {"user-agent": "ircli", "accept": "application/json", **headers}
@@ -79,45 +101,101 @@ class PlatformClient:
             "write": timeout,
             "pool": timeout,
         }
-        self._transport = transport or FastTransport(max_connections=max_connections)
-        self._fast = _FastPath.for_transport(self._transport, self._base, self._headers)
+        self._session: aiohttp.ClientSession | None = None
+        self._proxy: yarl.URL | None = None
+        self._proxy_auth: aiohttp.BasicAuth | None = None
+        if transport is None:
+            # The environment's proxy for this one origin, looked up once: aiohttp's own
+            # per-request lookup (trust_env) walks the environment and ~/.netrc every time,
+            # which took two thirds of the request rate on the sandbox.
+            with contextlib.suppress(LookupError):
+                self._proxy, self._proxy_auth = get_env_proxy_for_url(yarl.URL(self._base))
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(
+                    limit=max_connections, limit_per_host=0, ssl=tls if tls is not None else True
+                ),
+                timeout=aiohttp.ClientTimeout(
+                    total=None, connect=timeout, sock_connect=connect_timeout, sock_read=timeout
+                ),
+                cookie_jar=aiohttp.DummyCookieJar(),  # admin APIs authenticate by header
+                skip_auto_headers=("Accept-Encoding",),
+            )
+            proxy = None
+            if self._proxy is not None:
+                auth = self._proxy_auth
+                proxy = httpx.Proxy(
+                    str(self._proxy), auth=(auth.login, auth.password) if auth else None
+                )
+            transport = AiohttpTransport(client=self._session, proxy=proxy)
+        self._transport = transport
         self.http = httpx.AsyncClient(
             base_url=base_url,
             headers=self._headers,
             timeout=httpx.Timeout(timeout, connect=connect_timeout),
-            transport=self._transport,
+            transport=transport,
             follow_redirects=False,
         )
 
     async def send(self, request: PreparedRequest, idempotency_key: str | None = None) -> Reply:
         """Send one request; raise ``TransportFailure`` when no response came back."""
-        if self._fast is not None:
-            return await self._fast.send(
-                request,
-                idempotency_key if self.idempotency_header else None,
-                self.idempotency_header,
-                self._timeouts,
-            )
+        outgoing = self._outgoing(request, idempotency_key)
+        with transport_failures():
+            if self._session is not None:
+                return await self._send_aiohttp(self._session, outgoing)
+            return await self._send_httpx(outgoing)
+
+    def _outgoing(self, request: PreparedRequest, idempotency_key: str | None) -> _Outgoing:
+        url = self._base + quote(request.path, safe=_PATH_SAFE)
+        if request.query:
+            url += "?" + urlencode(_query_values(request.query), doseq=True)
         headers = self._headers
+        extra: dict[str, str] = {}
+        body: bytes | None = None
+        if request.json is not None:
+            body = json.dumps(request.json, separators=(",", ":"), ensure_ascii=False).encode()
+            extra["content-type"] = "application/json"
+        elif request.form is not None:
+            body = urlencode(request.form, doseq=True).encode("ascii")
+            extra["content-type"] = "application/x-www-form-urlencoded"
+        elif request.method in ("POST", "PUT", "PATCH"):
+            body = b""
         if idempotency_key and self.idempotency_header:
-            headers = {**headers, self.idempotency_header: idempotency_key}
+            extra[self.idempotency_header] = idempotency_key
+        if extra:
+            headers = {**headers, **extra}
+        return _Outgoing(request.method, url, headers, body)
+
+    async def _send_aiohttp(self, session: aiohttp.ClientSession, out: _Outgoing) -> Reply:
+        # encoded=True: the URL is sent exactly as built, never re-quoted or dot-normalised.
+        async with session.request(
+            out.method,
+            yarl.URL(out.url, encoded=True),
+            headers=out.headers,
+            data=out.body,
+            allow_redirects=False,
+            proxy=self._proxy,
+            proxy_auth=self._proxy_auth,
+        ) as response:
+            content = await _read_bounded(response)
+            return Reply(response.status, _lower(response.headers), _decode(content))
+
+    async def _send_httpx(self, out: _Outgoing) -> Reply:
         outgoing = httpx.Request(
-            request.method,
-            self._base + request.path,
-            params=dict(request.query) or None,
-            json=request.json,
-            data=dict(request.form) if request.form is not None else None,
-            headers=headers,
+            out.method,
+            out.url,
+            content=out.body,
+            headers=out.headers,
             extensions={"timeout": self._timeouts},
         )
-        with transport_failures():
-            response = await self._transport.handle_async_request(outgoing)
-            content = await response.aread()
+        response = await self._transport.handle_async_request(outgoing)
+        content = await response.aread()
+        await response.aclose()
         return Reply(response.status_code, response.headers, _decode(content))
 
     async def aclose(self) -> None:
         await self.http.aclose()
-        await self._transport.aclose()
+        if self._session is None:
+            await self._transport.aclose()
 
     async def __aenter__(self) -> PlatformClient:
         return self
@@ -126,67 +204,29 @@ class PlatformClient:
         await self.aclose()
 
 
-class _FastPath:
-    """``FastTransport`` without httpx objects: requests serialised here, bytes back.
-
-    Builds exactly what httpx would send for these requests (same method, target, headers and
-    JSON body), so the platform cannot tell the paths apart; tests and other transports go
-    through ``httpx.Request``.
-    """
-
-    def __init__(self, transport: Any, base: httpx.URL, headers: Mapping[str, str]) -> None:
-        self._transport = transport
-        port = base.port or (443 if base.scheme == "https" else 80)
-        self._origin = (base.scheme, base.host, port)
-        self._prefix = base.raw_path.rstrip(b"/")
-        host = base.netloc
-        lines = [b"Host: " + host]
-        lines += [f"{name}: {value}".encode("latin-1") for name, value in headers.items()]
-        self._header_block = b"\r\n".join(lines)
-
-    @classmethod
-    def for_transport(
-        cls, transport: Any, base_url: str, headers: Mapping[str, str]
-    ) -> _FastPath | None:
-        from ircli.platform.transport import FastTransport
-
-        if type(transport) is not FastTransport:
+async def _read_bounded(response: aiohttp.ClientResponse) -> bytes | None:
+    """The body, or ``None`` once it passes ``MAX_BYTES`` (read no further: it is no answer
+    ircli could use, and the connection is dropped rather than drained)."""
+    if response.content_length is not None and response.content_length > MAX_BYTES:
+        response.close()
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.content.iter_any():
+        size += len(chunk)
+        if size > MAX_BYTES:
+            response.close()
             return None
-        return cls(transport, httpx.URL(base_url), headers)
+        chunks.append(chunk)
+    return b"".join(chunks)
 
-    async def send(
-        self,
-        request: PreparedRequest,
-        idempotency_key: str | None,
-        idempotency_header: str | None,
-        timeouts: Mapping[str, float],
-    ) -> Reply:
-        target = self._prefix + quote(request.path, safe="/%:@!$&'()*+,;=-._~").encode("ascii")
-        if request.query:
-            target += b"?" + urlencode(_query_values(request.query), doseq=True).encode("ascii")
-        extra = []
-        body = b""
-        if request.json is not None:
-            body = json.dumps(request.json, separators=(",", ":"), ensure_ascii=False).encode()
-            extra.append(b"Content-Type: application/json")
-        elif request.form is not None:
-            body = urlencode(request.form, doseq=True).encode("ascii")
-            extra.append(b"Content-Type: application/x-www-form-urlencoded")
-        if body or request.method in ("POST", "PUT", "PATCH"):
-            extra.append(b"Content-Length: " + str(len(body)).encode())
-        if idempotency_key and idempotency_header:
-            extra.append(f"{idempotency_header}: {idempotency_key}".encode("latin-1"))
-        head = request.method.encode("ascii") + b" " + target + b" HTTP/1.1\r\n"
-        payload = head + self._header_block + b"".join(b"\r\n" + e for e in extra)
-        payload += b"\r\n\r\n" + body
-        with transport_failures():
-            status, raw_headers, content = await self._transport.exchange(
-                self._origin, payload, timeouts.get("connect"), timeouts.get("read")
-            )
-        headers = {
-            name.decode("latin-1").lower(): value.decode("latin-1") for name, value in raw_headers
-        }
-        return Reply(status, headers, _decode(content))
+
+def _lower(headers: Mapping[str, str]) -> dict[str, str]:
+    merged: dict[str, str] = {}
+    for name, value in headers.items():
+        key = name.lower()
+        merged[key] = f"{merged[key]}, {value}" if key in merged else value
+    return merged
 
 
 def _query_values(query: Mapping[str, Any]) -> dict[str, Any]:
@@ -206,20 +246,39 @@ def _query_values(query: Mapping[str, Any]) -> dict[str, Any]:
 
 @contextmanager
 def transport_failures() -> Iterator[None]:
-    """Turn httpx's transport exceptions into ``TransportFailure`` of the right kind."""
+    """Turn aiohttp's and httpx's transport exceptions into ``TransportFailure``s."""
     try:
         yield
+    except aiohttp.ConnectionTimeoutError as exc:
+        raise TransportFailure("connect", str(exc) or "connection timed out") from None
+    except (aiohttp.ServerTimeoutError, TimeoutError) as exc:
+        raise TransportFailure("timeout", str(exc) or "timed out") from None
+    except aiohttp.ClientConnectorError as exc:
+        # Refused, unreachable, DNS, the proxy refusing CONNECT, or a certificate that does
+        # not verify: the request never left.
+        raise TransportFailure("connect", _connector_detail(exc)) from None
+    except aiohttp.ClientHttpProxyError as exc:
+        raise TransportFailure("connect", f"the proxy answered {exc.status}") from None
+    except aiohttp.ClientError as exc:
+        raise TransportFailure("protocol", str(exc) or type(exc).__name__) from None
     except httpx.TimeoutException as exc:
         connect = isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout)
         kind: Literal["timeout", "connect"] = "connect" if connect else "timeout"
         raise TransportFailure(kind, str(exc) or "timed out") from None
-    except httpx.ConnectError as exc:
+    except (httpx.ConnectError, httpx.ProxyError) as exc:
         raise TransportFailure("connect", str(exc) or "connection refused") from None
     except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
         raise TransportFailure("protocol", str(exc) or type(exc).__name__) from None
 
 
-def _decode(content: bytes) -> Any:
+def _connector_detail(exc: aiohttp.ClientConnectorError) -> str:
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
+        return f"the certificate of {exc.host} did not verify ({exc.certificate_error})"
+    reason = exc.os_error.strerror or str(exc.os_error) or type(exc.os_error).__name__
+    return f"cannot connect to {exc.host}:{exc.port} ({reason})"
+
+
+def _decode(content: bytes | None) -> Any:
     if not content:
         return None
     try:

@@ -16,7 +16,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from ircli.errors import InvalidInput, OperationFailed
-from ircli.platform.bodies import BodyTooLarge, parse_json
+from ircli.platform.bodies import MAX_BYTES, BodyTooLarge, parse_json
 from ircli.platform.classify import dig, found
 from ircli.platform.model import ListingSpec, Profile, RequestTemplate
 from ircli.platform.render import render
@@ -149,36 +149,60 @@ class _Reader:
         for attempt in range(limits.retries + 1):
             last = attempt == limits.retries
             try:
-                response = await self.client.get(
-                    url, params=dict(query) or None, headers=self.headers, timeout=limits.timeout
-                )
+                response, content = await self._fetch(url, query)
             except httpx.TransportError as exc:
                 if last:
                     raise OperationFailed(
-                        f"reading the listing {self.listing.name!r} failed "
-                        f"({type(exc).__name__}) after {attempt + 1} attempts."
+                        f"reading the listing {self.listing.name!r} at {url} failed after "
+                        f"{attempt + 1} attempts: {_cause(exc)}."
                     ) from None
                 await self.sleep(self._backoff(attempt))
                 continue
             if response.status_code in _TRANSIENT and not last:
                 await self.sleep(self._delay(response, attempt))
                 continue
+            if content is None:
+                raise OperationFailed(
+                    f"reading the listing {self.listing.name!r} at {url} failed: the answer is "
+                    f"larger than {MAX_BYTES:,} bytes."
+                )
             if not response.is_success:
                 raise OperationFailed(
-                    f"reading the listing {self.listing.name!r} failed: the platform answered "
-                    f"{response.status_code} {response.reason_phrase}."
+                    f"reading the listing {self.listing.name!r} at {url} failed: the platform "
+                    f"answered {response.status_code} {response.reason_phrase}."
                 )
             try:
-                return response, parse_json(response.content)
+                return response, parse_json(content)
             except BodyTooLarge as exc:
                 raise OperationFailed(
                     f"reading the listing {self.listing.name!r} at {url} failed: {exc}."
                 ) from None
             except ValueError:
                 raise OperationFailed(
-                    f"the listing {self.listing.name!r} did not answer with JSON."
+                    f"the listing {self.listing.name!r} at {url} did not answer with JSON."
                 ) from None
         raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _fetch(
+        self, url: str, query: Mapping[str, Any]
+    ) -> tuple[httpx.Response, bytes | None]:
+        """The response and its body, or ``None`` for a body past ``MAX_BYTES`` (counted as
+        it arrives: the rest is never read)."""
+        async with self.client.stream(
+            "GET",
+            url,
+            params=dict(query) or None,
+            headers=self.headers,
+            timeout=self.limits.timeout,
+        ) as response:
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > MAX_BYTES:
+                    return response, None
+                chunks.append(chunk)
+            return response, b"".join(chunks)
 
     def _backoff(self, attempt: int) -> float:
         return float(min(self.limits.backoff_max, self.limits.backoff_base * 2**attempt))
@@ -194,6 +218,12 @@ class _Reader:
                 f"({self.limits.max_retry_after:g}s)."
             )
         return wait
+
+
+def _cause(exc: httpx.TransportError) -> str:
+    detail = str(exc).strip()
+    name = type(exc).__name__
+    return f"{name}: {detail}" if detail else name
 
 
 def retry_after_seconds(value: str | None, response: httpx.Response | None = None) -> float | None:

@@ -37,6 +37,7 @@ from ircli.platform.actions import (
 from ircli.platform.templates import Scope, check_values
 from ircli.redaction import is_secret_key
 from ircli.shapes import (
+    Boolean,
     Document,
     Integer,
     Located,
@@ -75,6 +76,7 @@ __all__ = [
     "RequestTemplate",
     "SecretRef",
     "StatusRule",
+    "TlsSpec",
     "is_loopback_url",
     "profile_schema",
 ]
@@ -312,6 +314,33 @@ class AuthSpec(Shape):
         return data
 
 
+class TlsSpec(Located):
+    """How ircli checks the platform's certificate and, for mutual TLS, proves who it is.
+
+    Paths are relative to the profile's folder; ``~`` is the home directory. The system's
+    certificate store is used unless ``ca_bundle`` names another (``SSL_CERT_FILE`` and
+    ``SSL_CERT_DIR`` move the system store, as for other OpenSSL programs).
+    """
+
+    verify: Boolean = True
+    """Verify the platform's certificate and host name. Off only for a lab you trust."""
+    ca_bundle: Word | None = None
+    """A PEM file of the certificate authorities to trust instead of the system store."""
+    client_cert: Word | None = None
+    """A PEM client certificate, for platforms that ask for mutual TLS."""
+    client_key: Word | None = None
+    """Its private key (PEM, unencrypted), if not in ``client_cert``; must be private (0600)."""
+
+    def cross_check(self, doc: Document) -> None:
+        if self.client_key is not None and self.client_cert is None:
+            raise doc.fail(doc.here("client_key"), "a client_key needs its client_cert.")
+        if self.ca_bundle is not None and not self.verify:
+            raise doc.fail(
+                doc.here("ca_bundle"),
+                "a ca_bundle with verify: false would never be used; drop one of them.",
+            )
+
+
 class Limits(Shape):
     """Default execution limits; playbook steps and flags may override them."""
 
@@ -389,6 +418,8 @@ class Profile(Shape):
         default_factory=dict, json_schema_extra={"additionalProperties": False}
     )
     auth: AuthSpec = AuthSpec.model_validate({})
+    tls: TlsSpec = TlsSpec()
+    """HTTPS certificate checks and client certificates (``https://`` base URLs)."""
     limits: Limits = Limits()
     idempotency_header: Header | None = None
     health: RequestTemplate | None = None

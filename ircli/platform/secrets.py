@@ -21,7 +21,7 @@ from ircli.platform.loader import is_loopback_url
 from ircli.platform.model import Profile, SecretRef
 from ircli.redaction import Redactor
 
-__all__ = ["auth_headers", "resolve_secret", "secret_source"]
+__all__ = ["auth_headers", "check_private", "expand_path", "resolve_secret", "secret_source"]
 
 _CONTROL = re.compile("[\x00-\x1f\x7f]")
 
@@ -51,7 +51,7 @@ def resolve_secret(
         return _from_env(ref, env, base_url, profile)
     if ref.source == "keyring":
         return _from_keyring(ref.name, profile)
-    return _from_file(_expand(ref.name, env, base_dir), profile)
+    return _from_file(expand_path(ref.name, env, base_dir))
 
 
 def auth_headers(profile: Profile, env: Mapping[str, str], redactor: Redactor) -> dict[str, str]:
@@ -131,7 +131,29 @@ def _from_keyring(name: str, profile: str) -> str:
     return str(value)
 
 
-def _expand(name: str, env: Mapping[str, str], base_dir: Path | None) -> Path:
+def check_private(path: Path, what: str) -> None:
+    """Refuse ``path`` unless it is a regular file of this user that nobody else can read."""
+    try:
+        info = path.stat()
+    except OSError as exc:
+        raise InvalidInput(f"{path}: cannot read {what} ({exc.strerror}).") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise InvalidInput(f"{path}: {what} is not a regular file.")
+    getuid = getattr(os, "getuid", None)
+    if getuid is not None and info.st_uid != getuid():
+        raise InvalidInput(
+            f"{path}: {what} belongs to another user; it must be your own.",
+            hint=f"Copy it and run: chmod 600 {path}",
+        )
+    if info.st_mode & 0o077:
+        mode = stat.S_IMODE(info.st_mode)
+        raise InvalidInput(
+            f"{path}: {what} is readable by others (mode {mode:04o}); it must be 0600.",
+            hint=f"Run: chmod 600 {path}",
+        )
+
+
+def expand_path(name: str, env: Mapping[str, str], base_dir: Path | None) -> Path:
     if name == "~" or name.startswith("~/"):
         home = env.get("HOME")
         path = Path(home) / name[2:] if home else Path(name).expanduser()
@@ -142,27 +164,8 @@ def _expand(name: str, env: Mapping[str, str], base_dir: Path | None) -> Path:
     return path
 
 
-def _from_file(path: Path, profile: str) -> str:
-    try:
-        info = path.stat()
-    except OSError as exc:
-        raise InvalidInput(
-            f"{path}: cannot read the secret file of {profile} ({exc.strerror})."
-        ) from None
-    if not stat.S_ISREG(info.st_mode):
-        raise InvalidInput(f"{path}: the secret file is not a regular file.")
-    getuid = getattr(os, "getuid", None)
-    if getuid is not None and info.st_uid != getuid():
-        raise InvalidInput(
-            f"{path}: the secret file belongs to another user; it must be your own.",
-            hint=f"Copy it and run: chmod 600 {path}",
-        )
-    if info.st_mode & 0o077:
-        mode = stat.S_IMODE(info.st_mode)
-        raise InvalidInput(
-            f"{path}: the secret file is readable by others (mode {mode:04o}); it must be 0600.",
-            hint=f"Run: chmod 600 {path}",
-        )
+def _from_file(path: Path) -> str:
+    check_private(path, "the secret file")
     try:
         value = path.read_text(encoding="utf-8").rstrip("\r\n")
     except (OSError, UnicodeDecodeError) as exc:

@@ -243,7 +243,9 @@ class StepRunner:
         return list(dict.fromkeys(str(item[id_field]) for item in items if id_field in item))
 
     def _client(self, concurrency: int) -> Any:
-        return service.platform_client(self.loaded.profile, self.headers(), concurrency)
+        return service.platform_client(
+            self.loaded.profile, self.headers(), self.workspace.env, concurrency
+        )
 
     # -- actions ---------------------------------------------------------------------------
 

@@ -60,7 +60,7 @@ def test_a_target_left_unknown_is_counted_unknown(
             return httpx.Response(503, json={})
         raise httpx.ReadTimeout("slow", request=request)
 
-    def mocked(profile: Any, headers: Any, concurrency: int, timeout: Any = None) -> Any:
+    def mocked(profile: Any, headers: Any, env: Any, concurrency: int, timeout: Any = None) -> Any:
         return PlatformClient(
             profile.base_url, headers=headers, timeout=1, connect_timeout=1,
             max_connections=concurrency, idempotency_header=profile.idempotency_header,

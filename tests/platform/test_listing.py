@@ -184,7 +184,9 @@ def test_persistent_failure_and_errors() -> None:
     def broken(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("refused", request=request)
 
-    with pytest.raises(OperationFailed, match="ConnectError\\) after 3 attempts"):
+    with pytest.raises(
+        OperationFailed, match=r"at https://api\.test/things failed after 3 attempts: ConnectError"
+    ):
         collect(profile, broken)
 
 
