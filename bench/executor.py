@@ -52,6 +52,14 @@ TOKEN = sandbox_bench.TOKEN
 SERVER_CPU, CLIENT_CPU = 0, 1
 
 
+LIBRARIES = {
+    "httpx": "httpx AsyncClient, own pool",
+    "httpx-aiohttp": "httpx over httpx-aiohttp",
+    "aiohttp": "aiohttp ClientSession (ircli's)",
+}
+"""The HTTP stacks measured in bare loops (bench/clients.py), by their labels in the table."""
+
+
 def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
 
@@ -72,14 +80,14 @@ class Sandbox:
         self.url = url
         self.port = int(url.rsplit(":", 1)[1])
 
-    def _call(self, method: str, path: str) -> dict[str, Any]:
+    def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         request = urllib.request.Request(
             self.url + path,
             method=method,
             headers={"Authorization": f"Bearer {TOKEN}"},
-            data=b"{}" if method == "POST" else None,
+            data=json.dumps(body or {}).encode() if method in ("POST", "PUT") else None,
         )
-        if method == "POST":
+        if method in ("POST", "PUT"):
             request.add_header("Content-Type", "application/json")
         with urllib.request.urlopen(request, timeout=120) as answer:
             result: dict[str, Any] = json.load(answer)
@@ -87,6 +95,9 @@ class Sandbox:
 
     def reset(self) -> None:
         self._call("POST", "/_sandbox/reset")
+
+    def set_faults(self, faults: dict[str, Any]) -> None:
+        self._call("PUT", "/_sandbox/faults", faults)
 
     def score(self) -> dict[str, Any]:
         return self._call("GET", "/_sandbox/score")
@@ -188,8 +199,10 @@ def run_ircli(
     concurrency: int,
     batch: int | None,
     rate_flag: float | None,
+    complete: bool = True,
 ) -> dict[str, Any]:
-    """One ircli process; its wall time and the JSON summary it prints."""
+    """One ircli process; its wall time and the JSON summary it prints (``complete``: a run
+    that did not complete is a failure of the bench)."""
     command = [IRCLI, "--json", "--db", db, *action, "--ids-file", str(ids)]
     command += ["--profile", str(ws.profile), "--yes", "--concurrency", str(concurrency)]
     command += ["--max-targets", str(max(targets, 1))]
@@ -204,7 +217,8 @@ def run_ircli(
     summary = None
     with contextlib.suppress(ValueError, IndexError):
         summary = json.loads(done.stdout.strip().splitlines()[-1])
-    if done.returncode != 0 or not summary or summary.get("status") != "completed":
+    finished = summary and (not complete or summary.get("status") in ("completed", "incomplete"))
+    if not finished or (complete and (done.returncode != 0 or summary["status"] != "completed")):
         raise ClientFailed(
             f"ircli failed (exit {done.returncode}):\n  {' '.join(command)}\n"
             f"stdout: {done.stdout.strip()[-1500:]}\nstderr: {done.stderr.strip()[-1500:]}"
@@ -213,9 +227,11 @@ def run_ircli(
         "action": " ".join(action),
         "targets": targets,
         "wall_s": wall,
+        "status": summary["status"],
         "elapsed_s": summary["elapsed_s"],
         "cli_actions_per_s": summary["actions_per_s"],
         "requests": summary["requests"],
+        "retries": summary["retries"],
         "counts": summary["counts"],
         "audit_seq": (summary.get("audit_head") or {}).get("seq"),
     }
@@ -257,6 +273,49 @@ def ircli_pair(
         "elapsed_s": sum(r["elapsed_s"] for r in runs),
         "score": _checked_score(ws.sandbox, requests),
     }
+
+
+def ircli_faulted(
+    ws: Workspace,
+    faults: dict[str, Any],
+    parts: list[tuple[list[str], Path, int]],
+    **options: Any,
+) -> dict[str, Any]:
+    """Like ``ircli_pair`` with the sandbox's fault injection on: answers by status, retries,
+    and what did not complete (a run may end ``incomplete``: that is a result here)."""
+    ws.sandbox.reset()
+    ws.sandbox.set_faults(faults)
+    try:
+        db = ws.new_db("file")
+        runs = [run_ircli(ws, db, a, ids, n, complete=False, **options) for a, ids, n in parts]
+    finally:
+        ws.sandbox.set_faults({})
+    score = ws.sandbox.score()
+    return {
+        "faults": faults,
+        "parts": runs,
+        "targets": sum(n for _, _, n in parts),
+        "wall_s": sum(r["wall_s"] for r in runs),
+        "elapsed_s": sum(r["elapsed_s"] for r in runs),
+        "retries": sum(r["retries"] for r in runs),
+        "not_done": sum(
+            r["counts"].get(k, 0) for r in runs for k in ("retryable", "failed", "unknown")
+        ),
+        "answers": score["requests"],
+        "duplicate_effects": score["duplicate_effects"],
+    }
+
+
+def client_loop(ws: Workspace, client: str, count: int, concurrency: int) -> dict[str, Any]:
+    """bench/clients.py: one HTTP library in a bare loop, no ircli around it."""
+    ws.sandbox.reset()
+    command = [sys.executable, str(ROOT / "bench" / "clients.py"), ws.sandbox.url, TOKEN]
+    command += ["--client", client, "--ids", str(count), "--concurrency", str(concurrency)]
+    done = subprocess.run(_pinned(command, CLIENT_CPU), capture_output=True, text=True)
+    if done.returncode != 0:
+        raise ClientFailed(f"{client} loop failed: {done.stderr.strip()[-800:]}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
 
 
 def _curl_base() -> list[str]:
@@ -356,7 +415,21 @@ def measure(sandbox: Sandbox, ws: Workspace, args: argparse.Namespace) -> list[d
         ("xargs-curl", lambda: curl_xargs(ws, curl_ids, args.curl_ids)),
         ("curl-K", lambda: curl_config(ws, _streams(args.curl_k_ids))),
         ("ircli-startup", lambda: startup(ws, ws.ids_file("one", accounts[:1]))),
+        *(
+            (f"lib-{lib}", lambda lib=lib: client_loop(ws, lib, args.lib_ids, args.concurrency))
+            for lib in LIBRARIES
+        ),
+        ("ircli-single-5xx", lambda: ircli_faulted(ws, {"5xx": 0.05}, single, **one)),
+        (
+            "ircli-rate-limited",
+            lambda: ircli_faulted(ws, {"rate": args.platform_rate}, single[:1], **one),
+        ),
     ]
+    if args.only:
+        unknown = set(args.only) - {name for name, _ in steps}
+        if unknown:
+            sys.exit(f"unknown steps: {', '.join(sorted(unknown))}")
+        steps = [(name, step) for name, step in steps if name in args.only]
     sandbox_bench.run_wrk(sandbox.port, 1, 1.0)  # warm-up: connections, caches
     sandbox_bench.run_wrk(sandbox.port, args.batch_size, 1.0)
     begun = time.perf_counter()
@@ -399,6 +472,13 @@ def main() -> None:
     parser.add_argument("--curl-ids", type=int, default=500, help="ids for the curl loop/xargs")
     parser.add_argument("--curl-k-ids", type=int, default=10_000, help="ids for curl -K")
     parser.add_argument("--duration", type=float, default=3.0, help="seconds per wrk run")
+    parser.add_argument(
+        "--only", nargs="+", metavar="STEP", help="run these steps only (no table; JSON rounds)"
+    )
+    parser.add_argument("--lib-ids", type=int, default=10_000, help="ids per HTTP-library loop")
+    parser.add_argument(
+        "--platform-rate", type=float, default=1000, help="the sandbox's own rate limit (429s)"
+    )
     args = parser.parse_args()
     if not sandbox_bench.ensure_wrk():
         sys.exit("wrk is not installed and could not be installed.")
@@ -410,6 +490,9 @@ def main() -> None:
             rounds = measure(sandbox, ws, args)
         finally:
             ws.cleanup()
+    if args.only:
+        print(json.dumps(rounds, indent=2))
+        return
     rows, summary = summarise(rounds, args)
     print_table(rows, summary, rounds)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
@@ -518,6 +601,27 @@ def summarise(
                 actions_per_s=med(name, lambda r: r["targets"] / r["wall_s"]),
             )
         )  # fmt: skip
+    for lib, label in LIBRARIES.items():
+        name = f"lib-{lib}"
+        rows.append(
+            row(label, "single suspend, bare loop", "single", name, targets=args.lib_ids,
+                seconds=med(name, lambda r: r["wall_s"]),
+                actions_per_s=med(name, lambda r: r["targets"] / r["wall_s"]))
+        )  # fmt: skip
+    rows.append(
+        row("ircli, audit file, 5xx=0.05", "single: total", "single", "ircli-single-5xx",
+            targets=2 * args.single,
+            seconds=med("ircli-single-5xx", lambda r: r["wall_s"]),
+            actions_per_s=med("ircli-single-5xx", lambda r: r["targets"] / r["wall_s"]),
+            cli_actions_per_s=med("ircli-single-5xx", lambda r: r["targets"] / r["elapsed_s"]))
+    )  # fmt: skip
+    rows.append(
+        row(f"ircli, sandbox rate={_number(args.platform_rate)}", "single: streams suspend",
+            "single", "ircli-rate-limited", targets=args.single,
+            seconds=med("ircli-rate-limited", lambda r: r["wall_s"]),
+            actions_per_s=med("ircli-rate-limited", lambda r: r["targets"] / r["wall_s"]),
+            cli_actions_per_s=med("ircli-rate-limited", lambda r: r["targets"] / r["elapsed_s"]))
+    )  # fmt: skip
     for mode, key in (("--version", "version_wall_s"), ("one-target run", "one_target_wall_s")):
         rows.append(
             row("ircli start-up", mode, "none", "ircli-startup",
@@ -549,6 +653,7 @@ def _goals(
     single = total("ircli, audit file", "single")
     in_memory = total(f"ircli, audit {memory}", "single")
     batch = total("ircli, audit file", f"batch {args.batch_size}")
+    faulted = total("ircli, audit file, 5xx=0.05", "single")
     ok = [r[n] for r in rounds for n in r if "error" not in r[n] and "score" in r[n]]
     ircli_ok = [r[n] for r in rounds for n in r if n.startswith("ircli") and "score" in r[n]]
     seconds = single["seconds"]
@@ -584,6 +689,23 @@ def _goals(
         "unexpected_answers_ircli": sum(r["score"]["unexpected_answers"] for r in ircli_ok),
         "unexpected_answers_all": sum(r["score"]["unexpected_answers"] for r in ok),
         "failed_runs": {n: sum("error" in r[n] for r in rounds) for n in rounds[0]},
+        "faults_5xx_over_fault_free_cli_rate": ratio(
+            faulted["cli_actions_per_s"], single["cli_actions_per_s"]
+        ),
+        "faults_5xx_goal_0_8": at_least(
+            ratio(faulted["cli_actions_per_s"], single["cli_actions_per_s"]), 0.8
+        ),
+        "faults_5xx_not_done": _median_of(rounds, "ircli-single-5xx", lambda r: r["not_done"]),
+        "rate_limited": {
+            "platform_rate": args.platform_rate,
+            "targets": args.single,
+            "ideal_seconds": round(args.single / args.platform_rate, 1),
+            "cli_seconds": _median_of(rounds, "ircli-rate-limited", lambda r: r["elapsed_s"]),
+            "answers_429": _median_of(
+                rounds, "ircli-rate-limited", lambda r: r["answers"].get("429", 0)
+            ),
+            "not_done": _median_of(rounds, "ircli-rate-limited", lambda r: r["not_done"]),
+        },
     }
 
 
@@ -644,6 +766,18 @@ def print_table(
         f"sandbox score after the ircli runs: duplicate_effects = "
         f"{s['duplicate_effects_ircli']}, non-200 or missing answers = "
         f"{s['unexpected_answers_ircli']} (all clients: {s['unexpected_answers_all']})"
+    )
+    limited = s["rate_limited"]
+    print(
+        f"with 5xx=0.05: {num(s['faults_5xx_over_fault_free_cli_rate'], '.2f')}x the fault-free "
+        f"CLI rate (>= 0.8: {verdict(s['faults_5xx_goal_0_8'])}), "
+        f"{num(s['faults_5xx_not_done'])} targets not done"
+    )
+    print(
+        f"sandbox rate limit {num(limited['platform_rate'])}/s: {num(limited['targets'])} "
+        f"suspends took {num(limited['cli_seconds'], '.1f')} s (ideal "
+        f"{limited['ideal_seconds']} s), {num(limited['answers_429'])} answers 429, "
+        f"{num(limited['not_done'])} targets not done"
     )
     failures = {r[n]["error"] for r in rounds for n in r if "error" in r[n]}
     for failure in sorted(failures):

@@ -15,6 +15,16 @@ from ircli.cli import run
 from ircli.cli.environment import Environment
 
 START = datetime(2026, 11, 28, 22, 0, 0, tzinfo=UTC)
+PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
+
+
+@pytest.fixture(autouse=True)
+def _no_proxy_from_the_machine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests talk to loopback peers; a CI machine's egress proxy must not sit in between
+    (the proxy tests set their own)."""
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
 
 
 class FixedClock:

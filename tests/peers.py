@@ -14,6 +14,7 @@ import ssl
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 Answer = Callable[[bytes], bytes | None]
 """Given one request (head and body), the bytes to send back; ``None`` closes at once."""
@@ -155,7 +156,7 @@ class ForwardProxy:
                 host, _, port = authority.rpartition(":")
                 upstream = socket.create_connection((host, int(port or 80)), timeout=10)
                 with upstream:
-                    first, _, tail = request.partition(b"\r\n")
+                    _, _, tail = request.partition(b"\r\n")
                     upstream.sendall(f"{method} /{path} HTTP/1.1".encode() + b"\r\n" + tail)
                     answer = _read_request(upstream)  # a response has the same framing here
                     if answer is None:
@@ -201,3 +202,32 @@ def chunked(*parts: bytes) -> bytes:
     """A chunked body made of ``parts``."""
     out = b"".join(f"{len(p):x}\r\n".encode() + p + b"\r\n" for p in parts)
     return out + b"0\r\n\r\n"
+
+
+FREEZE_ACTION = (
+    "actions:\n"
+    "  accounts.freeze:\n"
+    "    target: users\n"
+    "    request: {method: POST, path: '/users/{target}/freeze'}\n"
+    "    idempotent: true\n"
+)
+
+
+def write_profile(
+    folder: Path,
+    base_url: str,
+    *,
+    settings: str = "limits: {retries: 2, backoff_base: 10ms, concurrency: 4, timeout: 5s}\n",
+    listing: str = "{path: /users, id: id, filters: [q]}",
+    actions: str = FREEZE_ACTION,
+    name: str = "peer",
+) -> Path:
+    """A profile for a peer: ``settings`` (top-level lines), one ``users`` listing and the
+    ``actions`` text; written to ``folder/<name>.yaml``."""
+    path = folder / f"{name}.yaml"
+    path.write_text(
+        f"profile: 1\nname: {name}\nbase_url: {base_url}\n{settings}"
+        f"listings:\n  users: {listing}\n{actions}",
+        encoding="utf-8",
+    )
+    return path

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     import asyncio
 
     from ircli.executor.service import ActionPlan, LoadedProfile, RunOutcome, Workspace
+    from ircli.platform.listing import Skipped
 
 __all__ = ["accounts", "domains", "flags", "run_action", "sessions", "streams"]
 
@@ -121,7 +122,7 @@ def run_action(
     workspace = state.workspace()
     loaded = service.load_platform(workspace, profile or state.settings.profile)
     spec = service.action_of(loaded.profile, action)
-    targets = _targets(
+    targets, selection = _targets(
         state, workspace, loaded, spec.target_kind, ids, ids_file, column, where,
         action=spec.name, incident=incident, max_targets=max_targets,
     )  # fmt: skip
@@ -136,6 +137,7 @@ def run_action(
         batch_size=batch,
         overrides={"concurrency": concurrency, "rate": rate, "timeout": timeout},
         reason=reason,
+        selection=selection,
     )
     if dry_run:
         _preview(state, plan)
@@ -183,7 +185,8 @@ def _targets(
     action: str,
     incident: str | None,
     max_targets: int | None,
-) -> list[str]:
+) -> tuple[list[str], dict[str, Any] | None]:
+    """The targets, and for ``--where`` how they were chosen (for ``run.started``)."""
     from ircli.cli.asyncrun import run_with_stop
     from ircli.executor import service
     from ircli.executor.targets import read_ids_file, unique_ids
@@ -192,9 +195,9 @@ def _targets(
     if sources != 1:
         raise InvalidInput("give the targets with exactly one of --id, --ids-file or --where.")
     if ids:
-        return unique_ids(ids, "--id")
+        return unique_ids(ids, "--id"), None
     if ids_file is not None:
-        return read_ids_file(ids_file, column)
+        return read_ids_file(ids_file, column), None
     filters = parse_pairs(
         where or [], "--where", shape="KEY=VALUE", example="status=live", strip_values=True
     )
@@ -204,18 +207,24 @@ def _targets(
 
     cap = max_targets or state.settings.max_targets
 
-    async def select(_stop: asyncio.Event) -> list[str]:
+    async def select(_stop: asyncio.Event) -> tuple[list[str], Skipped]:
         # One past the cap is enough to refuse: a flood's listing can be very long.
         return await service.select_targets(workspace, loaded, listing, filters, limit=cap + 1)
 
-    selected = run_with_stop(select, lambda: None)
+    selected, skipped = run_with_stop(select, lambda: None)
+    if skipped.count:
+        state.display.warning(
+            f"skipped {skipped.count:,} {listing} whose id is missing or cannot name a target "
+            f"(for example {', '.join(skipped.sample[:3])})."
+        )
+    selection = {"listing": listing, "filters": dict(filters), **skipped.as_params()}
     if len(selected) > cap:
         service.refuse(workspace, action, len(selected), incident, f"over the cap of {cap}")
         raise GuardRefused(
             f"the {listing} listing matches more than {cap:,} targets (the cap); nothing was sent.",
             hint="Narrow --where, or raise the cap deliberately with --max-targets N.",
         )
-    return selected
+    return selected, selection
 
 
 def _preview(state: CliState, plan: ActionPlan) -> None:

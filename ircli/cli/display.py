@@ -67,6 +67,9 @@ class Display:
         self.out = _console(stdout)
         self.err = _console(stderr)
 
+    # Every output goes through the redactor: ``known`` secrets (a profile's token, a secret
+    # variable) everywhere; ``error`` also scrubs secret-shaped text (``token=…``).
+
     def error(self, message: str, hint: str | None = None) -> None:
         """One error sentence (and an optional hint) on stderr."""
         line = Text("error: ", style="bold red")
@@ -77,19 +80,20 @@ class Display:
 
     def warning(self, message: str) -> None:
         """A warning on stderr."""
-        self.err.print(Text("warning: ", style="yellow") + Text(safe(message)))
+        self.err.print(Text("warning: ", style="yellow") + Text(safe(self.redactor.known(message))))
 
     def info(self, message: str) -> None:
         """Progress or context for humans, on stderr (stdout stays clean for pipes)."""
-        self.err.print(Text(safe(message), style="dim"))
+        self.err.print(Text(safe(self.redactor.known(message)), style="dim"))
 
     def result(self, message: str, style: str | None = None) -> None:
         """A one-line human result on stdout."""
-        self.out.print(Text(safe(message), style=style or ""))
+        self.out.print(Text(safe(self.redactor.known(message)), style=style or ""))
 
     def json(self, payload: Any) -> None:
         """Machine-readable output: one JSON document on stdout, ASCII-only (inert anywhere)."""
-        self._stdout.write(json.dumps(payload, ensure_ascii=True, sort_keys=False) + "\n")
+        text = json.dumps(payload, ensure_ascii=True, sort_keys=False)
+        self._stdout.write(self.redactor.known(text) + "\n")
         self._stdout.flush()
 
     def table(
@@ -106,5 +110,6 @@ class Display:
             # Short fields (ids, times, kinds) stay on one line; the last column wraps.
             table.add_column(column, no_wrap=index < last, overflow="fold")
         for row in rows:
-            table.add_row(*(safe(cell, limit=_MAX_CELL, single_line=True) for cell in row))
+            cells = (self.redactor.known("" if cell is None else str(cell)) for cell in row)
+            table.add_row(*(safe(cell, limit=_MAX_CELL, single_line=True) for cell in cells))
         self.out.print(table)

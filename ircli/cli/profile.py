@@ -175,12 +175,16 @@ def _limits_text(profile: Profile) -> str:
 
 
 def _print_profile(state: CliState, profile: Profile) -> None:
+    from ircli.platform.secrets import secret_source
+
     display = state.display
     display.result(f"{profile.name}: {profile.description}".rstrip(": "))
     display.result(f"file: {profile.source}")
     display.result(f"base_url: {profile.base_url}")
     for variable, value in profile.variables.items():
         display.result(f"variable {variable}: {value}")
+    for variable, ref in profile.secrets.items():
+        display.result(f"variable {variable}: a secret, from {secret_source(ref)}")
     display.result(f"auth: {_auth_text(profile)}")
     display.result(f"idempotency header: {profile.idempotency_header or 'none'}")
     display.result(f"limits: {_limits_text(profile)}")
@@ -220,6 +224,7 @@ def _as_dict(profile: Profile) -> dict[str, Any]:
         "file": profile.source,
         "base_url": profile.base_url,
         "variables": dict(profile.variables),
+        "secret_variables": {name: secret_source(ref) for name, ref in profile.secrets.items()},
         "auth": {
             "type": auth.kind,
             "header": auth.header if auth.kind == "header" else None,

@@ -110,6 +110,8 @@ def run(
         "interrupted": ExitCode.INTERRUPTED,
     }
     code = codes.get(outcome.status, ExitCode.FAILED)
+    if outcome.invalid_input:
+        code = ExitCode.INVALID_INPUT
     if code:
         raise typer.Exit(code)
 

@@ -74,6 +74,7 @@ class CliState:
             redactor=self.display.redactor,
             crash=crash_hook_from_env(env.env),
             webhooks=self._webhooks(),
+            data_dir=env.user_data_dir(),
         )
 
     def _webhooks(self) -> dict[str, str]:

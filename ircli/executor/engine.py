@@ -23,6 +23,7 @@ from typing import Any
 
 from ircli.executor.breaker import CircuitBreaker
 from ircli.executor.crashpoints import CrashHook, no_crash
+from ircli.executor.delivery import Delivery
 from ircli.executor.events import (
     BreakerClosed,
     BreakerOpened,
@@ -36,6 +37,7 @@ from ircli.executor.journal import RunJournal, TargetResult, count_outcomes, ide
 from ircli.executor.pacing import RetryBudget, TokenBucket, backoff_delay, parse_retry_after
 from ircli.platform.classify import classify, classify_batch, dig, found
 from ircli.platform.client import PlatformClient, Reply, TransportFailure
+from ircli.platform.generate import GENERATED, Generator
 from ircli.platform.model import ActionSpec, Limits, Outcome, Profile
 from ircli.platform.render import PreparedRequest, render
 
@@ -106,6 +108,12 @@ class _Item:
     charged: int = 0
     """Attempts counted against the retry limit (failures during an outage are not)."""
     started: float = 0.0
+    pending: list[str] = field(default_factory=list)
+    """The targets still without a final outcome (all of them before the first attempt)."""
+
+    def __post_init__(self) -> None:
+        if not self.pending:
+            self.pending = list(self.targets)
 
 
 class Executor:
@@ -124,8 +132,13 @@ class Executor:
         rng: random.Random | None = None,
         stop: asyncio.Event | None = None,
         crash: CrashHook = no_crash,
+        generator: Generator | None = None,
+        delivery: Delivery | None = None,
     ) -> None:
         self.profile = profile
+        self.generator = generator
+        """The run's generated values (``{generate.NAME}``), in single-target requests."""
+        self.delivery = delivery
         self.crash = crash
         self.action = action
         self.params = dict(params)
@@ -142,6 +155,11 @@ class Executor:
         self.report = ExecutionReport(status="running")
         self._prober: asyncio.Task[None] | None = None
         self._paused: str | None = None
+        self._open = 0
+        """Items queued or waiting to be retried, not yet settled."""
+        self._settled_all = asyncio.Event()
+        self._waiting: set[asyncio.Task[None]] = set()
+        """Retries sleeping out their backoff, off the workers."""
 
     # -- the run ---------------------------------------------------------------------------
 
@@ -162,19 +180,40 @@ class Executor:
         try:
             todo = await self._look_before_resending(list(targets), unknown)
             await self._produce(todo, queue)
+            await self._until_settled(workers)
             for _ in workers:
                 await queue.put(None)
             await asyncio.gather(*workers)
         finally:
-            for task in (*workers, flusher, self._prober):
+            for task in (*workers, *self._waiting, flusher, self._prober):
                 if task is not None and not task.done():
                     task.cancel()
-            await asyncio.gather(*workers, flusher, return_exceptions=True)
+            await asyncio.gather(*workers, *self._waiting, flusher, return_exceptions=True)
             await self.journal.flush()
         self.report.elapsed = time.monotonic() - started
         self.report.retries = self.budget.retries
         self.report.status = self._final_status(targets)
         return self.report
+
+    async def _until_settled(self, workers: list[asyncio.Task[None]]) -> None:
+        """Wait until every queued item has settled, retries included (a worker that died
+        raises here instead of leaving the run waiting)."""
+        while self._open:
+            self._settled_all.clear()
+            settled = asyncio.ensure_future(self._settled_all.wait())
+            await asyncio.wait([settled, *workers], return_when=asyncio.FIRST_COMPLETED)
+            if not settled.done():
+                settled.cancel()
+                for worker in workers:
+                    if worker.done():
+                        worker.result()  # raises the worker's error
+                raise RuntimeError("an executor worker ended early")  # pragma: no cover
+
+    def _close(self, item: _Item) -> None:
+        """``item`` has settled: it no longer keeps the run open."""
+        self._open -= 1
+        if not self._open:
+            self._settled_all.set()
 
     def _final_status(self, targets: Sequence[str]) -> str:
         if self._paused is not None:
@@ -252,6 +291,7 @@ class Executor:
             if self.stop.is_set():
                 self._settle_unsent(item)
                 continue
+            self._open += 1
             await queue.put(item)
         return True
 
@@ -260,33 +300,59 @@ class Executor:
             item = await queue.get()
             if item is None:
                 return
-            if self.stop.is_set():
-                self._settle_unsent(item)
-                continue
-            await self._process(item)
+            try:
+                delay = await self._process(item)
+            except BaseException:
+                self._close(item)
+                raise
+            if delay is None:
+                self._close(item)
+            else:
+                self._retry_later(item, delay, queue)
+
+    def _retry_later(self, item: _Item, delay: float, queue: asyncio.Queue[_Item | None]) -> None:
+        """Queue ``item`` again after ``delay``: the worker (the concurrency slot) is free for
+        other targets meanwhile."""
+
+        async def wait_then_queue() -> None:
+            if await self._sleep_or_stop(delay):
+                self._settle_stopped(item)
+                self._close(item)
+                return
+            await queue.put(item)
+
+        task = asyncio.create_task(wait_then_queue())
+        self._waiting.add(task)
+        task.add_done_callback(self._waiting.discard)
 
     # -- one item (a target, or a batch) ---------------------------------------------------
 
-    async def _process(self, item: _Item) -> None:
-        item.started = time.monotonic()
-        pending = list(item.targets)
-        while pending:
+    async def _process(self, item: _Item) -> float | None:
+        """Attempt ``item`` until it settles (``None``) or needs a retry later (its delay).
+
+        While the circuit breaker is open the worker waits here: the platform is down, and no
+        other target could be sent either.
+        """
+        if not item.started:
+            item.started = time.monotonic()
+        while item.pending:
             await self.breaker.acquire()
-            if self.stop.is_set() and item.attempts == 0:
-                self._settle_unsent(item)
-                return
+            if self.stop.is_set():
+                self._settle_stopped(item)
+                return None
             await self.bucket.acquire()
             item.attempts += 1
             self.report.requests += 1
-            outcomes, status, error, retry_after = await self._attempt(item, pending)
-            pending = []
+            outcomes, status, error, retry_after = await self._attempt(item, item.pending)
+            pending: list[str] = []
             for outcome, targets in outcomes.items():
                 if outcome.final:
                     self._settle(item, targets, outcome, status, error)
                 else:
                     pending += targets
+            item.pending = pending
             if not pending:
-                return
+                return None
             if self.breaker.is_open and not self.stop.is_set():
                 # The platform is down: wait for it (in acquire) without spending retries.
                 self.on_event(RetryScheduled(len(pending), 0.0, "waiting for the platform"))
@@ -296,11 +362,10 @@ class Executor:
             if delay is None:
                 reason = error or f"HTTP {status}"
                 self._settle(item, pending, Outcome.RETRYABLE, status, f"gave up: {reason}")
-                return
+                return None
             self.on_event(RetryScheduled(len(pending), delay, error or f"HTTP {status}"))
-            if await self._sleep_or_stop(delay):
-                self._settle(item, pending, Outcome.RETRYABLE, status, "stopped before retry")
-                return
+            return delay
+        return None
 
     async def _attempt(
         self, item: _Item, pending: list[str]
@@ -333,9 +398,19 @@ class Executor:
         else:
             self.breaker.record_success()
         outcomes = self._classify(reply, pending)
-        error = None if all(o.succeeded for o in outcomes) else _error_text(reply)
+        error = None if all(o.succeeded for o in outcomes) else self._error_text(reply, pending)
         retry_after = parse_retry_after(reply.headers.get("retry-after"))
+        if reply.status == 429 or (retry_after is not None and reply.status >= 500):
+            self.bucket.slow_down(retry_after)  # the whole run slows, not only this target
         return outcomes, reply.status, error, retry_after
+
+    def _error_text(self, reply: Reply, pending: list[str]) -> str:
+        """The platform's error, for the audit: a generated value it echoes is masked."""
+        text = _error_text(reply)
+        if self.generator is not None and self.batch is None:
+            for value in self.generator.values(pending[0]).values():
+                text = text.replace(value, GENERATED)
+        return text
 
     def _request(self, pending: list[str]) -> PreparedRequest:
         variables = self.profile.variables
@@ -343,8 +418,14 @@ class Executor:
             return render(
                 self.batch.request, targets=pending, params=self.params, variables=variables
             )
+        target = pending[0]
+        generated = self.generator.values(target) if self.generator is not None else None
         return render(
-            self.action.request, target=pending[0], params=self.params, variables=variables
+            self.action.request,
+            target=target,
+            params=self.params,
+            variables=variables,
+            generated=generated,
         )
 
     def _classify(self, reply: Reply, pending: list[str]) -> dict[Outcome, list[str]]:
@@ -491,12 +572,22 @@ class Executor:
             outcome, status, item.attempts, latency_ms, None if outcome.succeeded else error
         )
         settled = tuple(targets)
+        if outcome is Outcome.DONE and self.delivery is not None and self.generator is not None:
+            for target in settled:
+                self.delivery.deliver(target, self.generator.values(target))
         self.report.results.update(dict.fromkeys(settled, result))
         self.journal.add(settled, result)
         self.on_event(TargetsSettled(settled, result))
 
     def _settle_unsent(self, item: _Item) -> None:
         self._settle(item, item.targets, Outcome.RETRYABLE, None, "not sent: the run stopped")
+
+    def _settle_stopped(self, item: _Item) -> None:
+        """The run stopped before ``item`` was sent, or before its next attempt."""
+        if not item.attempts:
+            self._settle_unsent(item)
+        else:
+            self._settle(item, item.pending, Outcome.RETRYABLE, None, "stopped before retry")
 
 
 _NOT_RESENT = (

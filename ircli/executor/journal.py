@@ -70,6 +70,8 @@ class RunSpec:
     """Limits overridden on the command line (concurrency, rate …)."""
     reason: str | None = None
     """Why, in the operator's words (recorded even when the platform takes no reason)."""
+    selection: Mapping[str, Any] | None = None
+    """How ``--where`` chose the targets: listing, filters, items skipped for unusable ids."""
 
     def as_params(self) -> dict[str, Any]:
         return {
@@ -85,6 +87,7 @@ class RunSpec:
             "overrides": {
                 k: repr(v) if isinstance(v, float) else v for k, v in self.overrides.items()
             },
+            "selection": dict(self.selection) if self.selection is not None else None,
             "target_count": len(self.targets),
             "targets": list(self.targets),
         }
@@ -342,6 +345,7 @@ def _spec_of(record: AuditRecord, run: str) -> RunSpec:
                 for k, v in dict(params.get("overrides") or {}).items()
             },
             reason=params.get("reason"),
+            selection=params.get("selection"),
         )
     except (KeyError, TypeError, ValueError):
         raise _malformed(record, "it lacks the action, targets, parameters or profile") from None

@@ -13,7 +13,23 @@ __all__ = ["RetryBudget", "TokenBucket", "backoff_delay", "parse_retry_after"]
 
 
 class TokenBucket:
-    """An async token bucket: ``rate`` tokens per second, at most ``burst`` stored."""
+    """An async token bucket: ``rate`` tokens per second, at most ``burst`` stored.
+
+    It adapts to the platform, AIMD-style: ``slow_down`` (a 429, a ``Retry-After``) halves
+    the rate requests actually went out at (the configured rate may be far above what the
+    client reaches), empties the bucket and holds every acquirer until the platform's wait is
+    over, so the run slows as one and nobody bursts when the hold ends; then the rate climbs
+    back by ``RECOVERY`` of the cut rate per second, up to the configured rate.
+    """
+
+    RECOVERY = 0.05
+    """Rate regained per second after a cut, as a fraction of the rate the cut left."""
+    CUT_WINDOW = 0.25
+    """Seconds after a cut during which further 429s (the requests in flight then) cut no more."""
+    WINDOW = 1.0
+    """Seconds per window of the sending-rate measure (the busier of the last two counts)."""
+    SAMPLE = 0.1
+    """A window shorter than this is too short to measure a rate from."""
 
     def __init__(
         self,
@@ -24,26 +40,89 @@ class TokenBucket:
     ) -> None:
         if rate <= 0:
             raise ValueError("rate must be positive")
+        self.ceiling = rate
         self.rate = rate
-        self.burst = burst if burst is not None else max(1.0, rate / 20)
+        self._fixed_burst = burst
         self._tokens = self.burst
         self._monotonic = monotonic
         self._updated = monotonic()
         self._lock = asyncio.Lock()
+        self._hold_until = 0.0
+        self._cut_at: float | None = None
+        self._climb = 0.0
+        self.cuts = 0
+        self._window_start: float | None = None
+        """When the current window began: the first acquire, or the end of the last hold."""
+        self._window_sent = 0.0
+        self._previous_rate: float | None = None
+        self._last_sent = 0.0
+
+    @property
+    def burst(self) -> float:
+        """Tokens the bucket holds at most (by default a twentieth of a second's worth)."""
+        if self._fixed_burst is not None:
+            return self._fixed_burst
+        return max(1.0, self.rate / 20)
 
     def _refill(self) -> None:
         now = self._monotonic()
-        self._tokens = min(self.burst, self._tokens + (now - self._updated) * self.rate)
+        elapsed = max(0.0, now - self._updated)
+        if self.rate < self.ceiling:
+            self.rate = min(self.ceiling, self.rate + elapsed * self._climb)
+        self._tokens = min(self.burst, self._tokens + elapsed * self.rate)
         self._updated = now
 
     async def acquire(self, tokens: float = 1.0) -> None:
         """Wait until ``tokens`` are available and take them (FIFO under the lock)."""
         async with self._lock:
+            hold = self._hold_until - self._monotonic()
+            if hold > 0:
+                await asyncio.sleep(hold)
             self._refill()
             if self._tokens < tokens:
                 await asyncio.sleep((tokens - self._tokens) / self.rate)
                 self._refill()
             self._tokens -= tokens
+            self._count(tokens)
+
+    def _count(self, tokens: float) -> None:
+        now = self._last_sent = self._updated
+        if self._window_start is None:
+            self._window_start = now
+        elif now - self._window_start >= self.WINDOW:
+            self._previous_rate = self._window_sent / (now - self._window_start)
+            self._window_start, self._window_sent = now, 0.0
+        self._window_sent += tokens
+
+    def _sending_rate(self, now: float) -> float:
+        """The rate requests recently went out at (at most the set rate); the set rate when
+        there is nothing recent to measure (idle, or just after a hold)."""
+        if self._window_start is None or now - self._last_sent > self.WINDOW:
+            return self.rate
+        span = now - self._window_start
+        measured = [self._previous_rate] if self._previous_rate is not None else []
+        if span >= self.SAMPLE:
+            measured.append(self._window_sent / span)
+        return min(self.rate, max(measured)) if measured else self.rate
+
+    def slow_down(self, wait: float | None = None) -> None:
+        """The platform pushed back: halve the rate (once per ``CUT_WINDOW``), empty the
+        bucket, and hold every acquire for ``wait`` seconds."""
+        self._refill()
+        now = self._monotonic()
+        cut = self._cut_at is None or now - self._cut_at >= self.CUT_WINDOW
+        if cut:
+            self.rate = max(min(1.0, self.ceiling), self._sending_rate(now) / 2)
+            self._climb = max(1.0, self.rate * self.RECOVERY)
+            self._cut_at = now
+            self.cuts += 1
+        self._tokens = 0.0
+        if wait:
+            self._hold_until = max(self._hold_until, now + wait)
+            self._updated = max(self._updated, self._hold_until)
+        if cut:  # measure afresh once sending resumes: a hold is not a slow platform
+            self._window_start, self._window_sent = self._updated, 0.0
+            self._previous_rate = None
 
 
 def backoff_delay(attempt: int, base: float, cap: float, rng: random.Random) -> float:

@@ -20,6 +20,7 @@ from ircli.audit.records import Anchor, NewRecord, RecordFilter
 from ircli.audit.store import AuditStore
 from ircli.errors import GuardRefused, InvalidInput
 from ircli.executor.crashpoints import CrashHook, no_crash
+from ircli.executor.delivery import Delivery, generator_for
 from ircli.executor.engine import ExecutionReport, Executor, Tuning
 from ircli.executor.events import EventSink, ignore
 from ircli.executor.journal import (
@@ -31,6 +32,8 @@ from ircli.executor.journal import (
     merge_results,
 )
 from ircli.platform.client import PlatformClient
+from ircli.platform.generate import shown
+from ircli.platform.listing import Skipped
 from ircli.platform.model import ActionSpec, Outcome, Profile
 from ircli.platform.render import PreparedRequest, render
 from ircli.redaction import Redactor
@@ -73,6 +76,8 @@ class Workspace:
     """Test aid (``IRCLI_TEST_CRASH_AT``): kill the process at a named point."""
     webhooks: Mapping[str, str] = field(default_factory=dict)
     """Named webhook URLs (config ``webhooks``) for playbook ``notify`` steps."""
+    data_dir: Path | None = None
+    """ircli's data directory: generated values' keys and delivery files live under it."""
 
 
 @dataclass(frozen=True)
@@ -86,8 +91,10 @@ class LoadedProfile:
 
 
 def load_platform(workspace: Workspace, ref: str | None) -> LoadedProfile:
-    """Resolve and load a profile by name or path; secrets are not read yet."""
+    """Resolve and load a profile by name or path, with its secret variables read (the auth
+    secret is read when requests are built)."""
     from ircli.platform import load_profile, profile_search_dirs, resolve_profile
+    from ircli.platform.secrets import resolve_secret_variables
 
     if not ref:
         raise InvalidInput(
@@ -96,6 +103,7 @@ def load_platform(workspace: Workspace, ref: str | None) -> LoadedProfile:
         )
     path = resolve_profile(ref, profile_search_dirs(workspace.user_config_dir), cwd=workspace.cwd)
     profile = load_profile(path, workspace.env)
+    profile = resolve_secret_variables(profile, workspace.env, workspace.redactor)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     return LoadedProfile(profile, ref, path, digest)
 
@@ -127,6 +135,8 @@ class ActionPlan:
     batch_size: int | None = None
     overrides: Mapping[str, Any] = field(default_factory=dict)
     reason: str | None = None
+    selection: Mapping[str, Any] | None = None
+    """How ``--where`` chose the targets (recorded in ``run.started``)."""
 
     def preview(self, run: str, count: int = 3) -> list[tuple[PreparedRequest, str]]:
         """The first requests exactly as they would be sent, with their idempotency keys."""
@@ -145,7 +155,7 @@ class ActionPlan:
         return [
             (
                 render(action.request, target=target, params=self.params,
-                       variables=profile.variables),
+                       variables=profile.variables, generated=shown(action.generate)),
                 idempotency_key(run, self.step, action.name, [target]),
             )
             for target in self.targets[:count]
@@ -164,6 +174,7 @@ def plan_action(
     batch_size: int | None = None,
     overrides: Mapping[str, Any] | None = None,
     reason: str | None = None,
+    selection: Mapping[str, Any] | None = None,
 ) -> ActionPlan:
     """Check everything that can be checked before a request: action, params, caps, incident."""
     from ircli.platform import bind_params
@@ -173,6 +184,7 @@ def plan_action(
     if reason is not None and "reason" in (action.param_specs or action.params):
         given.setdefault("reason", reason)
     bound = bind_params(action, given)
+    check_request_headers(loaded.profile, action, bound)
     # Listings can name an object twice (a page boundary moving under a live flood); a run
     # acts on each target once, and its counts are per target.
     targets = list(dict.fromkeys(targets))
@@ -199,7 +211,21 @@ def plan_action(
         batch_size=batch_size,
         overrides=dict(overrides or {}),
         reason=reason,
+        selection=selection,
     )
+
+
+def check_request_headers(profile: Profile, action: ActionSpec, params: Mapping[str, Any]) -> None:
+    """Every header ``action`` (and the health probe) could send, checked with the run's
+    parameters and the profile's variables before anything is sent (``check_headers``)."""
+    from ircli.platform.render import check_headers
+
+    templates = [action.request, profile.health]
+    templates += [action.batch.request if action.batch else None]
+    templates += [action.check.request if action.check else None]
+    for template in templates:
+        if template is not None:
+            check_headers(template, params=params, variables=profile.variables)
 
 
 def refuse(
@@ -221,9 +247,10 @@ async def select_targets(
     listing: str,
     filters: Mapping[str, str],
     limit: int | None = None,
-) -> list[str]:
-    """Ids of the objects of ``listing`` matching the server-side ``filters``, each once;
-    reading stops after ``limit`` ids (a cap plus one is enough to refuse)."""
+) -> tuple[list[str], Skipped]:
+    """Ids of the objects of ``listing`` matching the server-side ``filters``, each once, and
+    the items left out for an unusable id; reading stops after ``limit`` ids (a cap plus one
+    is enough to refuse)."""
     from ircli.platform import auth_headers, check_filters, iter_items, listing_of
 
     profile = loaded.profile
@@ -231,16 +258,18 @@ async def select_targets(
     check_filters(spec, filters)
     headers = auth_headers(profile, workspace.env, workspace.redactor)
     found: dict[str, None] = {}
+    skipped = Skipped()
     async with (
         platform_client(profile, headers, workspace.env, concurrency=1) as client,
-        contextlib.aclosing(iter_items(client.http, profile, listing, filters)) as items,
+        contextlib.aclosing(
+            iter_items(client.http, profile, listing, filters, skipped=skipped)
+        ) as items,
     ):
         async for item in items:
-            if spec.id in item:
-                found.setdefault(str(item[spec.id]), None)
-                if limit is not None and len(found) >= limit:
-                    break
-    return list(found)
+            found.setdefault(str(item[spec.id]), None)
+            if limit is not None and len(found) >= limit:
+                break
+    return list(found), skipped
 
 
 def platform_client(
@@ -250,7 +279,9 @@ def platform_client(
     concurrency: int,
     timeout: float | None = None,
 ) -> PlatformClient:
-    """The run's client for ``profile``'s platform, with its TLS settings."""
+    """The run's client for ``profile``'s platform, with its TLS settings and the proxy
+    ``env`` names for it."""
+    from ircli.platform.proxies import proxy_for
     from ircli.platform.tls import ssl_context
 
     limits = profile.limits
@@ -262,6 +293,7 @@ def platform_client(
         max_connections=concurrency,
         idempotency_header=profile.idempotency_header,
         tls=ssl_context(profile, env),
+        proxy=proxy_for(profile.base_url, env),
     )
 
 
@@ -299,6 +331,7 @@ async def run_plan(
         batch_size=plan.batch_size,
         overrides=plan.overrides,
         reason=plan.reason,
+        selection=plan.selection,
     )
     journal = RunJournal(workspace.store, spec, workspace.crash)
     journal.started()
@@ -357,7 +390,16 @@ async def _execute(
     tuning = Tuning.from_limits(profile.limits, {**spec.overrides, "batch_size": spec.batch_size})
     headers = auth_headers(profile, workspace.env, workspace.redactor)
     report: ExecutionReport | None = None
+    delivery: Delivery | None = None
     try:
+        generator = None
+        if action.generate and not (spec.batch_size and action.batch):
+            if workspace.data_dir is None:
+                raise InvalidInput(f"{action.name} generates values, but there is no data folder.")
+            generator = generator_for(
+                action, spec.run, workspace.data_dir, resuming=prior is not None
+            )
+            delivery = Delivery(action, spec.run, workspace.data_dir)
         timeout = spec.overrides.get("timeout")
         async with platform_client(
             profile, headers, workspace.env, tuning.concurrency, timeout
@@ -372,6 +414,8 @@ async def _execute(
                 on_event=on_event,
                 stop=stop,
                 crash=workspace.crash,
+                generator=generator,
+                delivery=delivery,
             )
             # A resumed run's write-ahead gap: sent again, or looked at first (not idempotent).
             unknown = prior.unknown() if prior is not None else ()
@@ -394,6 +438,8 @@ async def _execute(
             counts = state.counts()
             journal.finished(report.status, _summary(spec, counts, report))
             state.status = report.status  # what the run.finished record just said
+        if delivery is not None:
+            delivery.close()  # after the run's records: a failed delivery is said on its own
     return RunOutcome(spec, report, workspace.store.head(), state, counts)
 
 

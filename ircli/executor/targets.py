@@ -6,20 +6,17 @@ import csv
 import io
 import json
 import os
-import re
 import stat
 from collections.abc import Iterable
 from pathlib import Path
 
 from ircli.errors import InvalidInput
+from ircli.platform.ids import MAX_ID_LENGTH, all_usable, usable_id
 
-__all__ = ["MAX_FILE_BYTES", "MAX_ID_LENGTH", "read_ids_file", "unique_ids"]
+__all__ = ["MAX_FILE_BYTES", "MAX_ID_LENGTH", "read_ids_file", "unique_ids", "usable_id"]
 
-MAX_ID_LENGTH = 512
-_CONTROL = re.compile("[\x00-\x1f\x7f]")
 MAX_FILE_BYTES = 64 * 1024 * 1024
 """The largest ids file read (64 MiB; about 2.7 million ids of 24 characters)."""
-_NOT_IDS = (".", "..")
 
 
 def unique_ids(ids: Iterable[str], source: str) -> list[str]:
@@ -29,16 +26,11 @@ def unique_ids(ids: Iterable[str], source: str) -> list[str]:
     raw = list(ids)
     unique = list(dict.fromkeys(filter(None, map(str.strip, raw))))
     # One check over all ids at C speed; the slow walk below only names the first bad one.
-    if (
-        max(map(len, unique), default=0) <= MAX_ID_LENGTH
-        and not _CONTROL.search("".join(unique))
-        and not any(target in unique for target in _NOT_IDS)
-    ):
+    if all_usable(unique):
         return unique
     for index, item in enumerate(raw, start=1):
         target = item.strip()
-        bad = len(target) > MAX_ID_LENGTH or _CONTROL.search(target) or target in _NOT_IDS
-        if target and bad:
+        if target and not usable_id(target):
             raise InvalidInput(f"{source}: id {index} is not a usable id ({target[:40]!r}).")
     raise AssertionError("unreachable")  # pragma: no cover
 

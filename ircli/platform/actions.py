@@ -9,11 +9,11 @@ profile's listings). Nothing here performs I/O.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
-from pydantic import BeforeValidator, Field, ValidationInfo, model_validator
+from pydantic import BeforeValidator, Field, PrivateAttr, ValidationInfo, model_validator
 
 from ircli.platform.templates import Scope, check_values, placeholders
 from ircli.shapes import (
@@ -30,7 +30,7 @@ from ircli.shapes import (
     names_from_keys,
 )
 from ircli.wording import did_you_mean, not_among
-from ircli.yamlfile import FieldPath, LoadedYaml
+from ircli.yamlfile import FieldPath, LoadedYaml, Location
 
 if TYPE_CHECKING:
     from ircli.platform.model import ListingSpec
@@ -58,6 +58,11 @@ REFERENCE_HINT = (
     "{keyring: SERVICE/USER} or {file: PATH}."
 )
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+Header = Annotated[Word, named(r"[A-Za-z0-9][A-Za-z0-9-]*", "a header name")]
+MANAGED_HEADERS = frozenset(
+    {"host", "content-length", "content-type", "transfer-encoding", "connection", "authorization"}
+)
+"""Headers ircli sets itself (from the body, the connection and ``auth``)."""
 PARAM_TYPES = ("string", "integer", "number", "boolean")
 IDENTIFIER = r"[A-Za-z_][A-Za-z0-9_]*"
 
@@ -102,6 +107,8 @@ class ProfileDocument(Document):
     """The declared variables, once read (``None``: their checks wait)."""
     listings: Mapping[str, ListingSpec] | None = None
     """The listings, once read without error (``None``: checks against them wait)."""
+    secret_variables: Mapping[str, Any] = field(default_factory=dict)
+    """Variables named like secrets, as the references written (for ``Profile.secrets``)."""
 
     @classmethod
     def of(cls, loaded: LoadedYaml, env: Mapping[str, str] | None) -> ProfileDocument:
@@ -152,11 +159,32 @@ class RequestTemplate(Shape):
     """A JSON body (any YAML value)."""
     form: Mapping[str, Any] | None = None
     """A form body, instead of ``json``."""
+    headers: Mapping[Header, Text] = Field(default_factory=dict)
+    """Extra headers (an API version, a tenant); values may hold placeholders such as
+    ``{var.NAME}`` or ``{param.NAME}``, checked for control characters before anything is
+    sent."""
+
+    _headers_at: Location | None = PrivateAttr(default=None)
+
+    @property
+    def headers_location(self) -> Location:
+        """``file:line:col`` of the ``headers`` (``<code>:1:1`` when built in code)."""
+        return self._headers_at or Location("<code>", 1, 1)
 
     def cross_check(self, doc: Document) -> None:
         if "body" in self.model_fields_set and "form" in self.model_fields_set:
             raise doc.fail(doc.here(), "a request has either a json body or a form body, not both.")
         check_query(doc, doc.here("query"), self.query)
+        if self.headers:
+            self._headers_at = doc.loaded.where(doc.here("headers"))
+        for name in self.headers:
+            if name.lower() in MANAGED_HEADERS:
+                raise doc.fail(
+                    doc.here("headers", name),
+                    f"ircli sets the {name} header itself; it cannot be given here.",
+                    hint="Authentication goes in `auth`; the body's type follows `json`/`form`.",
+                    at_key=True,
+                )
 
     def placeholders(self) -> set[str]:
         """Every placeholder the request uses."""
@@ -165,6 +193,7 @@ class RequestTemplate(Shape):
             | placeholders(dict(self.query))
             | placeholders(self.body)
             | placeholders(dict(self.form or {}))
+            | placeholders(dict(self.headers))
         )
 
     def check_scope(self, doc: Document, path: FieldPath, scope: Scope) -> None:
@@ -175,6 +204,7 @@ class RequestTemplate(Shape):
             check_values(doc, (*path, "json"), self.body, scope)
         if self.form is not None:
             check_values(doc, (*path, "form"), dict(self.form), scope)
+        check_values(doc, (*path, "headers"), dict(self.headers), scope)
 
     def needs(self, doc: Document, path: FieldPath, name: str) -> None:
         """Refuse a request that never uses ``{name}`` (every target would get the same)."""
@@ -352,6 +382,23 @@ def check_names(doc: Document, path: FieldPath, names: list[Any]) -> None:
 # -- actions -----------------------------------------------------------------------------------
 
 
+class GenerateSpec(Shape):
+    """A value generated for each target (a new password), sent to the platform and to the
+    account's owner (``deliver``), never stored or shown: it appears as ``[GENERATED]``."""
+
+    length: Annotated[Integer, Field(ge=8, le=256)] = 24
+    alphabet: Literal["alphanumeric", "printable"] = "alphanumeric"
+    """``alphanumeric`` (A-Z, a-z, 0-9) or ``printable`` (with punctuation, no quotes,
+    backslash or space)."""
+
+
+class DeliverSpec(Shape):
+    """Where generated values go. Without ``command``: a private file per run."""
+
+    command: Annotated[tuple[Word, ...], Field(min_length=1)] | None = None
+    """A program and its arguments, given one JSON line per target done on its stdin."""
+
+
 class ActionSpec(Shape):
     """A named action (``streams.suspend``) and how to perform it."""
 
@@ -377,6 +424,12 @@ class ActionSpec(Shape):
     """True when resending the same request (same idempotency key) has no second effect."""
     check: CheckSpec | None = None
     inverse: Word | None = None
+    generate: Mapping[
+        Annotated[str, named(IDENTIFIER, "a generated value's name")], GenerateSpec
+    ] = Field(default_factory=dict)
+    """Values generated per target, as ``{generate.NAME}`` in the request's body or query."""
+    deliver: DeliverSpec | None = None
+    """Where the generated values go (default: a private file per run)."""
 
     @property
     def params(self) -> tuple[str, ...]:
@@ -406,7 +459,9 @@ class ActionSpec(Shape):
         variables = doc.variables
         single = Scope(variables or (), self.params, target=True)
         if variables is not None:
-            self.request.check_scope(doc, (*here, "request"), single)
+            generating = replace(single, generated=tuple(self.generate))
+            self.request.check_scope(doc, (*here, "request"), generating)
+        self._generated_only_in_the_body(doc, here)
         self.request.needs(doc, (*here, "request"), "target")
         self._optional_params_not_in_path(doc, (*here, "request"), self.request)
         listings = doc.listings
@@ -425,6 +480,19 @@ class ActionSpec(Shape):
                 self.check.request.check_scope(doc, (*here, "check", "request"), single)
             self.check.request.needs(doc, (*here, "check", "request"), "target")
             self._optional_params_not_in_path(doc, (*here, "check", "request"), self.check.request)
+
+    def _generated_only_in_the_body(self, doc: Document, here: FieldPath) -> None:
+        """A generated value goes in the body or query: never the path or a header (URLs and
+        headers end up in proxies' logs). ``deliver`` without ``generate`` delivers nothing."""
+        for part, value in (("path", self.request.path), ("headers", dict(self.request.headers))):
+            if any(name.startswith("generate.") for name in placeholders(value)):
+                raise doc.fail(
+                    (*here, "request", part),
+                    f"a generated value may not go into the {part}: proxies and servers log "
+                    "it; put it in the json body.",
+                )
+        if self.deliver is not None and not self.generate:
+            raise doc.fail((*here, "deliver"), "deliver needs values to deliver: add generate.")
 
     def _optional_params_not_in_path(
         self, doc: Document, path: FieldPath, request: RequestTemplate

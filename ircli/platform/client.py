@@ -10,16 +10,15 @@ problem into a ``TransportFailure`` with a kind the executor can reason about:
 Every request goes through one maintained HTTP stack, aiohttp (docs/runs.md, "The HTTP
 transport", has the measurements behind the choice): its connection pool, its HTTP/1.1 parser
 (bodies without Content-Length, chunked bodies, dropped keep-alive connections), proxies from
-the environment (``HTTP_PROXY``, ``HTTPS_PROXY`` through CONNECT, ``NO_PROXY``, read once per run) and the
-profile's TLS context. Actions call the session directly, the fast path; ``http`` is an
-``httpx.AsyncClient`` over the same session (through the ``httpx-aiohttp`` adapter) for
-listings. Tests hand in an httpx transport (``httpx.MockTransport``) instead: the request is
-built here either way, to the same bytes.
+the environment (``HTTP_PROXY``, ``HTTPS_PROXY`` through CONNECT, ``NO_PROXY``; ``proxy_for``
+finds it once per run) and the profile's TLS context. Actions call the session directly (the
+fast path); ``http`` is an ``httpx.AsyncClient`` over the same session (through the
+``httpx-aiohttp`` adapter) for listings. Tests hand in an httpx transport
+(``httpx.MockTransport``) instead: the request is built here either way, to the same bytes.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import ssl
 from collections.abc import Iterator, Mapping
@@ -31,7 +30,6 @@ from urllib.parse import quote, urlencode
 import aiohttp
 import httpx
 import yarl
-from aiohttp.helpers import get_env_proxy_for_url
 from httpx_aiohttp import AiohttpTransport
 
 from ircli.platform.bodies import MAX_BYTES, parse_json
@@ -90,6 +88,7 @@ class PlatformClient:
         max_connections: int,
         idempotency_header: str | None,
         tls: ssl.SSLContext | None = None,
+        proxy: str | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.idempotency_header = idempotency_header
@@ -105,11 +104,14 @@ class PlatformClient:
         self._proxy: yarl.URL | None = None
         self._proxy_auth: aiohttp.BasicAuth | None = None
         if transport is None:
-            # The environment's proxy for this one origin, looked up once: aiohttp's own
+            # The proxy (``proxy_for``) is given once for the run's one origin: aiohttp's own
             # per-request lookup (trust_env) walks the environment and ~/.netrc every time,
             # which took two thirds of the request rate on the sandbox.
-            with contextlib.suppress(LookupError):
-                self._proxy, self._proxy_auth = get_env_proxy_for_url(yarl.URL(self._base))
+            if proxy:
+                address = yarl.URL(proxy)
+                if address.user is not None:
+                    self._proxy_auth = aiohttp.BasicAuth(address.user, address.password or "")
+                self._proxy = address.with_user(None)
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(
                     limit=max_connections, limit_per_host=0, ssl=tls if tls is not None else True
@@ -120,13 +122,13 @@ class PlatformClient:
                 cookie_jar=aiohttp.DummyCookieJar(),  # admin APIs authenticate by header
                 skip_auto_headers=("Accept-Encoding",),
             )
-            proxy = None
+            for_httpx = None
             if self._proxy is not None:
                 auth = self._proxy_auth
-                proxy = httpx.Proxy(
+                for_httpx = httpx.Proxy(
                     str(self._proxy), auth=(auth.login, auth.password) if auth else None
                 )
-            transport = AiohttpTransport(client=self._session, proxy=proxy)
+            transport = AiohttpTransport(client=self._session, proxy=for_httpx)
         self._transport = transport
         self.http = httpx.AsyncClient(
             base_url=base_url,
@@ -161,6 +163,8 @@ class PlatformClient:
             body = b""
         if idempotency_key and self.idempotency_header:
             extra[self.idempotency_header] = idempotency_key
+        if request.headers:
+            extra = {**request.headers, **extra}
         if extra:
             headers = {**headers, **extra}
         return _Outgoing(request.method, url, headers, body)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -18,13 +19,33 @@ import httpx
 from ircli.errors import InvalidInput, OperationFailed
 from ircli.platform.bodies import MAX_BYTES, BodyTooLarge, parse_json
 from ircli.platform.classify import dig, found
+from ircli.platform.ids import usable_id
 from ircli.platform.model import ListingSpec, Profile, RequestTemplate
 from ircli.platform.render import render
 
-__all__ = ["check_filters", "iter_items", "listing_of"]
+__all__ = ["Skipped", "check_filters", "iter_items", "listing_of"]
 
 Sleep = Callable[[float], Awaitable[None]]
 _TRANSIENT = frozenset({408, 425, 429, 500, 502, 503, 504})
+
+
+@dataclass
+class Skipped:
+    """Listing items left out because their id is missing or could not name a target
+    (empty, ``.``, ``..``, too long, control characters): one hostile object must not stop
+    containment. ``sample`` holds a few of the ids, shortened, for the report."""
+
+    count: int = 0
+    sample: list[str] = field(default_factory=list)
+
+    def add(self, value: Any) -> None:
+        self.count += 1
+        if len(self.sample) < 5:
+            self.sample.append("(no id)" if value is None else repr(value)[:40])
+
+    def as_params(self) -> dict[str, Any]:
+        """For audit records: how many, and a few of them."""
+        return {"skipped": self.count, "skipped_sample": list(self.sample)}
 
 
 def listing_of(profile: Profile, name: str) -> ListingSpec:
@@ -50,8 +71,12 @@ async def iter_items(
     *,
     headers: Mapping[str, str] | None = None,
     sleep: Sleep = asyncio.sleep,
+    skipped: Skipped | None = None,
 ) -> AsyncIterator[dict[str, Any]]:
-    """Every item of ``listing_name`` matching ``filters``, across all pages, in order."""
+    """Every item of ``listing_name`` matching ``filters``, across all pages, in order.
+
+    Items whose id is missing or unusable (``usable_id``) are left out and counted in
+    ``skipped``."""
     listing = listing_of(profile, listing_name)
     check_filters(listing, filters)
     if profile.base_url.startswith("${"):
@@ -76,6 +101,13 @@ async def iter_items(
         response, body = await reader.get(url, query)
         items = _items(listing, body)
         for item in items:
+            value = item.get(listing.id)
+            if isinstance(value, bool) or not isinstance(value, str | int):
+                value = None
+            if value is None or not usable_id(str(value)):
+                if skipped is not None:
+                    skipped.add(item.get(listing.id))
+                continue
             yield item
         if paging.kind == "none" or not items:
             return

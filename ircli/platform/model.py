@@ -26,6 +26,7 @@ from ircli.platform.actions import (
     ActionSpec,
     BatchSpec,
     CheckSpec,
+    Header,
     Outcome,
     ParamSpec,
     ProfileDocument,
@@ -82,7 +83,12 @@ __all__ = [
 ]
 
 FORMAT_VERSION = 1
-Header = Annotated[Word, named(r"[A-Za-z0-9][A-Za-z0-9-]*", "a header name")]
+SECRET_SOURCES = frozenset({"env", "keyring", "file"})
+VARIABLE_REFERENCE_HINT = (
+    # Worded without "name: value" pairs, which redaction would take for a secret.
+    "Write the variable as a reference to where the secret lives, {env: NAME}, "
+    "{keyring: SERVICE/USER} or {file: PATH}; ircli reads it when the profile is used."
+)
 
 
 def is_loopback_url(url: str) -> bool:
@@ -403,7 +409,7 @@ FromEnv = Annotated[Text, BeforeValidator(_from_env, json_schema_input_type=str 
 class Profile(Shape):
     """A platform's admin API, as ircli drives it."""
 
-    derived: ClassVar[frozenset[str]] = frozenset({"source"})
+    derived: ClassVar[frozenset[str]] = frozenset({"source", "secrets"})
     nullable: ClassVar[frozenset[str]] = frozenset({"health", "idempotency_header"})
     profile: Annotated[Literal[1], format_version("profile")] = Field(
         description="The profile format version."
@@ -418,6 +424,10 @@ class Profile(Shape):
         default_factory=dict, json_schema_extra={"additionalProperties": False}
     )
     auth: AuthSpec = AuthSpec.model_validate({})
+    secrets: Mapping[str, SecretRef] = Field(
+        default_factory=dict, exclude=True, validate_default=True
+    )
+    """Variables named like secrets, as references; read at run time (``resolve_secrets``)."""
     tls: TlsSpec = TlsSpec()
     """HTTPS certificate checks and client certificates (``https://`` base URLs)."""
     limits: Limits = Limits()
@@ -472,19 +482,35 @@ class Profile(Shape):
     @field_validator("variables", mode="before")
     @classmethod
     def _no_secret_variables(cls, value: Any, info: ValidationInfo) -> Any:
+        """A variable named like a secret (``admin_token``) must be a reference to where the
+        secret lives; those are set aside for ``secrets`` and read only at run time."""
         doc = document(info, ProfileDocument)
         if doc is None or not isinstance(value, dict):
             return value
-        for name in value:
-            if isinstance(name, str) and is_secret_key(name):
-                raise doc.fail(
-                    ("variables", name),
-                    "a secret may not be written in a profile.",
-                    hint=REFERENCE_HINT,
-                    at_key=True,
-                )
+        references: dict[str, Any] = {}
+        for name, item in value.items():
+            if not (isinstance(name, str) and is_secret_key(name)):
+                continue
+            if isinstance(item, dict) and len(item) == 1 and set(item) <= SECRET_SOURCES:
+                references[name] = item
+                continue
+            raise doc.fail(
+                ("variables", name),
+                "a secret may not be written in a profile.",
+                hint=VARIABLE_REFERENCE_HINT,
+                at_key=not isinstance(item, dict),
+            )
         doc.variables = tuple(str(name) for name in value)
-        return value
+        doc.secret_variables = references
+        return {name: item for name, item in value.items() if name not in references}
+
+    @field_validator("secrets", mode="before")
+    @classmethod
+    def _secret_variables(cls, value: Any, info: ValidationInfo) -> Any:
+        doc = document(info, ProfileDocument)
+        if doc is None:
+            return value
+        return {name: nested(SecretRef, item, info) for name, item in doc.secret_variables.items()}
 
     @field_validator("listings")
     @classmethod

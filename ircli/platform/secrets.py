@@ -21,7 +21,14 @@ from ircli.platform.loader import is_loopback_url
 from ircli.platform.model import Profile, SecretRef
 from ircli.redaction import Redactor
 
-__all__ = ["auth_headers", "check_private", "expand_path", "resolve_secret", "secret_source"]
+__all__ = [
+    "auth_headers",
+    "check_private",
+    "expand_path",
+    "resolve_secret",
+    "resolve_secret_variables",
+    "secret_source",
+]
 
 _CONTROL = re.compile("[\x00-\x1f\x7f]")
 
@@ -52,6 +59,28 @@ def resolve_secret(
     if ref.source == "keyring":
         return _from_keyring(ref.name, profile)
     return _from_file(expand_path(ref.name, env, base_dir))
+
+
+def resolve_secret_variables(
+    profile: Profile, env: Mapping[str, str], redactor: Redactor
+) -> Profile:
+    """``profile`` with its secret variables (``Profile.secrets``) read into ``variables``;
+    each value is registered with ``redactor`` first, so it shows as ``[REDACTED]``."""
+    if not profile.secrets:
+        return profile
+    base_dir = Path(profile.source).parent if profile.source else None
+    values = {}
+    for name, ref in profile.secrets.items():
+        value = resolve_secret(
+            ref,
+            env,
+            base_url=profile.base_url,
+            base_dir=base_dir,
+            profile=f"profile {profile.name!r} (variable {name})",
+        )
+        redactor.add_secret(value)
+        values[name] = value
+    return profile.model_copy(update={"variables": {**profile.variables, **values}})
 
 
 def auth_headers(profile: Profile, env: Mapping[str, str], redactor: Redactor) -> dict[str, str]:

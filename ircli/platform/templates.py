@@ -20,9 +20,7 @@ from ircli.yamlfile import FieldPath
 
 __all__ = ["PLACEHOLDER", "Scope", "check_values", "placeholders"]
 
-PLACEHOLDER = re.compile(
-    r"\{(target|targets|param\.[A-Za-z_][A-Za-z0-9_]*|var\.[A-Za-z_][A-Za-z0-9_]*)\}"
-)
+PLACEHOLDER = re.compile(r"\{(target|targets|(?:param|var|generate)\.[A-Za-z_][A-Za-z0-9_]*)\}")
 _LOOKS_LIKE_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.]*)\}")
 _WHOLE = re.compile(r"^\{([A-Za-z_][A-Za-z0-9_.]*)\}$")
 NO_CREDENTIALS = "A request template may not carry credentials; authentication belongs in auth."
@@ -47,10 +45,12 @@ class Scope:
     params: Collection[str] = ()
     target: bool = False
     targets: bool = False
+    generated: Collection[str] = ()
 
     def names(self) -> list[str]:
         """Every placeholder allowed here, as written inside the braces."""
         names = [f"var.{v}" for v in self.variables] + [f"param.{p}" for p in self.params]
+        names += [f"generate.{g}" for g in self.generated]
         if self.target:
             names.insert(0, "target")
         if self.targets:
@@ -69,6 +69,11 @@ class Scope:
         if name.startswith("var."):
             declared = ", ".join(self.variables) or "none"
             return f"the variable {name[4:]!r} is not declared (declared: {declared})"
+        if name.startswith("generate."):
+            if not self.target:
+                return "generated values go only into the action's single-target request"
+            declared = ", ".join(self.generated) or "none"
+            return f"the action's generate declares no {name[9:]!r} (declared: {declared})"
         return "it is not a placeholder"
 
 
@@ -79,7 +84,7 @@ def check_values(doc: Document, path: FieldPath, value: Any, scope: Scope) -> No
         for name in _LOOKS_LIKE_PLACEHOLDER.findall(value):
             if name in allowed:
                 continue
-            if name in ("target", "targets") or name.startswith(("param.", "var.")):
+            if name in ("target", "targets") or name.startswith(("param.", "var.", "generate.")):
                 reason = scope.explain(name)
                 raise doc.fail(path, f"the placeholder {{{name}}} is not allowed: {reason}.")
             raise doc.fail(path, f"unknown placeholder {{{name}}}{_suggest(name, allowed)}.")

@@ -208,15 +208,18 @@ class StepRunner:
 
     async def query(self, query: Query, context: Context, step_id: str) -> list[dict[str, Any]]:
         from ircli.platform import iter_items
+        from ircli.platform.listing import Skipped
 
         filters = {k: str(_render(v, context)) for k, v in query.filters.items()}
+        skipped = Skipped()
         async with self._client(1) as client:
             raw = [
                 item
                 async for item in iter_items(
-                    client.http, self.loaded.profile, query.listing, filters, headers=self.headers()
+                    client.http, self.loaded.profile, query.listing, filters,
+                    headers=self.headers(), skipped=skipped,
                 )
-            ]
+            ]  # fmt: skip
         items = list(query.where.filter(raw, context)) if query.where else raw
         if query.limit is not None:
             items = items[: query.limit]
@@ -231,7 +234,9 @@ class StepRunner:
                 "count": len(ids),
                 "scanned": len(raw),
                 "sample": ids[:SAMPLE],
-                "summary": f"{step_id}: {len(ids):,} {query.listing} found",
+                **skipped.as_params(),
+                "summary": f"{step_id}: {len(ids):,} {query.listing} found"
+                + (f" ({skipped.count:,} skipped: unusable ids)" if skipped.count else ""),
             },
         )
         return [dict(item) for item in items]

@@ -63,6 +63,8 @@ class PlaybookOutcome:
     plan: list[dict[str, Any]] = field(default_factory=list)
     playbook_sha256: str = ""
     inputs: Mapping[str, Any] = field(default_factory=dict)
+    invalid_input: bool = False
+    """Failed on bad input met mid-run (an unusable target id from an input or a file)."""
 
     def saved_plan(self) -> dict[str, Any]:
         """The plan file ``--plan-out`` writes (read back by ``plans.read_plan``)."""
@@ -149,13 +151,13 @@ async def run_playbook(
             "approvers": approvers,
         },
     )
-    status, reason = "completed", None
+    status, reason, invalid = "completed", None, False
     try:
         await runner.steps(playbook, bound)
     except Stopped as stopped:
         status, reason = stopped.status, stopped.reason
     except IrcliError as exc:
-        status, reason = "failed", exc.message
+        status, reason, invalid = "failed", exc.message, isinstance(exc, InvalidInput)
     digest = plan_hash(sha, bound, runner.plan)
     runner.record(
         "run.finished",
@@ -177,6 +179,7 @@ async def run_playbook(
         runner.plan,
         sha,
         jsonable(bound),
+        invalid,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import Callable, Sequence
 
 import httpx
@@ -30,6 +31,7 @@ def run(
     everything: Sequence[str] | None = None,
     unknown: Sequence[str] = (),
     run_id: str = "RUN-T",
+    rng: random.Random | None = None,
 ) -> ExecutionReport:
     """One execution of ``action`` for ``targets``, journalled in ``store``.
 
@@ -55,7 +57,7 @@ def run(
             journal=journal,
             tuning=tuning or Tuning(concurrency=4, rate=10_000, backoff_base=0.001,
                                     backoff_max=0.01),
-            on_event=(events.append if events is not None else lambda _e: None),
+            on_event=(events.append if events is not None else lambda _e: None), rng=rng,
         )  # fmt: skip
         try:
             return await executor.run(targets, unknown=unknown)

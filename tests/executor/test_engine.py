@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -241,3 +242,61 @@ def test_a_timeout_on_a_non_idempotent_action_is_checked_before_resending(
     report = run(store, unsafe, handler, ["s1"])
     assert report.results["s1"].outcome is Outcome.DONE
     assert posts == {"s1": 1}
+
+
+class _LongestBackoff(random.Random):
+    """Backoff with full jitter always draws its upper bound: the wait is known."""
+
+    def uniform(self, a: float, b: float) -> float:
+        return b
+
+
+def test_a_target_waiting_to_retry_frees_its_slot(store: AuditStore, profile: Profile) -> None:
+    """With one slot, a target backing off for 0.3 s must not stop the others: they are sent
+    while it waits (before, the worker slept the backoff and sent nothing meanwhile)."""
+    order: list[str] = []
+    failed_once: set[str] = set()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        target = request.url.path.split("/")[4]
+        order.append(target)
+        if target == "str_a" and target not in failed_once:
+            failed_once.add(target)
+            return httpx.Response(500, json={"error": {"code": "unavailable"}})
+        return httpx.Response(200, json=item(target))
+
+    targets = ["str_a", *(f"str_{n}" for n in range(1, 10))]
+    tuning = Tuning(concurrency=1, rate=100_000, backoff_base=0.3, backoff_max=0.3)
+    report = run(store, profile, handler, targets, tuning=tuning, rng=_LongestBackoff())
+    assert report.status == "completed"
+    assert report.counts()["done"] == 10
+    first, second = [i for i, target in enumerate(order) if target == "str_a"]
+    assert first == 0
+    assert second - first > 1, f"nothing was sent while str_a waited: {order}"
+
+
+def test_a_429_slows_the_whole_run(store: AuditStore, profile: Profile) -> None:
+    """One 429 with Retry-After: 1 holds every worker for that second (the rate is halved),
+    instead of the others carrying on at full speed into more 429s."""
+    import time
+
+    sent: list[float] = []
+    refused_at: list[float] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        target = request.url.path.split("/")[4]
+        now = time.monotonic()
+        sent.append(now)
+        if not refused_at:
+            refused_at.append(now)
+            return httpx.Response(429, headers={"Retry-After": "1"})
+        return httpx.Response(200, json=item(target))
+
+    targets = [f"str_{n}" for n in range(40)]
+    tuning = Tuning(concurrency=4, rate=100_000, backoff_base=0.001, backoff_max=0.01)
+    report = run(store, profile, handler, targets, tuning=tuning)
+    assert report.status == "completed"
+    assert report.counts()["done"] == 40
+    during_hold = [t for t in sent if refused_at[0] < t < refused_at[0] + 0.95]
+    # Only the requests already past the bucket when the 429 arrived may still go out.
+    assert len(during_hold) < tuning.concurrency, len(during_hold)

@@ -6,6 +6,7 @@ import asyncio
 import random
 from datetime import UTC, datetime
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -76,3 +77,58 @@ def test_token_bucket_hands_out_a_burst_then_paces() -> None:
         return bucket._tokens
 
     assert asyncio.run(scenario()) < 1e-9
+
+
+def test_the_bucket_halves_on_push_back_holds_and_climbs_back() -> None:
+    ticks = {"now": 0.0}
+    slept: list[float] = []
+
+    async def scenario() -> None:
+        bucket = TokenBucket(1000.0, monotonic=lambda: ticks["now"])
+        real_sleep = asyncio.sleep
+
+        async def fake_sleep(seconds: float) -> None:
+            slept.append(seconds)
+            ticks["now"] += seconds
+            await real_sleep(0)
+
+        asyncio.sleep = fake_sleep  # type: ignore[assignment]
+        try:
+            bucket.slow_down(2.0)
+            assert bucket.rate == 500.0
+            bucket.slow_down(2.0)  # the requests in flight at the cut: no second cut
+            assert bucket.rate == 500.0
+            assert bucket.cuts == 1
+            await bucket.acquire()  # held until the platform's wait is over
+            assert slept[0] == 2.0
+            assert ticks["now"] >= 2.0
+            assert bucket._tokens < 1, "no burst when the hold ends"
+            ticks["now"] += 10.0  # 10 s without push-back: +5% of 500 per second
+            bucket._refill()
+            assert bucket.rate == pytest.approx(750.0, abs=0.5)
+            ticks["now"] += 100.0
+            bucket._refill()
+            assert bucket.rate == 1000.0, "never above the configured rate"
+            ticks["now"] += 1.0
+            bucket.slow_down(None)
+            assert bucket.rate == 500.0
+            assert bucket.cuts == 2
+        finally:
+            asyncio.sleep = real_sleep  # type: ignore[assignment]
+
+    asyncio.run(scenario())
+
+
+def test_a_cut_halves_the_rate_requests_went_out_at_not_the_set_rate() -> None:
+    """Set to a million a second, sending a thousand: a 429 halves the thousand."""
+    ticks = {"now": 0.0}
+
+    async def scenario() -> float:
+        bucket = TokenBucket(1_000_000.0, monotonic=lambda: ticks["now"])
+        for _ in range(300):
+            ticks["now"] += 0.001
+            await bucket.acquire()
+        bucket.slow_down(None)
+        return bucket.rate
+
+    assert asyncio.run(scenario()) == pytest.approx(500.0, rel=0.01)

@@ -8,6 +8,7 @@ comes from a CA made here with ``trustme``.
 from __future__ import annotations
 
 import asyncio
+import json
 import ssl
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,30 +20,20 @@ import trustme
 from ircli.errors import InvalidInput
 from ircli.platform.client import PlatformClient, Reply, TransportFailure
 from ircli.platform.loader import load_profile
+from ircli.platform.proxies import proxy_for
 from ircli.platform.render import PreparedRequest
 from ircli.platform.tls import ssl_context
-from tests.peers import ForwardProxy, RawServer, chunked, response
+from tests.peers import ForwardProxy, RawServer, chunked, response, write_profile
 
 FREEZE = PreparedRequest("POST", "/users/u1/freeze", {}, json={"reason": "bot"})
 
 
 def profile_file(tmp_path: Path, base_url: str, tls: str = "") -> Path:
-    path = tmp_path / "peer.yaml"
-    path.write_text(
-        "profile: 1\nname: peer\n"
-        f"base_url: {base_url}\n"
+    settings = (
         "idempotency_header: Idempotency-Key\n"
-        "limits: {retries: 2, backoff_base: 10ms, concurrency: 4, timeout: 5s}\n"
-        f"{tls}"
-        "listings:\n  users: {path: /users, id: id}\n"
-        "actions:\n"
-        "  accounts.freeze:\n"
-        "    target: users\n"
-        "    request: {method: POST, path: '/users/{target}/freeze'}\n"
-        "    idempotent: true\n",
-        encoding="utf-8",
+        "limits: {retries: 2, backoff_base: 10ms, concurrency: 4, timeout: 5s}\n" + tls
     )
-    return path
+    return write_profile(tmp_path, base_url, settings=settings)
 
 
 def send(
@@ -50,6 +41,7 @@ def send(
     request: PreparedRequest = FREEZE,
     *,
     tls: ssl.SSLContext | None = None,
+    env: dict[str, str] | None = None,
     times: int = 1,
 ) -> list[Reply]:
     async def main() -> list[Reply]:
@@ -61,6 +53,7 @@ def send(
             max_connections=1,
             idempotency_header="Idempotency-Key",
             tls=tls,
+            proxy=proxy_for(base_url, env or {}),
         ) as client:
             return [await client.send(request, f"key-{i}") for i in range(times)]
 
@@ -140,9 +133,9 @@ def test_an_answer_past_the_size_cap_is_not_read_to_the_end(monkeypatch: Any) ->
 
 
 def test_garbage_is_a_protocol_failure() -> None:
-    with RawServer(lambda _: b"SSH-2.0-OpenSSH_9.6\r\n\r\n", keep_open=False).running() as peer:
-        with pytest.raises(TransportFailure) as caught:
-            send(peer.url)
+    garbage = RawServer(lambda _: b"SSH-2.0-OpenSSH_9.6\r\n\r\n", keep_open=False)
+    with garbage.running() as peer, pytest.raises(TransportFailure) as caught:
+        send(peer.url)
     assert caught.value.kind == "protocol"
     assert caught.value.ambiguous
 
@@ -159,30 +152,59 @@ def test_a_refused_connection_names_host_and_port() -> None:
 # -- proxies -----------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def no_proxy_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
-        monkeypatch.delenv(name, raising=False)
-        monkeypatch.delenv(name.lower(), raising=False)
-    return monkeypatch
-
-
-def test_http_proxy_from_the_environment(no_proxy_env: pytest.MonkeyPatch) -> None:
+def test_http_proxy_from_the_environment() -> None:
     with RawServer(lambda _: response()).running() as peer, ForwardProxy().running() as proxy:
-        no_proxy_env.setenv("HTTP_PROXY", proxy.url)
-        (reply,) = send(peer.url)
+        (reply,) = send(peer.url, env={"HTTP_PROXY": proxy.url})
     assert reply.status == 200
     assert proxy.seen == [f"POST {peer.url}/users/u1/freeze HTTP/1.1"]
     assert len(peer.requests) == 1
 
 
-def test_no_proxy_goes_direct(no_proxy_env: pytest.MonkeyPatch) -> None:
+def test_no_proxy_goes_direct() -> None:
     with RawServer(lambda _: response()).running() as peer, ForwardProxy().running() as proxy:
-        no_proxy_env.setenv("HTTP_PROXY", proxy.url)
-        no_proxy_env.setenv("NO_PROXY", "127.0.0.1")
-        (reply,) = send(peer.url)
+        (reply,) = send(peer.url, env={"HTTP_PROXY": proxy.url, "NO_PROXY": "127.0.0.1"})
     assert reply.status == 200
     assert proxy.seen == []
+
+
+def test_a_proxy_that_is_down_is_a_connect_failure() -> None:
+    with ForwardProxy().running() as proxy:
+        gone = proxy.url
+    with pytest.raises(TransportFailure) as caught:
+        send("http://127.0.0.1:9", env={"HTTP_PROXY": gone})
+    assert caught.value.kind == "connect"
+
+
+@pytest.mark.parametrize(
+    ("url", "env", "expected"),
+    [
+        ("http://api.example.org", {}, None),
+        ("http://api.example.org", {"HTTP_PROXY": "http://p:3128"}, "http://p:3128"),
+        ("https://api.example.org", {"HTTP_PROXY": "http://p:3128"}, None),
+        ("https://api.example.org", {"HTTPS_PROXY": "http://p:3128"}, "http://p:3128"),
+        ("https://api.example.org", {"ALL_PROXY": "http://p:3128"}, "http://p:3128"),
+        ("http://h", {"HTTP_PROXY": "http://upper", "http_proxy": "http://lower"}, "http://lower"),
+        ("http://api.example.org", {"HTTP_PROXY": "http://p", "NO_PROXY": "example.org"}, None),
+        ("http://api.example.org", {"HTTP_PROXY": "http://p", "NO_PROXY": ".example.org"}, None),
+        ("http://example.org", {"HTTP_PROXY": "http://p", "NO_PROXY": ".example.org"}, None),
+        (
+            "http://badexample.org",
+            {"HTTP_PROXY": "http://p", "no_proxy": "example.org"},
+            "http://p",
+        ),
+        ("http://10.1.2.3:8080", {"HTTP_PROXY": "http://p", "NO_PROXY": "10.0.0.0/8"}, None),
+        (
+            "http://10.1.2.3:8080",
+            {"HTTP_PROXY": "http://p", "NO_PROXY": "10.1.2.3:9090"},
+            "http://p",
+        ),
+        ("http://10.1.2.3:8080", {"HTTP_PROXY": "http://p", "NO_PROXY": "10.1.2.3:8080"}, None),
+        ("http://[::1]:8080", {"HTTP_PROXY": "http://p", "NO_PROXY": "::1"}, None),
+        ("http://h", {"HTTP_PROXY": "http://p", "NO_PROXY": " a , * "}, None),
+    ],
+)
+def test_which_proxy(url: str, env: dict[str, str], expected: str | None) -> None:
+    assert proxy_for(url, env) == expected
 
 
 # -- TLS ---------------------------------------------------------------------------------------
@@ -251,14 +273,12 @@ def test_mutual_tls(tmp_path: Path, ca: trustme.CA) -> None:
     assert reply.status == 200
 
 
-def test_https_through_a_connect_proxy(
-    tmp_path: Path, tls_peer: RawServer, ca: trustme.CA, no_proxy_env: pytest.MonkeyPatch
-) -> None:
+def test_https_through_a_connect_proxy(tmp_path: Path, tls_peer: RawServer, ca: trustme.CA) -> None:
     ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
     profile = load_profile(profile_file(tmp_path, tls_peer.url, "tls: {ca_bundle: ca.pem}\n"), {})
     with ForwardProxy().running() as proxy:
-        no_proxy_env.setenv("HTTPS_PROXY", proxy.url)
-        (reply,) = send(tls_peer.url, tls=ssl_context(profile, {}))
+        env = {"HTTPS_PROXY": proxy.url}
+        (reply,) = send(tls_peer.url, tls=ssl_context(profile, {}), env=env)
     assert reply.status == 200
     assert proxy.seen == [f"CONNECT 127.0.0.1:{tls_peer.port} HTTP/1.1"]
 
@@ -289,7 +309,8 @@ def test_unusable_tls_files_are_one_sentence_without_key_material(
     text = str(caught.value)
     assert message in text
     assert "peer.yaml:" in text, "names the profile's tls line"
-    assert "TOPSECRET" not in text and "TOPSECRET" not in repr(caught.value)
+    assert "TOPSECRET" not in text
+    assert "TOPSECRET" not in repr(caught.value)
 
 
 def test_a_client_key_others_can_read_is_refused(tmp_path: Path, ca: trustme.CA) -> None:
@@ -317,3 +338,39 @@ def test_tls_settings_that_contradict_are_refused_where_written(tmp_path: Path) 
 def test_plain_http_needs_no_tls_context(tmp_path: Path) -> None:
     profile = load_profile(profile_file(tmp_path, "http://127.0.0.1:9", ""), {})
     assert ssl_context(profile, {}) is None
+
+
+# -- whole runs, through the CLI ----------------------------------------------------------------
+
+
+def test_a_run_against_close_delimited_answers_completes(cli: Any, tmp_path: Path) -> None:
+    """The report that started this: every 200 ended by a close was retried, done=0."""
+    answer = b'HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n{"state":"frozen"}'
+    with RawServer(lambda _: answer, keep_open=False).running() as peer:
+        profile = str(profile_file(tmp_path, peer.url))
+        result = cli("--json", "accounts", "freeze", "--id", "u1", "--id", "u2", "--id", "u3",
+                     "--profile", profile, "--yes")  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary["status"] == "completed"
+    assert summary["counts"]["done"] == 3
+    assert summary["retries"] == 0
+    assert len(peer.requests) == 3
+
+
+def test_a_run_and_its_listing_go_through_the_proxy(cli: Any, tmp_path: Path) -> None:
+    def answer(request: bytes) -> bytes:
+        if request.startswith(b"GET /users"):
+            return response(body=b'[{"id": "u1"}, {"id": "u2"}]')
+        return response()
+
+    with RawServer(answer).running() as peer, ForwardProxy().running() as proxy:
+        path = profile_file(tmp_path, peer.url)
+        result = cli("accounts", "freeze", "--where", "q=x", "--profile", str(path), "--yes",
+                     env={"HTTP_PROXY": proxy.url})  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert proxy.seen[0] == f"GET {peer.url}/users?q=x HTTP/1.1"
+    assert sorted(proxy.seen[1:]) == [
+        f"POST {peer.url}/users/u1/freeze HTTP/1.1",
+        f"POST {peer.url}/users/u2/freeze HTTP/1.1",
+    ]

@@ -230,3 +230,20 @@ def test_notify_posts_to_the_configured_webhook(ircli: Ircli, tmp_path: Path) ->
     ]
     assert outcome["steps"][0]["summary"] == "notify oncall: HTTP 204"
     assert "s3cr3t-token" not in ircli.db.read_bytes().decode("latin-1")
+
+
+def test_an_unusable_id_from_an_input_is_refused_naming_it(
+    ircli: Ircli, platform: Platform, tmp_path: Path
+) -> None:
+    """`..` from a playbook input would act on the parent resource: refused, nothing sent."""
+    text = (
+        "playbook: 1\nname: from-input\nprofile: sandbox\n"
+        "inputs:\n  ids: {type: list}\n"
+        "steps:\n  - id: freeze\n    action: accounts.freeze\n"
+        "    targets: {from: inputs.ids}\n"
+    )
+    before = platform.score()["requests"]
+    result = ircli("run", str(write(tmp_path, text)), "--yes", "--input", "ids=acc_1,..")
+    assert result.returncode == 2, result.stderr
+    assert "freeze targets: id 2 is not a usable id ('..')" in result.stderr
+    assert platform.score()["requests"] == before
