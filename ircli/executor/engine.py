@@ -597,6 +597,8 @@ _NOT_RESENT = (
 
 
 def _error_text(reply: Reply) -> str:
+    if reply.problem is not None:
+        return f"HTTP {reply.status}: {reply.problem}"
     code = dig(reply.body, "error.code")
     message = dig(reply.body, "error.message")
     if found(code) or found(message):

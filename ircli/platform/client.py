@@ -32,7 +32,7 @@ import httpx
 import yarl
 from httpx_aiohttp import AiohttpTransport
 
-from ircli.platform.bodies import MAX_BYTES, parse_json
+from ircli.platform.bodies import MAX_BYTES, BodyTooLarge, parse_json
 from ircli.platform.render import PreparedRequest
 
 __all__ = ["PlatformClient", "Reply", "TransportFailure"]
@@ -49,6 +49,8 @@ class Reply:
     status: int
     headers: Mapping[str, str]
     body: Any
+    problem: str | None = None
+    """Why a body that was sent is not used: past ircli's limits (``bodies``), with the URL."""
 
 
 class TransportFailure(Exception):
@@ -181,7 +183,8 @@ class PlatformClient:
             proxy_auth=self._proxy_auth,
         ) as response:
             content = await _read_bounded(response)
-            return Reply(response.status, _lower(response.headers), _decode(content))
+            body, problem = _decode(content, out.url)
+            return Reply(response.status, _lower(response.headers), body, problem)
 
     async def _send_httpx(self, out: _Outgoing) -> Reply:
         outgoing = httpx.Request(
@@ -194,7 +197,8 @@ class PlatformClient:
         response = await self._transport.handle_async_request(outgoing)
         content = await response.aread()
         await response.aclose()
-        return Reply(response.status_code, response.headers, _decode(content))
+        body, problem = _decode(content, out.url)
+        return Reply(response.status_code, response.headers, body, problem)
 
     async def aclose(self) -> None:
         await self.http.aclose()
@@ -282,10 +286,16 @@ def _connector_detail(exc: aiohttp.ClientConnectorError) -> str:
     return f"cannot connect to {exc.host}:{exc.port} ({reason})"
 
 
-def _decode(content: bytes | None) -> Any:
+def _decode(content: bytes | None, url: str) -> tuple[Any, str | None]:
+    """The JSON body, or ``None`` with the reason when it is past ircli's limits (a body that
+    is not JSON is no problem: many platforms answer 204 or plain text)."""
+    if content is None:
+        return None, f"the answer from {url} is larger than {MAX_BYTES:,} bytes"
     if not content:
-        return None
+        return None, None
     try:
-        return parse_json(content)  # bounded: past its limits it is no JSON to use
+        return parse_json(content), None  # bounded: past its limits it is no JSON to use
+    except BodyTooLarge as exc:
+        return None, f"{exc} (from {url})"
     except ValueError:
-        return None
+        return None, None

@@ -300,3 +300,20 @@ def test_a_429_slows_the_whole_run(store: AuditStore, profile: Profile) -> None:
     during_hold = [t for t in sent if refused_at[0] < t < refused_at[0] + 0.95]
     # Only the requests already past the bucket when the 429 arrived may still go out.
     assert len(during_hold) < tuning.concurrency, len(during_hold)
+
+
+def test_a_batch_answer_past_the_limits_is_a_clean_failure_naming_url_and_limit(
+    store: AuditStore, profile: Profile
+) -> None:
+    deep = b'{"results": ' + b"[" * 70 + b"]" * 70 + b"}"
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=deep, headers={"content-type": "application/json"})
+
+    tuning = Tuning(concurrency=1, rate=10_000, batch_size=10, retries=1, backoff_base=0.001,
+                    backoff_max=0.001)  # fmt: skip
+    report = run(store, profile, handler, ["a", "b"], tuning=tuning)
+    assert report.status == "incomplete"
+    error = report.results["a"].error or ""
+    assert "the answer nests deeper than 64 levels" in error
+    assert f"(from {BASE}/api/v1/streams/batch/suspend)" in error

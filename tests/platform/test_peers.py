@@ -130,6 +130,17 @@ def test_an_answer_past_the_size_cap_is_not_read_to_the_end(monkeypatch: Any) ->
         (reply,) = send(peer.url)
     assert reply.status == 200
     assert reply.body is None, "over the cap: no JSON to use"
+    assert reply.problem == f"the answer from {peer.url}/users/u1/freeze is larger than 1,000 bytes"
+
+
+def test_an_answer_nested_too_deep_names_the_limit_and_the_url() -> None:
+    deep = b"[" * 70 + b"]" * 70
+    with RawServer(lambda _: response(body=deep)).running() as peer:
+        (reply,) = send(peer.url)
+    assert reply.body is None
+    assert reply.problem == (
+        f"the answer nests deeper than 64 levels (from {peer.url}/users/u1/freeze)"
+    )
 
 
 def test_garbage_is_a_protocol_failure() -> None:
