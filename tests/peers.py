@@ -55,6 +55,7 @@ class RawServer:
 
     def __post_init__(self) -> None:
         self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(0.1)  # here: the thread may start after the listener closed
         self.port = self._listener.getsockname()[1]
         self._stop = threading.Event()
         self._lock = threading.Lock()
@@ -64,7 +65,6 @@ class RawServer:
         return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     def _serve(self) -> None:
-        self._listener.settimeout(0.1)
         while not self._stop.is_set():
             try:
                 conn, _ = self._listener.accept()
@@ -116,6 +116,7 @@ class ForwardProxy:
 
     def __post_init__(self) -> None:
         self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(0.1)
         self.port = self._listener.getsockname()[1]
         self._stop = threading.Event()
 
@@ -124,7 +125,6 @@ class ForwardProxy:
         return f"http://127.0.0.1:{self.port}"
 
     def _serve(self) -> None:
-        self._listener.settimeout(0.1)
         while not self._stop.is_set():
             try:
                 conn, _ = self._listener.accept()

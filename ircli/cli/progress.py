@@ -66,6 +66,7 @@ class RunProgress:
         from ircli.executor.events import (
             BreakerClosed,
             BreakerOpened,
+            CheckUnreadable,
             RetryScheduled,
             RunPaused,
             TargetsSettled,
@@ -87,6 +88,8 @@ class RunProgress:
             self.messages.append("platform answering again: resuming")
         elif isinstance(event, RunPaused):
             self.messages.append(f"pausing the run: {event.reason}")
+        elif isinstance(event, CheckUnreadable) and event.reason not in self.messages:
+            self.messages.append(event.reason)
 
     @asynccontextmanager
     async def shown(self) -> AsyncIterator[None]:

@@ -2,7 +2,8 @@
 
 A run of an action with ``generate`` keeps its generation key in a private file,
 ``<data dir>/generated/<RUN>.key`` (0600, in a 0700 directory), written before the first
-request so that ``runs resume`` sends every target the same values again. The values of each
+request so that ``runs resume`` sends every target the same values again, and removed when the
+run completes. The values of each
 target that ends ``done`` go where the profile's ``deliver`` says, as the target settles:
 
 * by default a private file, ``<data dir>/generated/<RUN>.tsv``: ``target<TAB>name<TAB>value``;
@@ -23,7 +24,7 @@ from ircli.errors import InvalidInput, OperationFailed
 from ircli.platform.actions import ActionSpec
 from ircli.platform.generate import KEY_BYTES, Generator
 
-__all__ = ["Delivery", "generator_for"]
+__all__ = ["Delivery", "forget_key", "generator_for"]
 
 
 def _folder(data_dir: Path) -> Path:
@@ -54,6 +55,12 @@ def generator_for(action: ActionSpec, run: str, data_dir: Path, *, resuming: boo
         handle.flush()
         os.fsync(handle.fileno())
     return generator
+
+
+def forget_key(run: str, data_dir: Path | None) -> None:
+    """Remove ``run``'s key once every target has settled: it could make the values again."""
+    if data_dir is not None:
+        (data_dir / "generated" / f"{run}.key").unlink(missing_ok=True)
 
 
 class Delivery:

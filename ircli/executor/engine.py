@@ -27,6 +27,7 @@ from ircli.executor.delivery import Delivery
 from ircli.executor.events import (
     BreakerClosed,
     BreakerOpened,
+    CheckUnreadable,
     EventSink,
     RetryScheduled,
     RunPaused,
@@ -37,7 +38,7 @@ from ircli.executor.journal import RunJournal, TargetResult, count_outcomes, ide
 from ircli.executor.pacing import RetryBudget, TokenBucket, backoff_delay, parse_retry_after
 from ircli.platform.classify import classify, classify_batch, dig, found
 from ircli.platform.client import PlatformClient, Reply, TransportFailure
-from ircli.platform.generate import GENERATED, Generator
+from ircli.platform.generate import Generator, masked
 from ircli.platform.model import ActionSpec, Limits, Outcome, Profile
 from ircli.platform.render import PreparedRequest, render
 
@@ -386,9 +387,10 @@ class Executor:
         except TransportFailure as failure:
             if self.breaker.record_failure():
                 self._breaker_opened()
+            detail = self._masked(str(failure), pending)
             if failure.ambiguous and not self.action.idempotent:
-                return await self._reconcile(pending), None, str(failure), None
-            return {Outcome.RETRYABLE: pending}, None, str(failure), None
+                return await self._reconcile(pending), None, detail, None
+            return {Outcome.RETRYABLE: pending}, None, detail, None
         if reply.status >= 500:
             if self.breaker.record_failure():
                 self._breaker_opened()
@@ -406,11 +408,13 @@ class Executor:
 
     def _error_text(self, reply: Reply, pending: list[str]) -> str:
         """The platform's error, for the audit: a generated value it echoes is masked."""
-        text = _error_text(reply)
-        if self.generator is not None and self.batch is None:
-            for value in self.generator.values(pending[0]).values():
-                text = text.replace(value, GENERATED)
-        return text
+        return self._masked(_error_text(reply), pending)
+
+    def _masked(self, text: str, pending: list[str]) -> str:
+        """``text`` without the target's generated values (a platform may echo them)."""
+        if self.generator is None or self.batch is not None:
+            return text
+        return masked(text, self.generator.values(pending[0]))
 
     def _request(self, pending: list[str]) -> PreparedRequest:
         variables = self.profile.variables
@@ -480,6 +484,9 @@ class Executor:
                     return None
             if reply.status in (404, 410):
                 return False  # gone: sending decides (the action's own mapping says failed)
+            if reply.problem is not None:
+                self.on_event(CheckUnreadable(f"a check read could not be used: {reply.problem}"))
+                return None
             value = dig(reply.body, check.field)
             if reply.status >= 300 or not found(value):
                 return None

@@ -55,7 +55,16 @@ class RunPaused:
     reason: str
 
 
-Event = TargetsSettled | RetryScheduled | BreakerOpened | BreakerClosed | RunPaused
+@dataclass(frozen=True)
+class CheckUnreadable:
+    """A check read before resending could not be used (its target stays unknown)."""
+
+    reason: str
+
+
+Event = (
+    TargetsSettled | RetryScheduled | BreakerOpened | BreakerClosed | RunPaused | CheckUnreadable
+)
 EventSink = Callable[[Event], None]
 
 

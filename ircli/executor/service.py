@@ -20,7 +20,7 @@ from ircli.audit.records import Anchor, NewRecord, RecordFilter
 from ircli.audit.store import AuditStore
 from ircli.errors import GuardRefused, InvalidInput
 from ircli.executor.crashpoints import CrashHook, no_crash
-from ircli.executor.delivery import Delivery, generator_for
+from ircli.executor.delivery import Delivery, forget_key, generator_for
 from ircli.executor.engine import ExecutionReport, Executor, Tuning
 from ircli.executor.events import EventSink, ignore
 from ircli.executor.journal import (
@@ -366,6 +366,8 @@ async def resume_run(
             f"{state.profile_sha256[:12]}… then, {loaded.sha256[:12]}… now); nothing was sent.",
             hint="Restore it, or resume with --profile-changed to use it as it is now.",
         )
+    # The environment may have changed since (a variable now holds a line break).
+    check_request_headers(loaded.profile, action_of(loaded.profile, spec.action), spec.params)
     journal = RunJournal(workspace.store, spec, workspace.crash)
     journal.resumed(state.counts(), profile_sha256=loaded.sha256)
     settled = state.settled()
@@ -391,8 +393,8 @@ async def _execute(
     headers = auth_headers(profile, workspace.env, workspace.redactor)
     report: ExecutionReport | None = None
     delivery: Delivery | None = None
+    generator = None
     try:
-        generator = None
         if action.generate and not (spec.batch_size and action.batch):
             if workspace.data_dir is None:
                 raise InvalidInput(f"{action.name} generates values, but there is no data folder.")
@@ -438,6 +440,8 @@ async def _execute(
             counts = state.counts()
             journal.finished(report.status, _summary(spec, counts, report))
             state.status = report.status  # what the run.finished record just said
+        if generator is not None and report is not None and report.status == "completed":
+            forget_key(spec.run, workspace.data_dir)  # nothing left to resend
         if delivery is not None:
             delivery.close()  # after the run's records: a failed delivery is said on its own
     return RunOutcome(spec, report, workspace.store.head(), state, counts)

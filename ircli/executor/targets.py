@@ -7,7 +7,7 @@ import io
 import json
 import os
 import stat
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from ircli.errors import InvalidInput
@@ -19,19 +19,26 @@ MAX_FILE_BYTES = 64 * 1024 * 1024
 """The largest ids file read (64 MiB; about 2.7 million ids of 24 characters)."""
 
 
-def unique_ids(ids: Iterable[str], source: str) -> list[str]:
-    """Ids in first-seen order without duplicates; blank lines skipped; ids that are too long,
-    hold control characters, or are ``.`` or ``..`` (a path segment that would act on the parent
-    resource) refused."""
+_BLANKS = " \t"
+"""What is trimmed around an id: spaces and tabs only. Anything else (a control character, a
+Unicode separator) stays, and is refused: a silently changed id would act on another object."""
+
+
+def unique_ids(ids: Iterable[str], source: str, lines: Sequence[int] | None = None) -> list[str]:
+    """Ids in first-seen order without duplicates; blank entries skipped; ids that are too
+    long, hold control characters, or are ``.`` or ``..`` (a path segment that would act on
+    the parent resource) refused, naming ``source`` and the entry's line (``lines[i]`` for
+    the i-th entry) or position."""
     raw = list(ids)
-    unique = list(dict.fromkeys(filter(None, map(str.strip, raw))))
+    unique = list(dict.fromkeys(filter(None, (item.strip(_BLANKS) for item in raw))))
     # One check over all ids at C speed; the slow walk below only names the first bad one.
     if all_usable(unique):
         return unique
-    for index, item in enumerate(raw, start=1):
-        target = item.strip()
+    for index, item in enumerate(raw):
+        target = item.strip(_BLANKS)
         if target and not usable_id(target):
-            raise InvalidInput(f"{source}: id {index} is not a usable id ({target[:40]!r}).")
+            where = f"{source}:{lines[index]}" if lines is not None else f"{source}: id {index + 1}"
+            raise InvalidInput(f"{where}: {target[:40]!r} is not a usable id.")
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -49,15 +56,16 @@ def read_ids_file(path: Path, column: str | None = None) -> list[str]:
         raise InvalidInput(f"{path}: the ids file is not valid UTF-8.") from None
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        return unique_ids(_csv_column(path, text, column or "id"), str(path))
+        return unique_ids(*_csv_column(path, text, column or "id"))
     if suffix in (".jsonl", ".ndjson"):
-        return unique_ids(_jsonl_field(path, text, column or "id"), str(path))
+        return unique_ids(*_jsonl_field(path, text, column or "id"))
     if column is not None:
         raise InvalidInput(f"{path}: --column applies to .csv and .jsonl files only.")
     lines = text.splitlines()
-    if "#" in text:
-        lines = [line for line in lines if not line.lstrip().startswith("#")]
-    return unique_ids(lines, str(path))
+    if "#" not in text:
+        return unique_ids(lines, str(path), range(1, len(lines) + 1))
+    kept = [(n, line) for n, line in enumerate(lines, 1) if not line.lstrip().startswith("#")]
+    return unique_ids([line for _, line in kept], str(path), [n for n, _ in kept])
 
 
 def _read_capped(path: Path) -> bytes:
@@ -74,16 +82,23 @@ def _read_capped(path: Path) -> bytes:
     return data
 
 
-def _csv_column(path: Path, text: str, column: str) -> list[str]:
+def _csv_column(path: Path, text: str, column: str) -> tuple[list[str], str, list[int]]:
+    """The column's cells, the source and each cell's line (where its row starts)."""
     reader = csv.DictReader(io.StringIO(text, newline=""))  # quoted fields may hold newlines
     if reader.fieldnames is None or column not in reader.fieldnames:
         found = ", ".join(reader.fieldnames or []) or "none"
         raise InvalidInput(f"{path}:1:1: no column {column!r} (columns: {found}).")
-    return [row[column] or "" for row in reader]
+    cells, lines = [], []
+    start = reader.line_num + 1
+    for row in reader:
+        cells.append(row[column] or "")
+        lines.append(start)
+        start = reader.line_num + 1
+    return cells, str(path), lines
 
 
-def _jsonl_field(path: Path, text: str, field: str) -> list[str]:
-    ids = []
+def _jsonl_field(path: Path, text: str, field: str) -> tuple[list[str], str, list[int]]:
+    ids, lines = [], []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
@@ -94,4 +109,5 @@ def _jsonl_field(path: Path, text: str, field: str) -> list[str]:
         if not isinstance(item, dict) or not isinstance(item.get(field), str | int):
             raise InvalidInput(f"{path}:{number}:1: the object has no {field!r} id.")
         ids.append(str(item[field]))
-    return ids
+        lines.append(number)
+    return ids, str(path), lines

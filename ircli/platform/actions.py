@@ -427,7 +427,7 @@ class ActionSpec(Shape):
     generate: Mapping[
         Annotated[str, named(IDENTIFIER, "a generated value's name")], GenerateSpec
     ] = Field(default_factory=dict)
-    """Values generated per target, as ``{generate.NAME}`` in the request's body or query."""
+    """Values generated per target, as ``{generate.NAME}`` in the request's body."""
     deliver: DeliverSpec | None = None
     """Where the generated values go (default: a private file per run)."""
 
@@ -482,14 +482,19 @@ class ActionSpec(Shape):
             self._optional_params_not_in_path(doc, (*here, "check", "request"), self.check.request)
 
     def _generated_only_in_the_body(self, doc: Document, here: FieldPath) -> None:
-        """A generated value goes in the body or query: never the path or a header (URLs and
-        headers end up in proxies' logs). ``deliver`` without ``generate`` delivers nothing."""
-        for part, value in (("path", self.request.path), ("headers", dict(self.request.headers))):
+        """A generated value goes in the body: never the path, query or a header (URLs and
+        headers end up in proxies' logs and error texts). ``deliver`` needs ``generate``."""
+        request = self.request
+        for part, value in (
+            ("path", request.path),
+            ("query", dict(request.query)),
+            ("headers", dict(request.headers)),
+        ):
             if any(name.startswith("generate.") for name in placeholders(value)):
                 raise doc.fail(
                     (*here, "request", part),
-                    f"a generated value may not go into the {part}: proxies and servers log "
-                    "it; put it in the json body.",
+                    f"a generated value may not go into the {part}: proxies, servers and error "
+                    "messages show it; put it in the json or form body.",
                 )
         if self.deliver is not None and not self.generate:
             raise doc.fail((*here, "deliver"), "deliver needs values to deliver: add generate.")

@@ -19,9 +19,10 @@ fast path); ``http`` is an ``httpx.AsyncClient`` over the same session (through 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import ssl
-from collections.abc import Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -122,7 +123,7 @@ class PlatformClient:
                     total=None, connect=timeout, sock_connect=connect_timeout, sock_read=timeout
                 ),
                 cookie_jar=aiohttp.DummyCookieJar(),  # admin APIs authenticate by header
-                skip_auto_headers=("Accept-Encoding",),
+                skip_auto_headers=("Accept-Encoding", "Content-Type"),  # ircli sets its own
             )
             for_httpx = None
             if self._proxy is not None:
@@ -130,7 +131,7 @@ class PlatformClient:
                 for_httpx = httpx.Proxy(
                     str(self._proxy), auth=(auth.login, auth.password) if auth else None
                 )
-            transport = AiohttpTransport(client=self._session, proxy=for_httpx)
+            transport = _Transport(client=self._session, proxy=for_httpx)
         self._transport = transport
         self.http = httpx.AsyncClient(
             base_url=base_url,
@@ -177,7 +178,9 @@ class PlatformClient:
             out.method,
             yarl.URL(out.url, encoded=True),
             headers=out.headers,
-            data=out.body,
+            # An empty body is None to aiohttp, which then sends "Content-Length: 0" alone
+            # (b"" would add "Content-Type: application/octet-stream").
+            data=out.body or None,
             allow_redirects=False,
             proxy=self._proxy,
             proxy_auth=self._proxy_auth,
@@ -210,6 +213,53 @@ class PlatformClient:
 
     async def __aexit__(self, *_exc: object) -> None:
         await self.aclose()
+
+
+class _Transport(AiohttpTransport):
+    """The httpx-aiohttp adapter, with every aiohttp error raised as an httpx one: the adapter
+    maps the common ones, but lets others through (a malformed status line or chunk size
+    raises ``aiohttp.ClientResponseError``), and callers of ``http`` expect httpx's."""
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        try:
+            response = await super().handle_async_request(request)
+        except aiohttp.ClientError as exc:
+            raise _as_httpx(exc, request) from exc
+        stream = response.stream
+        assert isinstance(stream, httpx.AsyncByteStream)
+        return httpx.Response(
+            response.status_code,
+            headers=response.headers,
+            stream=_Stream(stream, request),
+            request=request,
+            extensions=response.extensions,
+        )
+
+
+class _Stream(httpx.AsyncByteStream):
+    def __init__(self, stream: httpx.AsyncByteStream, request: httpx.Request) -> None:
+        self._stream = stream
+        self._request = request
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in self._stream:
+                yield chunk
+        except aiohttp.ClientError as exc:
+            raise _as_httpx(exc, self._request) from exc
+
+    async def aclose(self) -> None:
+        with contextlib.suppress(aiohttp.ClientError):
+            await self._stream.aclose()
+
+
+def _as_httpx(exc: aiohttp.ClientError, request: httpx.Request) -> httpx.TransportError:
+    detail = str(exc) or type(exc).__name__
+    if isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ClientHttpProxyError):
+        return httpx.ConnectError(detail, request=request)
+    if isinstance(exc, aiohttp.ServerTimeoutError):
+        return httpx.ReadTimeout(detail, request=request)
+    return httpx.RemoteProtocolError(detail, request=request)
 
 
 async def _read_bounded(response: aiohttp.ClientResponse) -> bytes | None:

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import secrets
 import string
 from collections.abc import Mapping
+from urllib.parse import quote, quote_plus
 
 from ircli.platform.actions import GenerateSpec
 
@@ -31,6 +33,16 @@ ALPHABETS = {
 def shown(specs: Mapping[str, GenerateSpec]) -> dict[str, str]:
     """Stand-ins for previews: every value as ``[GENERATED]``."""
     return dict.fromkeys(specs, GENERATED)
+
+
+def masked(text: str, values: Mapping[str, str]) -> str:
+    """``text`` with each of ``values`` replaced by ``[GENERATED]``, in every form a platform
+    could echo it: as sent, JSON-escaped, percent-encoded (``+`` for spaces too)."""
+    for value in values.values():
+        forms = {value, json.dumps(value)[1:-1], quote(value, safe=""), quote_plus(value)}
+        for form in sorted(forms, key=len, reverse=True):
+            text = text.replace(form, GENERATED)
+    return text
 
 
 class Generator:

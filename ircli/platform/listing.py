@@ -184,9 +184,10 @@ class _Reader:
                 response, content = await self._fetch(url, query)
             except httpx.TransportError as exc:
                 if last:
+                    tries = f"{attempt + 1} attempts" if attempt else "1 attempt"
                     raise OperationFailed(
                         f"reading the listing {self.listing.name!r} at {url} failed after "
-                        f"{attempt + 1} attempts: {_cause(exc)}."
+                        f"{tries}: {_cause(exc)}."
                     ) from None
                 await self.sleep(self._backoff(attempt))
                 continue
@@ -253,7 +254,7 @@ class _Reader:
 
 
 def _cause(exc: httpx.TransportError) -> str:
-    detail = str(exc).strip()
+    detail = " ".join(str(exc).split())[:300]  # one line, bounded: it may quote the answer
     name = type(exc).__name__
     return f"{name}: {detail}" if detail else name
 

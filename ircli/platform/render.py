@@ -111,7 +111,7 @@ def check_headers(
             origin = f"the {culprits[0][0]} {culprits[0][1]!r}" if culprits else "its text"
             raise InvalidInput(
                 f"{template.headers_location}: the {header} header would carry a control character "
-                f"(a line break?) from {origin}; nothing was sent.",
+                f"(a line break?) from {origin}; nothing was changed on the platform.",
                 hint="Remove the line break where the value comes from (printf '%s' … rather "
                 "than echo).",
             )

@@ -47,6 +47,12 @@ def ssl_context(profile: Profile, env: Mapping[str, str]) -> ssl.SSLContext | No
         check_private(key or cert, "the client key file")
         try:
             context.load_cert_chain(str(cert), str(key) if key else None, password=_no_password)
+        except _Encrypted:
+            raise InvalidInput(
+                f"{where}: the client key {key or cert} is encrypted; ircli cannot ask for its "
+                "passphrase mid-run.",
+                hint="Give it an unencrypted copy, readable only by you (chmod 600).",
+            ) from None
         except (OSError, ssl.SSLError) as exc:
             raise InvalidInput(
                 f"{where}: cannot use the client certificate {cert}"
@@ -55,9 +61,13 @@ def ssl_context(profile: Profile, env: Mapping[str, str]) -> ssl.SSLContext | No
     return context
 
 
+class _Encrypted(Exception):
+    """OpenSSL asked for the key's passphrase."""
+
+
 def _no_password() -> str:
     # An encrypted key would otherwise make OpenSSL prompt on the terminal mid-run.
-    raise InvalidInput("the client key is encrypted; give ircli an unencrypted key file (0600).")
+    raise _Encrypted
 
 
 def _reason(exc: OSError | ssl.SSLError) -> str:

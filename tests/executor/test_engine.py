@@ -14,7 +14,14 @@ import pytest
 from ircli.audit.records import RecordFilter
 from ircli.audit.store import AuditStore
 from ircli.executor.engine import Tuning
-from ircli.executor.events import BreakerClosed, BreakerOpened, Event, RunPaused, TargetsSettled
+from ircli.executor.events import (
+    BreakerClosed,
+    BreakerOpened,
+    CheckUnreadable,
+    Event,
+    RunPaused,
+    TargetsSettled,
+)
 from ircli.executor.journal import idempotency_key, load_run
 from ircli.platform import load_profile
 from ircli.platform.model import Outcome, Profile
@@ -317,3 +324,25 @@ def test_a_batch_answer_past_the_limits_is_a_clean_failure_naming_url_and_limit(
     error = report.results["a"].error or ""
     assert "the answer nests deeper than 64 levels" in error
     assert f"(from {BASE}/api/v1/streams/batch/suspend)" in error
+
+
+def test_a_check_answer_past_the_limits_leaves_the_target_unknown_and_says_why(
+    store: AuditStore, profile: Profile
+) -> None:
+    unsafe = with_action(profile, idempotent=False)
+    deep = b"[" * 70 + b"]" * 70
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":
+            return httpx.Response(200, content=deep, headers={"content-type": "application/json"})
+        raise httpx.ReadTimeout("slow", request=request)
+
+    events: list[Event] = []
+    report = run(store, unsafe, handler, ["s1"], events=events)
+    assert "s1" not in report.results, "unknown: neither resent nor settled"
+    assert report.status == "incomplete"
+    said = [e.reason for e in events if isinstance(e, CheckUnreadable)]
+    assert said == [
+        "a check read could not be used: the answer nests deeper than 64 levels "
+        f"(from {BASE}/api/v1/streams/s1)"
+    ]

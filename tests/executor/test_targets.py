@@ -20,16 +20,23 @@ def test_ids_are_stripped_deduplicated_and_kept_in_order() -> None:
 
 @pytest.mark.parametrize(
     ("bad", "shown"),
-    [("ev\x00il", "'ev\\x00il'"), ("a\x1bb", "'a\\x1bb'"), ("d\x7f", "'d\\x7f'")],
+    [
+        ("ev\x00il", "'ev\\x00il'"),
+        ("a\x1bb", "'a\\x1bb'"),
+        ("d\x7f", "'d\\x7f'"),
+        ("u1\x1f", "'u1\\x1f'"),  # trailing: not stripped away into "u1"
+        ("u3\x85", "'u3\\x85'"),  # C1 next line
+        ("u4\u2028", "'u4\\u2028'"),  # Unicode line separator
+    ],
 )
 def test_a_control_character_names_the_id(bad: str, shown: str) -> None:
     with pytest.raises(InvalidInput) as raised:
         unique_ids(["ok", "", bad, "fine"], "ids.txt")
-    assert str(raised.value) == f"ids.txt: id 3 is not a usable id ({shown})."
+    assert str(raised.value) == f"ids.txt: id 3: {shown} is not a usable id."
 
 
 def test_an_overlong_id_is_refused() -> None:
-    with pytest.raises(InvalidInput, match="id 2 is not a usable id"):
+    with pytest.raises(InvalidInput, match=r"id 2: 'x+' is not a usable id"):
         unique_ids(["ok", "x" * (MAX_ID_LENGTH + 1)], "ids.txt")
     assert unique_ids(["x" * MAX_ID_LENGTH], "ids.txt") == ["x" * MAX_ID_LENGTH]
 
@@ -69,7 +76,22 @@ def test_a_dot_segment_is_not_an_id(dots: str) -> None:
     # Sent as a path segment, `..` would act on the parent resource behind a normalising proxy.
     with pytest.raises(InvalidInput) as raised:
         unique_ids(["ok", f" {dots} "], "--id")
-    assert str(raised.value) == f"--id: id 2 is not a usable id ({dots!r})."
+    assert str(raised.value) == f"--id: id 2: {dots!r} is not a usable id."
+
+
+def test_a_bad_id_in_a_file_is_named_by_its_line(tmp_path: Path) -> None:
+    plain = tmp_path / "ids.txt"
+    plain.write_text("# header\nacc_1\n\n# note\nacc_2\n..\n")
+    with pytest.raises(InvalidInput, match=r"ids\.txt:6: '\.\.' is not a usable id"):
+        read_ids_file(plain)
+    table = tmp_path / "ids.csv"
+    table.write_text('id,note\nacc_1,"two\nlines"\nacc\x01,x\n')
+    with pytest.raises(InvalidInput, match=r"ids\.csv:4: 'acc\\x01' is not a usable id"):
+        read_ids_file(table)
+    lines = tmp_path / "ids.jsonl"
+    lines.write_text('{"id": "a"}\n\n{"id": "b\\u0000"}\n')
+    with pytest.raises(InvalidInput, match=r"ids\.jsonl:3: 'b\\x00' is not a usable id"):
+        read_ids_file(lines)
 
 
 def _read_with_deadline(path: Path) -> BaseException | list[str]:

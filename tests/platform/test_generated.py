@@ -9,6 +9,7 @@ import stat
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -111,6 +112,7 @@ def test_a_run_sends_retries_identically_delivers_to_a_private_file_and_stores_n
     run = json.loads(real.stdout.strip().splitlines()[-1])["run"]
     delivered = tmp_path / "data" / "generated" / f"{run}.tsv"
     assert stat.S_IMODE(delivered.stat().st_mode) == 0o600
+    assert not delivered.with_suffix(".key").exists(), "completed: the key is gone"
     lines = delivered.read_text().splitlines()
     assert sorted(lines) == sorted(f"{t}\tpassword\t{p}" for t, p in passwords.items())
     store = db_path.read_bytes()
@@ -168,6 +170,13 @@ def test_a_failing_delivery_command_is_said_and_not_exit_0(cli: Any, tmp_path: P
             "declares no 'password'",
         ),
         (("length: 20", "length: 4"), "length: must be at least 8, got 4"),
+        (
+            (
+                "logout_devices: true}",
+                "logout_devices: true}\n      query: {p: '{generate.password}'}",
+            ),
+            "may not go into the query",
+        ),
     ],
 )
 def test_generated_value_mistakes_are_refused_where_written(
@@ -188,3 +197,28 @@ def test_deliver_without_generate_is_refused() -> None:
     )
     with pytest.raises(InvalidInput, match="deliver needs values to deliver"):
         load_profile_text(text, "s.yaml", {})
+
+
+def test_a_value_the_platform_echoes_is_masked_in_the_audit(
+    cli: Any, tmp_path: Path, db_path: Path
+) -> None:
+    """A platform that quotes the request back in its error (raw, JSON-escaped and
+    percent-encoded) leaves no trace of the value in the store or the output."""
+
+    def answer(request: bytes) -> bytes:
+        value = _body(request)["new_password"]
+        echo = {"error": {"code": "weak", "message": f"{value} | {quote(value, safe='')}"}}
+        return response("400 Bad Request", json.dumps(echo).encode())
+
+    with RawServer(answer).running() as peer:
+        profile = str(_profile(tmp_path, peer.url))
+        result = cli("--json", "accounts", "reset-password", "--id", "u1", "--profile", profile,
+                     "--yes")  # fmt: skip
+        shown = cli("--json", "runs", "list")
+    assert result.exit_code == 1
+    password = _body(peer.requests[0])["new_password"]
+    store = db_path.read_bytes()
+    for form in (password, json.dumps(password)[1:-1], quote(password, safe="")):
+        assert form.encode() not in store
+        assert form not in result.stdout + result.stderr + shown.stdout
+    assert b"[GENERATED] | [GENERATED]" in store

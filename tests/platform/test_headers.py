@@ -3,6 +3,7 @@ anything is sent (naming the profile's line and the variable or parameter, never
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +75,7 @@ def test_a_control_character_in_a_header_is_refused_before_anything_is_sent(
     assert result.exit_code == 2, result.stderr
     assert "peer.yaml:16:16: the X-" in result.stderr
     assert origin in result.stderr
-    assert "nothing was sent" in result.stderr
+    assert "nothing was changed on the platform" in result.stderr
     assert "X-Injected" not in result.stderr
     assert peer.requests == []
     assert peer.connections == 0
@@ -96,3 +97,20 @@ def test_header_mistakes_are_refused_where_written(
     text = _profile(tmp_path, "http://127.0.0.1:9", headers).read_text()
     with pytest.raises(InvalidInput, match=message):
         load_profile_text(text, "peer.yaml", {})
+
+
+def test_a_resume_checks_the_headers_again(cli: Any, tmp_path: Path) -> None:
+    """The environment may change between a run and its resume: checked again, exit 2."""
+    unavailable = response("503 Service Unavailable", b"{}")
+    with RawServer(lambda _: unavailable).running() as peer:
+        path = str(_profile(tmp_path, peer.url, "{X-Tenant: '{var.tenant}'}"))
+        first = cli("--json", "accounts", "freeze", "--id", "u1", "--profile", path, "--yes",
+                    env={"TENANT": "blue"})  # fmt: skip
+        run = json.loads(first.stdout.strip().splitlines()[-1])["run"]
+        sent = len(peer.requests)
+        resumed = cli("runs", "resume", run, env={"TENANT": "blue\r\nX-Injected: 1"})
+    assert first.exit_code == 1, first.stderr
+    assert resumed.exit_code == 2, resumed.stderr
+    assert "the variable 'tenant'" in resumed.stderr
+    assert "Traceback" not in resumed.stderr
+    assert len(peer.requests) == sent

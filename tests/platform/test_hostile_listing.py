@@ -36,7 +36,7 @@ def test_hostile_listing_items_are_skipped_counted_and_reported(
         sent = [r.split(b"\r\n", 1)[0].decode() for r in peer.requests]
     assert result.exit_code == 0, result.stderr
     assert "skipped 8 users whose id is missing or cannot name a target" in result.stderr
-    assert "X-Injected" not in result.stderr.replace("\\n", "")
+    assert "\r" not in result.stderr, "the hostile id is shown escaped, never raw"
     freezes = sorted(line for line in sent if line.startswith("POST"))
     assert freezes == [f"POST /users/{t}/freeze HTTP/1.1" for t in ("3", "u1", "u2")]
     with open_store(str(db_path), operator="checker") as store:
@@ -46,3 +46,25 @@ def test_hostile_listing_items_are_skipped_counted_and_reported(
     assert selection["filters"] == {"q": "x"}
     assert selection["skipped"] == 8
     assert "'..'" in selection["skipped_sample"]
+
+
+def test_a_playbook_query_records_the_items_it_skipped(
+    cli: Any, tmp_path: Path, db_path: Path
+) -> None:
+    _profile(tmp_path, "http://127.0.0.1:9")  # rewritten below with the peer's URL
+    playbook = tmp_path / "sweep.yaml"
+    playbook.write_text(
+        "playbook: 1\nname: sweep\nprofile: ./peer.yaml\n"
+        "steps:\n"
+        "  - id: found\n    query: {listing: users, filters: {q: x}}\n"
+        "  - id: freeze\n    action: accounts.freeze\n    targets: {from: steps.found.ids}\n"
+    )
+    with RawServer(_answer).running() as peer:
+        _profile(tmp_path, peer.url)
+        result = cli("run", str(playbook), "--yes")
+    assert result.exit_code == 0, result.stderr
+    with open_store(str(db_path), operator="checker") as store:
+        (found,) = store.records(RecordFilter(kinds=("query.result",)))
+    assert found.params["count"] == 3
+    assert found.params["skipped"] == 8
+    assert "(8 skipped: unusable ids)" in found.params["summary"]

@@ -245,5 +245,5 @@ def test_an_unusable_id_from_an_input_is_refused_naming_it(
     before = platform.score()["requests"]
     result = ircli("run", str(write(tmp_path, text)), "--yes", "--input", "ids=acc_1,..")
     assert result.returncode == 2, result.stderr
-    assert "freeze targets: id 2 is not a usable id ('..')" in result.stderr
+    assert "freeze targets: id 2: '..' is not a usable id." in result.stderr
     assert platform.score()["requests"] == before
