@@ -115,6 +115,12 @@ def resolve_settings(
     for spec in SETTINGS:
         if flags.get(spec.key) is not None:
             chosen[spec.key], sources[spec.key] = flags[spec.key], "flag"
+        elif spec.key == "db" and spec.env in env and not env[spec.env].strip():
+            # Set but empty (a typo in a script): never fall back to the default store.
+            raise InvalidInput(
+                f"{spec.env} is set but empty; name the audit store, or unset it for the "
+                f"default ({defaults['db']})."
+            )
         elif env.get(spec.env):
             chosen[spec.key] = _from_env(spec, env[spec.env])
             sources[spec.key] = f"env {spec.env}"

@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from ircli import __version__
 from ircli.audit.outcomes import outcome_results
 from ircli.audit.records import AuditRecord
+from ircli.clock import stored_time
 
 __all__ = ["OCSF_VERSION", "to_ocsf", "to_ocsf_events"]
 
@@ -60,10 +60,9 @@ def _ms(text: Any) -> int | None:
     if not isinstance(text, str) or not text:
         return None
     try:
-        moment = datetime.fromisoformat(text)
+        moment = stored_time(text)
     except ValueError:
         return None
-    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
     return int(moment.timestamp() * 1000)
 
 

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 import typer
 
 from ircli.cli.helptext import CONTEXT_SETTINGS, example
-from ircli.cli.options import parse_pairs
+from ircli.cli.options import MaxPause, SkipPreflight, parse_pairs
 from ircli.cli.state import CliState, state_of
 from ircli.errors import ExitCode, GuardRefused, InvalidInput
 
@@ -111,6 +111,8 @@ def run_action(
     rate: float | None,
     timeout: float | None = None,
     params: dict[str, Any] | None = None,
+    skip_preflight: bool = False,
+    max_pause: float | None = None,
 ) -> None:
     """Resolve targets, apply the guards, then run (or preview) the action."""
     from ircli.cli.asyncrun import run_draining
@@ -119,7 +121,7 @@ def run_action(
 
     state = state_of(ctx)
     display = state.display
-    workspace = state.workspace()
+    workspace = state.workspace(preflight=not skip_preflight)
     loaded = service.load_platform(workspace, profile or state.settings.profile)
     spec = service.action_of(loaded.profile, action)
     targets, selection = _targets(
@@ -135,7 +137,12 @@ def run_action(
         max_targets=max_targets or state.settings.max_targets,
         incident=incident,
         batch_size=batch,
-        overrides={"concurrency": concurrency, "rate": rate, "timeout": timeout},
+        overrides={
+            "concurrency": concurrency,
+            "rate": rate,
+            "timeout": timeout,
+            "breaker_max_pause": max_pause,
+        },
         reason=reason,
         selection=selection,
     )
@@ -308,12 +315,14 @@ def _command(group: typer.Typer, name: str, action: str, help_text: str, *exampl
         concurrency: Concurrency = None,
         rate: Rate = None,
         timeout: Timeout = None,
+        max_pause: MaxPause = None,
+        skip_preflight: SkipPreflight = False,
     ) -> None:
         run_action(
             ctx, action, ids=ids, ids_file=ids_file, column=column, where=where,
             profile=profile, reason=reason, incident=incident, max_targets=max_targets,
             yes=yes, dry_run=dry_run, batch=batch, concurrency=concurrency, rate=rate,
-            timeout=timeout,
+            timeout=timeout, max_pause=max_pause, skip_preflight=skip_preflight,
         )  # fmt: skip
 
     command.__doc__ = help_text
@@ -372,6 +381,7 @@ def set_flag(
     incident: Incident = None,
     yes: Yes = False,
     dry_run: DryRun = False,
+    skip_preflight: SkipPreflight = False,
 ) -> None:
     """Set a feature flag: flip the kill switch or ramp its rollout."""
     params = {key: value for key, value in (("enabled", enabled), ("rollout_percent", rollout))
@@ -381,5 +391,5 @@ def set_flag(
     run_action(
         ctx, "flags.set", ids=[name], ids_file=None, column=None, where=None, profile=profile,
         reason=reason, incident=incident, max_targets=None, yes=yes, dry_run=dry_run,
-        batch=None, concurrency=None, rate=None, params=params,
+        batch=None, concurrency=None, rate=None, params=params, skip_preflight=skip_preflight,
     )  # fmt: skip

@@ -4,11 +4,31 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Annotated
+
+import typer
 
 from ircli.clock import parse_time
 from ircli.errors import InvalidInput
 
-__all__ = ["parse_optional_time", "parse_pairs"]
+__all__ = ["MaxPause", "SkipPreflight", "parse_optional_time", "parse_pairs"]
+
+SkipPreflight = Annotated[
+    bool,
+    typer.Option(
+        "--skip-preflight",
+        help="Do not make the one read that checks the platform and the token first.",
+    ),
+]
+MaxPause = Annotated[
+    float | None,
+    typer.Option(
+        "--max-pause",
+        min=1.0,
+        metavar="SECONDS",
+        help="Pause the run (for 'runs resume') when the platform stays down longer [60].",
+    ),
+]
 
 
 def parse_optional_time(text: str | None, now: datetime, flag: str) -> datetime | None:

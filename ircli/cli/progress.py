@@ -61,6 +61,8 @@ class RunProgress:
         self.retries = 0
         """Retries scheduled so far (a target retried twice counts twice)."""
         self.messages: list[str] = []
+        self._immediate = False
+        """Whether messages are printed as they come (no live display to print them)."""
 
     def __call__(self, event: Event) -> None:
         from ircli.executor.events import (
@@ -82,7 +84,8 @@ class RunProgress:
             self.retries += event.count
         elif isinstance(event, BreakerOpened):
             self.messages.append(
-                f"platform failing ({event.failures} in a row): paused until a health probe passes"
+                f"platform failing at {event.url} ({event.cause}; {event.failures} in a row): "
+                f"requests paused, next health probe in {event.probe_in:g} s"
             )
         elif isinstance(event, BreakerClosed):
             self.messages.append("platform answering again: resuming")
@@ -90,12 +93,18 @@ class RunProgress:
             self.messages.append(f"pausing the run: {event.reason}")
         elif isinstance(event, CheckUnreadable) and event.reason not in self.messages:
             self.messages.append(event.reason)
+        if self._immediate:
+            self._flush_messages()  # no live display: said at once, not after the run
 
     @asynccontextmanager
     async def shown(self) -> AsyncIterator[None]:
         """Draw a progress bar on stderr while the block runs (only on a terminal)."""
         if not self.display.err.is_terminal or self.display.json_mode:
-            yield
+            self._immediate = True
+            try:
+                yield
+            finally:
+                self._immediate = False
             self._flush_messages()
             return
         progress = Progress(

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ircli.cli.helptext import example
-from ircli.cli.options import parse_pairs
+from ircli.cli.options import SkipPreflight, parse_pairs
 from ircli.cli.state import CliState, state_of
 from ircli.errors import ExitCode, GuardRefused, InvalidInput
 
@@ -55,13 +55,14 @@ def run(
         ),
     ] = 0.1,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    skip_preflight: SkipPreflight = False,
 ) -> None:
     """Run a playbook: queries, actions, notes, waits — every action audited and resumable."""
     from ircli.cli.progress import RunProgress
     from ircli.playbook.runner import open_playbook
 
     state = state_of(ctx)
-    workspace = state.workspace()
+    workspace = state.workspace(preflight=not skip_preflight)
     book = open_playbook(workspace, playbook, profile or state.settings.profile)
     given = parse_pairs(inputs or [], "--input")
     if plan_out is not None and not dry_run:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ircli.cli.helptext import CONTEXT_SETTINGS, example
+from ircli.cli.options import SkipPreflight
 from ircli.cli.state import CliState, state_of
 
 if TYPE_CHECKING:
@@ -139,6 +140,7 @@ def resume(
             help="Resume even though the run's profile changed since it started.",
         ),
     ] = False,
+    skip_preflight: SkipPreflight = False,
 ) -> None:
     """Continue an interrupted or crashed run; targets known done are never resent."""
     from ircli.cli.actions import finish
@@ -149,7 +151,7 @@ def resume(
 
     state = state_of(ctx)
     display = state.display
-    workspace = state.workspace()
+    workspace = state.workspace(preflight=not skip_preflight)
     before = load_run(workspace.store, run)
     remaining = len(before.spec.targets) - len(before.settled())
     display.info(f"resuming {run}: {remaining:,} of {len(before.spec.targets):,} targets left")

@@ -60,8 +60,9 @@ class CliState:
             )
         return self._store
 
-    def workspace(self) -> Workspace:
-        """What runs need: the store, the environment, directories and the redactor."""
+    def workspace(self, *, preflight: bool = True) -> Workspace:
+        """What runs need: the store, the environment, directories and the redactor
+        (``preflight``: read from the platform once before a run writes)."""
         from ircli.executor.crashpoints import crash_hook_from_env
         from ircli.executor.service import Workspace
 
@@ -75,6 +76,7 @@ class CliState:
             crash=crash_hook_from_env(env.env),
             webhooks=self._webhooks(),
             data_dir=env.user_data_dir(),
+            preflight=preflight,
         )
 
     def _webhooks(self) -> dict[str, str]:

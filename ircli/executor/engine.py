@@ -36,6 +36,7 @@ from ircli.executor.events import (
 )
 from ircli.executor.journal import RunJournal, TargetResult, count_outcomes, idempotency_key
 from ircli.executor.pacing import RetryBudget, TokenBucket, backoff_delay, parse_retry_after
+from ircli.platform.bodies import platform_says
 from ircli.platform.classify import classify, classify_batch, dig, found
 from ircli.platform.client import PlatformClient, Reply, TransportFailure
 from ircli.platform.generate import Generator, masked
@@ -48,6 +49,8 @@ INTENT_GROUP = 512
 """Targets per intent record in single-target mode (one commit covers this many sends)."""
 BATCH_INTENT_GROUP = 2048
 """Targets per intent record in batch mode, at least one batch."""
+REFUSALS_TO_STOP = 5
+"""Consecutive 401/403 answers that pause the run: no thousands of doomed requests."""
 
 
 @dataclass(frozen=True)
@@ -65,7 +68,8 @@ class Tuning:
     max_retry_after: float = 60.0
     breaker_failures: int = 20
     breaker_probe: float = 1.0
-    breaker_max_pause: float = 600.0
+    breaker_max_pause: float = 60.0
+    """Seconds the circuit breaker waits for the platform before the run pauses (--max-pause)."""
 
     @classmethod
     def from_limits(cls, limits: Limits, overrides: Mapping[str, Any]) -> Tuning:
@@ -158,6 +162,10 @@ class Executor:
         self._paused: str | None = None
         self._open = 0
         """Items queued or waiting to be retried, not yet settled."""
+        self._refused_in_a_row = 0
+        """Consecutive 401/403 answers: the credentials are wrong, not one target."""
+        self._down_because = ""
+        """The failure that opened the circuit breaker, with its URL."""
         self._settled_all = asyncio.Event()
         self._waiting: set[asyncio.Task[None]] = set()
         """Retries sleeping out their backoff, off the workers."""
@@ -385,15 +393,24 @@ class Executor:
             reply = await self.client.send(request, key)
             self.crash("after-send")
         except TransportFailure as failure:
-            if self.breaker.record_failure():
-                self._breaker_opened()
             detail = self._masked(str(failure), pending)
+            if self.breaker.record_failure():
+                self._breaker_opened(request, detail)
             if failure.ambiguous and not self.action.idempotent:
                 return await self._reconcile(pending), None, detail, None
             return {Outcome.RETRYABLE: pending}, None, detail, None
+        if reply.status in (401, 403):
+            self._refused_in_a_row += 1
+            if self._refused_in_a_row >= REFUSALS_TO_STOP:
+                self._pause(
+                    f"the platform refused the credentials {self._refused_in_a_row} times in a "
+                    f"row (HTTP {reply.status} from {self.profile.base_url + request.path})"
+                )
+        else:
+            self._refused_in_a_row = 0
         if reply.status >= 500:
             if self.breaker.record_failure():
-                self._breaker_opened()
+                self._breaker_opened(request, f"HTTP {reply.status}")
         elif self.breaker.is_open:
             self.breaker.record_success()
             self.on_event(BreakerClosed())
@@ -527,8 +544,11 @@ class Executor:
 
     # -- circuit breaker -------------------------------------------------------------------
 
-    def _breaker_opened(self) -> None:
-        self.on_event(BreakerOpened(self.breaker.consecutive_failures))
+    def _breaker_opened(self, request: PreparedRequest, cause: str) -> None:
+        url = self.profile.base_url + request.path
+        probe_in = self.tuning.breaker_probe
+        self._down_because = f"{cause} from {url}"
+        self.on_event(BreakerOpened(self.breaker.consecutive_failures, url, cause, probe_in))
         if self._prober is None or self._prober.done():
             self._prober = asyncio.create_task(self._probe())
 
@@ -541,7 +561,10 @@ class Executor:
                 self.breaker.release()  # let waiting workers see the stop and leave
                 return
             if time.monotonic() - opened > self.tuning.breaker_max_pause:
-                self._pause("the platform stayed down longer than the circuit breaker waits")
+                self._pause(
+                    f"the platform stayed down for more than {self.tuning.breaker_max_pause:g} s "
+                    f"(last: {self._down_because})"
+                )
                 self.breaker.release()
                 return
             if self.breaker.state != "open":
@@ -606,9 +629,5 @@ _NOT_RESENT = (
 def _error_text(reply: Reply) -> str:
     if reply.problem is not None:
         return f"HTTP {reply.status}: {reply.problem}"
-    code = dig(reply.body, "error.code")
-    message = dig(reply.body, "error.message")
-    if found(code) or found(message):
-        parts = [str(part) for part in (code, message) if found(part)]
-        return f"HTTP {reply.status}: " + ": ".join(parts)
-    return f"HTTP {reply.status}"
+    said = platform_says(reply.body)
+    return f"HTTP {reply.status}: {said}" if said else f"HTTP {reply.status}"

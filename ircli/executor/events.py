@@ -41,6 +41,12 @@ class BreakerOpened:
     """The platform looks down: work is paused until a probe succeeds."""
 
     failures: int
+    url: str = ""
+    """The request that failed last."""
+    cause: str = ""
+    """Its failure: ``HTTP 503``, ``connect: cannot connect to …``."""
+    probe_in: float = 0.0
+    """Seconds until the first health probe."""
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from typing import Any
 
 from ircli.audit.records import Anchor, NewRecord, RecordFilter
 from ircli.audit.store import AuditStore
-from ircli.errors import GuardRefused, InvalidInput
+from ircli.errors import GuardRefused, InvalidInput, OperationFailed
 from ircli.executor.crashpoints import CrashHook, no_crash
 from ircli.executor.delivery import Delivery, forget_key, generator_for
 from ircli.executor.engine import ExecutionReport, Executor, Tuning
@@ -78,6 +78,8 @@ class Workspace:
     """Named webhook URLs (config ``webhooks``) for playbook ``notify`` steps."""
     data_dir: Path | None = None
     """ircli's data directory: generated values' keys and delivery files live under it."""
+    preflight: bool = True
+    """Make one read before a run writes anything (``ircli.executor.preflight``)."""
 
 
 @dataclass(frozen=True)
@@ -333,6 +335,7 @@ async def run_plan(
         reason=plan.reason,
         selection=plan.selection,
     )
+    await _preflight(workspace, plan.loaded.profile, plan.action, spec)
     journal = RunJournal(workspace.store, spec, workspace.crash)
     journal.started()
     return await _execute(
@@ -367,12 +370,34 @@ async def resume_run(
             hint="Restore it, or resume with --profile-changed to use it as it is now.",
         )
     # The environment may have changed since (a variable now holds a line break).
-    check_request_headers(loaded.profile, action_of(loaded.profile, spec.action), spec.params)
+    action = action_of(loaded.profile, spec.action)
+    check_request_headers(loaded.profile, action, spec.params)
+    await _preflight(workspace, loaded.profile, action, spec)
     journal = RunJournal(workspace.store, spec, workspace.crash)
     journal.resumed(state.counts(), profile_sha256=loaded.sha256)
     settled = state.settled()
     remaining = [target for target in spec.targets if target not in settled]
     return await _execute(workspace, loaded, spec, journal, remaining, on_event, stop, state)
+
+
+async def _preflight(
+    workspace: Workspace, profile: Profile, action: ActionSpec, spec: RunSpec
+) -> None:
+    """The read before the first write (unless skipped); a failure is recorded as
+    ``run.refused`` and raised (exit 1, nothing sent)."""
+    from ircli.executor.preflight import preflight
+    from ircli.platform import auth_headers
+
+    if not workspace.preflight:
+        return
+    headers = auth_headers(profile, workspace.env, workspace.redactor)
+    async with platform_client(profile, headers, workspace.env, concurrency=1) as client:
+        try:
+            await preflight(profile, action, client)
+        except OperationFailed as failed:
+            reason = f"preflight failed: {failed.message}"
+            refuse(workspace, action.name, len(spec.targets), spec.incident, reason)
+            raise
 
 
 async def _execute(

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from ircli.audit.records import AuditRecord
-from ircli.clock import parse_time
+from ircli.clock import stored_time
 
 __all__ = ["NOTE_KINDS", "Incident", "TimelineEntry", "replay"]
 
@@ -57,7 +57,7 @@ class Incident:
     def milestone_time(self, name: str) -> datetime | None:
         """A milestone as a datetime, if stamped."""
         value = self.milestones.get(name)
-        return parse_time(value) if value else None
+        return stored_time(value) if value else None
 
     def metrics(self) -> dict[str, float | None]:
         """Seconds from impact start (or detection when unknown) to each later milestone."""

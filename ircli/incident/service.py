@@ -137,16 +137,19 @@ class IncidentService:
 
     @staticmethod
     def _check_milestone_order(incident: Incident, milestone: str, moment: datetime) -> None:
+        # Compared as times, never as strings (a store may hold a short year, 999-06-01T…).
         index = MILESTONES.index(milestone)
         stamp = format_utc(moment)
         for earlier in MILESTONES[:index]:
-            value = incident.milestones.get(earlier)
-            if value and value > stamp:
+            when = incident.milestone_time(earlier)
+            if when is not None and when > moment:
                 raise InvalidInput(
-                    f"{milestone} at {stamp} would come before {earlier} at {value}; "
-                    "pass --at with a later time."
+                    f"{milestone} at {stamp} would come before {earlier} at "
+                    f"{format_utc(when)}; pass --at with a later time."
                 )
         for later in MILESTONES[index + 1 :]:
-            value = incident.milestones.get(later)
-            if value and value < stamp:
-                raise InvalidInput(f"{milestone} at {stamp} would come after {later} at {value}.")
+            when = incident.milestone_time(later)
+            if when is not None and when < moment:
+                raise InvalidInput(
+                    f"{milestone} at {stamp} would come after {later} at {format_utc(when)}."
+                )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-__all__ = ["MAX_BYTES", "MAX_DEPTH", "BodyTooLarge", "parse_json"]
+__all__ = ["MAX_BYTES", "MAX_DEPTH", "MAX_QUOTE", "BodyTooLarge", "parse_json", "platform_says"]
 
 MAX_DEPTH = 64
 """Levels of nested arrays and objects in one answer (real admin APIs use fewer than 10)."""
@@ -59,3 +59,46 @@ def _deeper_than(value: Any, limit: int) -> bool:
                 deeper += [child for child in children if type(child) in _CONTAINERS]
         level = deeper
     return False
+
+
+MAX_QUOTE = 300
+"""Characters of a platform's own error text quoted in a message."""
+_MESSAGE_KEYS = (
+    "message", "errorMessage", "error_description", "detail", "error", "errors", "title", "msg"
+)  # fmt: skip
+_CODE_KEYS = ("code", "errcode")
+
+
+def platform_says(body: Any, text: bytes | str | None = None) -> str | None:
+    """The platform's own words about an error, on one line and at most ``MAX_QUOTE``
+    characters: the usual fields of a JSON error (``{"error": {"code", "message"}}``,
+    ``{"error": "…"}``, ``{"message": …}``, ``{"detail": …}``, a list of ``errors``), else the
+    text of the answer. ``None`` when it said nothing."""
+    said = _said(body)
+    if said is None and text:
+        raw = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+        said = raw
+    if not said:
+        return None
+    said = " ".join(said.split())
+    return said if len(said) <= MAX_QUOTE else said[: MAX_QUOTE - 1] + "…"
+
+
+def _said(body: Any, depth: int = 0) -> str | None:
+    if depth > 3 or body is None:
+        return None
+    if isinstance(body, str):
+        return body or None
+    if isinstance(body, list):
+        parts = [p for p in (_said(item, depth + 1) for item in body[:5]) if p]
+        return "; ".join(parts) or None
+    if isinstance(body, dict):
+        codes = [body[k] for k in _CODE_KEYS if isinstance(body.get(k), str | int)]
+        code = codes[0] if codes else None
+        for key in _MESSAGE_KEYS:
+            if key in body:
+                said = _said(body[key], depth + 1)
+                if said:
+                    return f"{code}: {said}" if code is not None and str(code) not in said else said
+        return str(code) if code is not None else None
+    return str(body)

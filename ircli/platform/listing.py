@@ -11,13 +11,13 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 
 from ircli.errors import InvalidInput, OperationFailed
-from ircli.platform.bodies import MAX_BYTES, BodyTooLarge, parse_json
+from ircli.platform.bodies import MAX_BYTES, BodyTooLarge, parse_json, platform_says
 from ircli.platform.classify import dig, found
 from ircli.platform.ids import usable_id
 from ircli.platform.model import ListingSpec, Profile, RequestTemplate
@@ -200,10 +200,7 @@ class _Reader:
                     f"larger than {MAX_BYTES:,} bytes."
                 )
             if not response.is_success:
-                raise OperationFailed(
-                    f"reading the listing {self.listing.name!r} at {url} failed: the platform "
-                    f"answered {response.status_code} {response.reason_phrase}."
-                )
+                self._refused(url, response, content)
             try:
                 return response, parse_json(content)
             except BodyTooLarge as exc:
@@ -236,6 +233,22 @@ class _Reader:
                     return response, None
                 chunks.append(chunk)
             return response, b"".join(chunks)
+
+    def _refused(self, url: str, response: httpx.Response, content: bytes) -> NoReturn:
+        """The platform refused the read: its own words quoted; a 400 or 422 (a filter the
+        platform does not take, a value it rejects) is bad input, exit 2."""
+        try:
+            body = parse_json(content) if content else None
+        except ValueError:
+            body = None
+        said = platform_says(body, None if body is not None else content)
+        message = (
+            f"reading the listing {self.listing.name!r} at {url} failed: the platform answered "
+            f"{response.status_code} {response.reason_phrase}" + (f': "{said}".' if said else ".")
+        )
+        if response.status_code in (400, 422):
+            raise InvalidInput(message, hint="Check the --where filters and their values.")
+        raise OperationFailed(message)
 
     def _backoff(self, attempt: int) -> float:
         return float(min(self.limits.backoff_max, self.limits.backoff_base * 2**attempt))

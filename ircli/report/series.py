@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 from ircli.audit.outcomes import outcome_tally
 from ircli.audit.records import AuditRecord
-from ircli.clock import format_utc
+from ircli.clock import format_utc, stored_time
 from ircli.report.model import Charts, ContainmentPoint, MinuteBucket, Phase
 from ircli.report.timeline import text_of
 
@@ -39,10 +39,9 @@ def parse_utc(text: str | None) -> datetime | None:
     if not text:
         return None
     try:
-        moment = datetime.fromisoformat(text)
+        return stored_time(text)
     except ValueError:
         return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _minute(moment: datetime) -> datetime:

@@ -114,7 +114,7 @@ def test_circuit_breaker_pauses_and_resumes_by_itself(
     healer.join()
     summary = json.loads(out)
     assert summary["status"] == "completed", err
-    assert "paused until a health probe passes" in err
+    assert "requests paused, next health probe in 1 s" in err
     assert "platform answering again: resuming" in err
 
 

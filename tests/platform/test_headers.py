@@ -50,7 +50,8 @@ def test_headers_are_filled_and_sent(cli: Any, tmp_path: Path) -> None:
         result = cli("accounts", "freeze", "--id", "u1", "--reason", "bot swarm",
                      "--profile", path, "--yes", env={"TENANT": "blue"})  # fmt: skip
     assert result.exit_code == 0, result.stderr
-    sent = _headers(peer.requests[0])
+    (post,) = [r for r in peer.requests if r.startswith(b"POST ")]  # after the preflight GET
+    sent = _headers(post)
     assert sent["x-tenant"] == "blue"
     assert sent["x-reason"] == "ircli: bot swarm"
     assert sent["x-api-version"] == "2"
