@@ -17,19 +17,26 @@ class TokenBucket:
 
     It adapts to the platform, AIMD-style: ``slow_down`` (a 429, a ``Retry-After``) halves
     the rate requests actually went out at (the configured rate may be far above what the
-    client reaches), empties the bucket and holds every acquirer until the platform's wait is
-    over, so the run slows as one and nobody bursts when the hold ends; then the rate climbs
-    back by ``RECOVERY`` of the cut rate per second, up to the configured rate.
+    client reaches; never below ``FLOOR`` of the fastest rate measured nor ``FLOOR_RATE``),
+    empties the bucket and holds every acquirer until the platform's wait is over, so the run
+    slows as one and nobody bursts when the hold ends; then the rate climbs back by
+    ``RECOVERY`` of the cut rate per second, up to the configured rate.
     """
 
     RECOVERY = 0.05
     """Rate regained per second after a cut, as a fraction of the rate the cut left."""
     CUT_WINDOW = 0.25
     """Seconds after a cut during which further 429s (the requests in flight then) cut no more."""
+    FLOOR = 1 / 8
+    """A cut never takes the rate below this share of the fastest rate measured in the run,
+    nor below ``FLOOR_RATE`` (unless the configured rate is lower): sporadic 429s (one
+    endpoint's quota, a busy node) must not starve a run to a trickle; their holds still
+    apply."""
+    FLOOR_RATE = 20.0
     WINDOW = 1.0
     """Seconds per window of the sending-rate measure (the busier of the last two counts)."""
     SAMPLE = 0.1
-    """A window shorter than this is too short to measure a rate from."""
+    """The shortest span a rate is measured over."""
 
     def __init__(
         self,
@@ -56,6 +63,8 @@ class TokenBucket:
         self._window_sent = 0.0
         self._previous_rate: float | None = None
         self._last_sent = 0.0
+        self._peak = 0.0
+        """The fastest full window's sending rate so far."""
 
     @property
     def burst(self) -> float:
@@ -91,28 +100,34 @@ class TokenBucket:
             self._window_start = now
         elif now - self._window_start >= self.WINDOW:
             self._previous_rate = self._window_sent / (now - self._window_start)
+            self._peak = max(self._peak, self._previous_rate)
             self._window_start, self._window_sent = now, 0.0
         self._window_sent += tokens
 
-    def _sending_rate(self, now: float) -> float:
-        """The rate requests recently went out at (at most the set rate); the set rate when
-        there is nothing recent to measure (idle, or just after a hold)."""
+    def _measured_rate(self, now: float) -> float | None:
+        """The rate requests recently went out at, or ``None`` when there is nothing recent
+        to measure (idle, or just after a hold)."""
         if self._window_start is None or now - self._last_sent > self.WINDOW:
-            return self.rate
+            return None
         span = now - self._window_start
         measured = [self._previous_rate] if self._previous_rate is not None else []
-        if span >= self.SAMPLE:
-            measured.append(self._window_sent / span)
-        return min(self.rate, max(measured)) if measured else self.rate
+        if self._window_sent:
+            # Over at least SAMPLE seconds: a burst right after a hold is not a rate.
+            measured.append(self._window_sent / max(span, self.SAMPLE))
+        return max(measured) if measured else None
 
     def slow_down(self, wait: float | None = None) -> None:
         """The platform pushed back: halve the rate (once per ``CUT_WINDOW``), empty the
         bucket, and hold every acquire for ``wait`` seconds."""
         self._refill()
         now = self._monotonic()
-        cut = self._cut_at is None or now - self._cut_at >= self.CUT_WINDOW
-        if cut:
-            self.rate = max(min(1.0, self.ceiling), self._sending_rate(now) / 2)
+        if self._cut_at is None or now - self._cut_at >= self.CUT_WINDOW:
+            measured = self._measured_rate(now)
+            if measured is not None:
+                self._peak = max(self._peak, measured)
+            sending = self.rate if measured is None else min(self.rate, measured)
+            floor = min(self.ceiling, max(self.FLOOR_RATE, self._peak * self.FLOOR))
+            self.rate = max(floor, sending / 2)
             self._climb = max(1.0, self.rate * self.RECOVERY)
             self._cut_at = now
             self.cuts += 1
@@ -120,7 +135,8 @@ class TokenBucket:
         if wait:
             self._hold_until = max(self._hold_until, now + wait)
             self._updated = max(self._updated, self._hold_until)
-        if cut:  # measure afresh once sending resumes: a hold is not a slow platform
+        if self._window_start is None or self._window_start < self._updated:
+            # Measure afresh once sending resumes: a hold is not a slow platform.
             self._window_start, self._window_sent = self._updated, 0.0
             self._previous_rate = None
 

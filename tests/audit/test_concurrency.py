@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from ircli.audit.store import open_store
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -14,6 +16,7 @@ PROCESSES = 8
 APPENDS = 2_000
 
 
+@pytest.mark.slow
 def test_eight_processes_append_without_loss_or_fork(tmp_path: Path) -> None:
     db = tmp_path / "shared.db"
     writers = [

@@ -11,6 +11,8 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from ircli.audit.store import open_store
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,6 +50,7 @@ def run_and_kill(db: Path, rng: random.Random, batch: int) -> dict[int, str]:
     return acknowledged
 
 
+@pytest.mark.slow
 def test_sigkilled_writer_loses_nothing_acknowledged(tmp_path: Path) -> None:
     db = tmp_path / "crash.db"
     rng = random.Random(20261128)

@@ -87,6 +87,7 @@ def test_a_pass_expression_replaces_the_criteria_and_resolves_the_incident(
     assert incident["status"] == "resolved"
 
 
+@pytest.mark.slow
 def test_the_shipped_containment_playbook_passes_the_drill(cli: CliRunner) -> None:
     # By name, as `make demo` runs it; the world is small but the bots keep restarting.
     result = cli("drill", "live-flood-containment", *SMALL, "--formats", "md")

@@ -94,6 +94,7 @@ def wait_until_it_writes(
         time.sleep(0.02)
 
 
+@pytest.mark.slow
 def test_random_kills_during_a_10000_target_run(
     ircli: Ircli, platform: Platform, tmp_path: Path
 ) -> None:

@@ -5,13 +5,18 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.executor.conftest import TOKEN, Ircli, Platform, account_ids, stream_ids, write_ids
 
 
+@pytest.mark.slow
 def test_faults_storm_every_target_done_exactly_once(
     ircli: Ircli, platform: Platform, tmp_path: Path
 ) -> None:
-    platform.faults(**{"5xx": 0.10, "429": 0.05, "timeout": 0.02, "timeout_delay": "1.5s",
+    # 14% of answers fail: about 100 retries expected, well inside the budget of 140 (20% of
+    # 600 first attempts + 20); at 17% the expectation (~123) sat too close to it.
+    platform.faults(**{"5xx": 0.08, "429": 0.04, "timeout": 0.02, "timeout_delay": "1.5s",
                        "retry_after": 0})  # fmt: skip
     ids = write_ids(tmp_path / "ids.txt", account_ids(600))
     summary = ircli.json(

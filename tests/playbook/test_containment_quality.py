@@ -71,6 +71,7 @@ def _run(sandbox: RunningServer, tmp_path: Path) -> tuple[PlaybookOutcome, float
     return outcome, time.monotonic() - started
 
 
+@pytest.mark.slow
 def test_the_containment_playbook_meets_the_drill_criteria(
     sandbox: RunningServer, tmp_path: Path
 ) -> None:
