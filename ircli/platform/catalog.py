@@ -40,8 +40,11 @@ class ProfileEntry:
 
 
 def shipped_profiles_dir() -> Path:
-    """The ``profiles/`` directory next to the ``ircli`` package (a source checkout)."""
-    return Path(ircli.__file__).resolve().parents[1] / "profiles"
+    """The shipped ``profiles/``: inside the installed package (``ircli/shipped/``, from a
+    wheel), or next to the package in a source checkout."""
+    package = Path(ircli.__file__).resolve().parent
+    installed = package / "shipped" / "profiles"
+    return installed if installed.is_dir() else package.parent / "profiles"
 
 
 def profile_search_dirs(user_config_dir: Path) -> tuple[Path, ...]:

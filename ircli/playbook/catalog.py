@@ -24,8 +24,11 @@ class PlaybookEntry:
 
 
 def shipped_playbooks_dir() -> Path:
-    """The ``playbooks/`` directory next to the ``ircli`` package (a source checkout)."""
-    return Path(ircli.__file__).resolve().parents[1] / "playbooks"
+    """The shipped ``playbooks/``: inside the installed package (``ircli/shipped/``, from a
+    wheel), or next to the package in a source checkout."""
+    package = Path(ircli.__file__).resolve().parent
+    installed = package / "shipped" / "playbooks"
+    return installed if installed.is_dir() else package.parent / "playbooks"
 
 
 def available_playbooks(directory: Path | None = None) -> list[PlaybookEntry]:
