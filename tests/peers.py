@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Self
 
 Answer = Callable[[bytes], bytes | None]
 """Given one request (head and body), the bytes to send back; ``None`` closes at once."""
@@ -42,16 +43,9 @@ def _read_request(conn: socket.socket) -> bytes | None:
     return head + b"\r\n\r\n" + body
 
 
-@dataclass
-class RawServer:
-    """Answers each request on a connection with ``answer(request)``; ``keep_open=False``
-    closes the connection after every answer (whatever the answer's headers said)."""
-
-    answer: Answer
-    keep_open: bool = True
-    tls: ssl.SSLContext | None = None
-    requests: list[bytes] = field(default_factory=list)
-    connections: int = 0
+class _Peer:
+    """A loopback listener: each connection is handled by ``_handle`` in its own thread
+    until ``running()`` ends."""
 
     def __post_init__(self) -> None:
         self._listener = socket.create_server(("127.0.0.1", 0))
@@ -59,10 +53,6 @@ class RawServer:
         self.port = self._listener.getsockname()[1]
         self._stop = threading.Event()
         self._lock = threading.Lock()
-
-    @property
-    def url(self) -> str:
-        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     def _serve(self) -> None:
         while not self._stop.is_set():
@@ -72,9 +62,45 @@ class RawServer:
                 continue
             except OSError:
                 return
-            with self._lock:
-                self.connections += 1
+            self._accepted()
             threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
+
+    def _accepted(self) -> None:
+        """Called for each connection before it is handled."""
+
+    def _handle(self, conn: socket.socket) -> None:
+        raise NotImplementedError
+
+    @contextlib.contextmanager
+    def running(self) -> Iterator[Self]:
+        thread = threading.Thread(target=self._serve, daemon=True)
+        thread.start()
+        try:
+            yield self
+        finally:
+            self._stop.set()
+            self._listener.close()
+            thread.join(timeout=5)
+
+
+@dataclass
+class RawServer(_Peer):
+    """Answers each request on a connection with ``answer(request)``; ``keep_open=False``
+    closes the connection after every answer (whatever the answer's headers said)."""
+
+    answer: Answer
+    keep_open: bool = True
+    tls: ssl.SSLContext | None = None
+    requests: list[bytes] = field(default_factory=list)
+    connections: int = 0
+
+    @property
+    def url(self) -> str:
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
+
+    def _accepted(self) -> None:
+        with self._lock:
+            self.connections += 1
 
     def _handle(self, conn: socket.socket) -> None:
         with contextlib.suppress(OSError, ssl.SSLError):
@@ -95,44 +121,17 @@ class RawServer:
                     if not self.keep_open:
                         return
 
-    @contextlib.contextmanager
-    def running(self) -> Iterator[RawServer]:
-        thread = threading.Thread(target=self._serve, daemon=True)
-        thread.start()
-        try:
-            yield self
-        finally:
-            self._stop.set()
-            self._listener.close()
-            thread.join(timeout=5)
-
 
 @dataclass
-class ForwardProxy:
+class ForwardProxy(_Peer):
     """An HTTP forward proxy: ``GET http://host/…`` is relayed, ``CONNECT host:port`` tunnels.
     ``seen`` holds each request line it was asked for."""
 
     seen: list[str] = field(default_factory=list)
 
-    def __post_init__(self) -> None:
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self._listener.settimeout(0.1)
-        self.port = self._listener.getsockname()[1]
-        self._stop = threading.Event()
-
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
-
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self._listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
 
     def _handle(self, client: socket.socket) -> None:
         with contextlib.suppress(OSError), client:
@@ -162,17 +161,6 @@ class ForwardProxy:
                     if answer is None:
                         return
                     client.sendall(answer)
-
-    @contextlib.contextmanager
-    def running(self) -> Iterator[ForwardProxy]:
-        thread = threading.Thread(target=self._serve, daemon=True)
-        thread.start()
-        try:
-            yield self
-        finally:
-            self._stop.set()
-            self._listener.close()
-            thread.join(timeout=5)
 
 
 def _pipe(a: socket.socket, b: socket.socket) -> None:

@@ -9,11 +9,12 @@ listing. It is made once, without retries, within ``PREFLIGHT_TIMEOUT`` seconds.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from dataclasses import replace
 
 from ircli.errors import OperationFailed
 from ircli.platform.client import PlatformClient, TransportFailure
-from ircli.platform.model import ActionSpec, Profile, RequestTemplate
+from ircli.platform.listing import listing_request
+from ircli.platform.model import ActionSpec, Profile
 from ircli.platform.render import PreparedRequest, render
 from ircli.platform.secrets import secret_source
 
@@ -28,14 +29,11 @@ def preflight_request(profile: Profile, action: ActionSpec) -> PreparedRequest |
     """The read to make: the action's listing (a page of one), else ``health``, else none."""
     listing = profile.listings.get(action.target_kind)
     if listing is not None:
+        read = listing_request(profile, listing)
         paging = listing.pagination
-        query: Mapping[str, object] = dict(listing.query)
         if paging.kind != "none" and paging.limit_param:
-            query = {**query, paging.limit_param: 1}
-        template = RequestTemplate.model_validate(
-            {"method": "GET", "path": listing.path, "query": query}
-        )
-        return render(template, variables=profile.variables)
+            read = replace(read, query={**read.query, paging.limit_param: 1})
+        return read
     if profile.health is not None:
         return render(profile.health, variables=profile.variables)
     return None

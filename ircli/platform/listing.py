@@ -21,9 +21,9 @@ from ircli.platform.bodies import MAX_BYTES, BodyTooLarge, parse_json, platform_
 from ircli.platform.classify import dig, found
 from ircli.platform.ids import usable_id
 from ircli.platform.model import ListingSpec, Profile, RequestTemplate
-from ircli.platform.render import render
+from ircli.platform.render import PreparedRequest, render
 
-__all__ = ["Skipped", "check_filters", "iter_items", "listing_of"]
+__all__ = ["Skipped", "check_filters", "iter_items", "listing_of", "listing_request"]
 
 Sleep = Callable[[float], Awaitable[None]]
 _TRANSIENT = frozenset({408, 425, 429, 500, 502, 503, 504})
@@ -81,12 +81,7 @@ async def iter_items(
     check_filters(listing, filters)
     if profile.base_url.startswith("${"):
         raise InvalidInput(f"the base URL of profile {profile.name!r} is not resolved.")
-    base = render(
-        RequestTemplate.model_validate(
-            {"method": "GET", "path": listing.path, "query": listing.query}
-        ),
-        variables=profile.variables,
-    )
+    base = listing_request(profile, listing)
     url = profile.base_url + base.path
     query: dict[str, Any] = {**base.query, **filters}
     paging = listing.pagination
@@ -132,6 +127,15 @@ async def iter_items(
                 return
             position += 1 if paging.kind == "page" else len(items)
             query[paging.param] = position
+
+
+def listing_request(profile: Profile, listing: ListingSpec) -> PreparedRequest:
+    """The listing's read, rendered: ``GET`` its path with its fixed query (no filters, no
+    paging yet)."""
+    template = RequestTemplate.model_validate(
+        {"method": "GET", "path": listing.path, "query": listing.query}
+    )
+    return render(template, variables=profile.variables)
 
 
 def _items(listing: ListingSpec, body: Any) -> list[dict[str, Any]]:
