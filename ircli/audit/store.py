@@ -55,8 +55,13 @@ def open_store(
     operator: str,
     clock: Clock = system_clock,
     redactor: Redactor | None = None,
+    create: bool = True,
 ) -> AuditStore:
-    """Open (creating and migrating as needed) the audit store at a path or URL."""
+    """Open (migrating as needed) the audit store at a path or URL.
+
+    With ``create`` a missing store is created; without it (reading commands) a missing
+    file, or a database without ircli's tables, is an error naming where ircli looked.
+    """
     url = store_url(target)
     shown = mask_url_password(url)
     try:
@@ -64,7 +69,11 @@ def open_store(
     except exc.ArgumentError:
         raise InvalidInput(f"{shown!r} is not a database URL or a file path.") from None
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        _create_private_file(Path(parsed.database), shown)
+        path = Path(parsed.database)
+        if create:
+            _create_private_file(path, shown)
+        elif not path.is_file():
+            raise _missing(str(path))
     options: dict[str, Any] = {"connect_args": _connect_args(parsed.get_backend_name())}
     if parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:"):
         # One shared connection, or every thread would see its own empty database.
@@ -79,11 +88,22 @@ def open_store(
         _configure_sqlite(engine)
     store = AuditStore(engine, operator=operator, clock=clock, redactor=redactor or Redactor())
     try:
+        if not create and store.revision() is None:
+            engine.dispose()
+            raise _missing(shown)
         store.migrate()
     except exc.DatabaseError as error:
         engine.dispose()
         raise _database_error(shown, error) from None
     return store
+
+
+def _missing(where: str) -> InvalidInput:
+    return InvalidInput(
+        f"there is no audit store at {where}; nothing was read.",
+        hint="Check --db / IRCLI_DB ('ircli store info' shows the store in use); "
+        "a writing command such as 'ircli incident open' creates a new one.",
+    )
 
 
 def _connect_args(backend: str) -> dict[str, Any]:
@@ -147,7 +167,7 @@ class AuditStore:
 
     def migrate(self) -> None:
         """Bring the schema to ``HEAD_REVISION`` (a no-op, without Alembic, when current)."""
-        if self._revision() == HEAD_REVISION:
+        if self.revision() == HEAD_REVISION:
             return
         from alembic import command
         from alembic.config import Config
@@ -160,7 +180,8 @@ class AuditStore:
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
 
-    def _revision(self) -> str | None:
+    def revision(self) -> str | None:
+        """The schema revision the store is at (None: no ircli tables yet)."""
         try:
             with self._engine.connect() as connection:
                 return connection.exec_driver_sql(
@@ -261,6 +282,11 @@ class AuditStore:
         ]
 
     # -- reading ---------------------------------------------------------------------------
+
+    @property
+    def backend(self) -> str:
+        """The database and its driver, e.g. ``sqlite (pysqlite)``."""
+        return f"{self._engine.dialect.name} ({self._engine.dialect.driver})"
 
     def head(self) -> Anchor | None:
         """The newest (seq, hash), or None for an empty store."""

@@ -116,12 +116,14 @@ def run_action(
 ) -> None:
     """Resolve targets, apply the guards, then run (or preview) the action."""
     from ircli.cli.asyncrun import run_draining
+    from ircli.cli.incident import current_incident
     from ircli.cli.progress import RunProgress
     from ircli.executor import service
 
     state = state_of(ctx)
     display = state.display
     workspace = state.workspace(preflight=not skip_preflight)
+    incident = current_incident(state, incident)
     loaded = service.load_platform(workspace, profile or state.settings.profile)
     spec = service.action_of(loaded.profile, action)
     targets, selection = _targets(

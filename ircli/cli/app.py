@@ -17,6 +17,7 @@ from ircli.cli import (
     runbook,
     runs,
     sandbox,
+    store,
     timeline,
 )
 from ircli.cli import drill as drill_command
@@ -80,6 +81,7 @@ app.add_typer(actions.flags, name="flags")
 app.add_typer(runs.app, name="runs")
 app.add_typer(timeline.app, name="timeline")
 app.add_typer(audit.app, name="audit")
+app.add_typer(store.app, name="store")
 app.add_typer(sandbox.app, name="sandbox")
 app.add_typer(profile.app, name="profile")
 app.add_typer(playbook.app, name="playbook")

@@ -14,7 +14,10 @@ if TYPE_CHECKING:
     from ircli.incident.model import Incident
     from ircli.incident.service import IncidentService
 
-__all__ = ["app"]
+__all__ = ["app", "chosen_incident", "current_incident", "service"]
+
+CURRENT_ENV = "IRCLI_INCIDENT"
+_SETTLED = ("resolved", "closed")
 
 app = typer.Typer(
     help="Open incidents, change their status, and show them.",
@@ -25,11 +28,91 @@ app = typer.Typer(
 )
 
 
-def service(state: CliState) -> IncidentService:
-    """The incident service over the invocation's audit store."""
+def service(state: CliState, *, write: bool = False) -> IncidentService:
+    """The incident service over the invocation's audit store (``write``: create it)."""
     from ircli.incident.service import IncidentService
 
-    return IncidentService(state.store())
+    return IncidentService(state.store(create=write))
+
+
+def current_incident(state: CliState, given: str | None, *, warn: bool = True) -> str | None:
+    """The incident an action or note is for: ``--incident``, else ``IRCLI_INCIDENT``, else
+    the one ``ircli incident use`` chose for this store. With none, and ``warn``, an open
+    incident in the store gets a warning: the run would be missing from its report."""
+    if given:
+        return given
+    chosen, source = chosen_incident(state)
+    if chosen:
+        state.display.info(f"on incident {chosen} ({source})")
+        return chosen
+    if warn:
+        unsettled = [i.id for i in service(state, write=True).list() if i.status not in _SETTLED]
+        if unsettled:
+            shown = ", ".join(unsettled[:3]) + (" …" if len(unsettled) > 3 else "")
+            state.display.warning(
+                f"incident {shown} is open, but this run is on no incident and will be missing "
+                f"from its report; name one with --incident, {CURRENT_ENV} or "
+                "'ircli incident use INC'."
+            )
+    return None
+
+
+def chosen_incident(state: CliState) -> tuple[str | None, str]:
+    """The incident chosen without ``--incident``, and by what (env or 'incident use')."""
+    from ircli.incident.current import read_current
+
+    value = state.environment.env.get(CURRENT_ENV)
+    if value is not None:
+        if not value.strip():
+            from ircli.errors import InvalidInput
+
+            raise InvalidInput(f"{CURRENT_ENV} is set but empty; name an incident or unset it.")
+        return value.strip(), f"from {CURRENT_ENV}"
+    return read_current(state.environment.user_data_dir(), state.store_key()), "incident use"
+
+
+@app.command(
+    "use",
+    epilog=example(
+        "ircli incident use INC-20261128-7QK2", "ircli incident use", "ircli incident use --clear"
+    ),
+)
+def use_incident(
+    ctx: typer.Context,
+    incident_id: Annotated[
+        str | None, typer.Argument(metavar="[ID]", help="The incident (none: show the current).")
+    ] = None,
+    clear: Annotated[
+        bool, typer.Option("--clear", help="Forget the current incident of this store.")
+    ] = False,
+) -> None:
+    """Choose the incident that actions, playbook runs and notes go on when they name none.
+
+    The choice is per audit store and per user; IRCLI_INCIDENT and --incident override it.
+    """
+    from ircli.incident.current import write_current
+
+    state = state_of(ctx)
+    data_dir = state.environment.user_data_dir()
+    if incident_id is not None and clear:
+        from ircli.errors import InvalidInput
+
+        raise InvalidInput("give an incident id or --clear, not both.")
+    if incident_id is not None:
+        incident = service(state).get(incident_id)  # refuses an unknown id, naming the store
+        write_current(data_dir, state.store_key(), incident.id)
+        if incident.status in _SETTLED:
+            state.display.warning(f"{incident.id} is {incident.status}.")
+    elif clear:
+        write_current(data_dir, state.store_key(), None)
+    chosen, source = chosen_incident(state)
+    if state.display.json_mode:
+        state.display.json({"incident": chosen, "source": source if chosen else None,
+                            "store": state.store_key()})  # fmt: skip
+    elif chosen:
+        state.display.result(f"current incident: {chosen} ({source})")
+    else:
+        state.display.result("no current incident")
 
 
 @app.command(
@@ -59,7 +142,7 @@ def open_incident(
     """Open an incident; prints its id."""
     state = state_of(ctx)
     now = state.environment.clock()
-    incident = service(state).open(
+    incident = service(state, write=True).open(
         title,
         severity=severity,
         commander=commander,
@@ -139,7 +222,7 @@ def set_status(
     """Move an incident to a new status, stamping the matching milestone."""
     state = state_of(ctx)
     moment = parse_optional_time(at, state.environment.clock(), "--at")
-    incident = service(state).set_status(incident_id, status, at=moment)
+    incident = service(state, write=True).set_status(incident_id, status, at=moment)
     if state.display.json_mode:
         state.display.json(incident.as_dict())
     else:

@@ -58,11 +58,13 @@ def run(
     skip_preflight: SkipPreflight = False,
 ) -> None:
     """Run a playbook: queries, actions, notes, waits — every action audited and resumable."""
+    from ircli.cli.incident import current_incident
     from ircli.cli.progress import RunProgress
     from ircli.playbook.runner import open_playbook
 
     state = state_of(ctx)
     workspace = state.workspace(preflight=not skip_preflight)
+    incident = current_incident(state, incident)
     book = open_playbook(workspace, playbook, profile or state.settings.profile)
     given = parse_pairs(inputs or [], "--input")
     if plan_out is not None and not dry_run:

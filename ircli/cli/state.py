@@ -43,8 +43,11 @@ class CliState:
             )
         return self._settings
 
-    def store(self) -> AuditStore:
-        """The audit store, opened (and migrated) on first use."""
+    def store(self, *, create: bool = False) -> AuditStore:
+        """The audit store, opened (and migrated) on first use.
+
+        Only writing commands pass ``create``: a mistyped path must not start a new chain.
+        """
         if self._store is None:
             from ircli.audit.store import open_store, store_url
             from ircli.redaction import url_password
@@ -57,8 +60,16 @@ class CliState:
                 operator=self.settings.operator,
                 clock=self.environment.clock,
                 redactor=self.display.redactor,
+                create=create,
             )
         return self._store
+
+    def store_key(self) -> str:
+        """The store's URL with any password masked: how the store is named to people."""
+        from ircli.audit.store import store_url
+        from ircli.redaction import mask_url_password
+
+        return mask_url_password(store_url(self.settings.db))
 
     def workspace(self, *, preflight: bool = True) -> Workspace:
         """What runs need: the store, the environment, directories and the redactor
@@ -68,7 +79,7 @@ class CliState:
 
         env = self.environment
         return Workspace(
-            store=self.store(),
+            store=self.store(create=True),
             env=env.env,
             cwd=env.cwd,
             user_config_dir=env.user_config_dir(),

@@ -7,9 +7,10 @@ from typing import Annotated
 import typer
 
 from ircli.cli.helptext import CONTEXT_SETTINGS, example
-from ircli.cli.incident import print_timeline, service
+from ircli.cli.incident import current_incident, print_timeline, service
 from ircli.cli.options import parse_optional_time
 from ircli.cli.state import state_of
+from ircli.errors import InvalidInput
 
 __all__ = ["app"]
 
@@ -28,14 +29,20 @@ app = typer.Typer(
         "ircli timeline add INC-20261128-7QK2 'Kill switch at 0%' --kind decision",
         "ircli timeline add INC-20261128-7QK2 'First user reports' --kind detection "
         "--at 2026-11-28T22:01:00Z",
+        "ircli timeline add 'Comms sent to creators' --kind communication   # after 'incident use'",
     ),
 )
 def add_note(
     ctx: typer.Context,
-    incident_id: Annotated[str, typer.Argument(metavar="ID", help="The incident id.")],
-    message: Annotated[
-        str, typer.Argument(metavar="MESSAGE", help="What happened or was decided.")
+    first: Annotated[
+        str,
+        typer.Argument(
+            metavar="[ID] MESSAGE",
+            help="The incident id, then the note; the id may be left out after "
+            "'ircli incident use' or with IRCLI_INCIDENT.",
+        ),
     ],
+    second: Annotated[str | None, typer.Argument(hidden=True)] = None,
     kind: Annotated[
         str,
         typer.Option(
@@ -51,12 +58,24 @@ def add_note(
 ) -> None:
     """Add a note to an incident's timeline."""
     state = state_of(ctx)
-    moment = parse_optional_time(at, state.environment.clock(), "--at")
-    record = service(state).add_note(incident_id, message, kind=kind, at=moment)
-    if state.display.json_mode:
-        state.display.json({"seq": record.seq, "hash": record.hash, "at": record.params["at"]})
+    if second is None:
+        message, incident_id = first, current_incident(state, None, warn=False)
+        if incident_id is None:
+            raise InvalidInput(
+                "name the incident: 'ircli timeline add INC MESSAGE'.",
+                hint="Or choose one for every note and action with 'ircli incident use INC'.",
+            )
     else:
-        state.display.result(f"noted (audit seq {record.seq})")
+        incident_id, message = first, second
+    moment = parse_optional_time(at, state.environment.clock(), "--at")
+    record = service(state, write=True).add_note(incident_id, message, kind=kind, at=moment)
+    if state.display.json_mode:
+        state.display.json(
+            {"incident": incident_id, "seq": record.seq, "hash": record.hash,
+             "at": record.params["at"]}
+        )  # fmt: skip
+    else:
+        state.display.result(f"noted on {incident_id} (audit seq {record.seq})")
 
 
 @app.command("show", epilog=example("ircli timeline show INC-20261128-7QK2"))

@@ -122,7 +122,11 @@ class IncidentService:
         incidents = replay(self._store.records(RecordFilter(incident=incident_id)))
         incident = incidents.get(incident_id)
         if incident is None:
-            raise InvalidInput(f"no incident {incident_id!r} in the audit store.")
+            raise InvalidInput(
+                f"no incident {incident_id!r} in the audit store {self._store.url}.",
+                hint="'ircli incident list' lists this store's incidents; --db / IRCLI_DB "
+                "names another store.",
+            )
         return incident
 
     def list(self) -> list[Incident]:

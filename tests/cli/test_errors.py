@@ -12,11 +12,55 @@ from ircli.errors import ExitCode
 from tests.conftest import CliRunner
 
 
-def test_unknown_incident_is_invalid_input(cli: CliRunner) -> None:
+def test_unknown_incident_is_invalid_input(cli: CliRunner, db_path: Path) -> None:
+    assert cli("incident", "open", "Flood", "-s", "P1").exit_code == 0
     result = cli("incident", "show", "INC-NOPE")
     assert result.exit_code == ExitCode.INVALID_INPUT
-    assert result.stderr == "error: no incident 'INC-NOPE' in the audit store.\n"
+    assert result.stderr.startswith(
+        f"error: no incident 'INC-NOPE' in the audit store sqlite:///{db_path}.\n"
+    )
     assert result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("incident", "list"),
+        ("incident", "show", "INC-20261128-AAAA"),
+        ("timeline", "show", "INC-20261128-AAAA"),
+        ("runs", "list"),
+        ("runs", "show", "RUN-20261128-AAAA"),
+        ("audit", "verify"),
+        ("audit", "head"),
+        ("audit", "log"),
+        ("report", "INC-20261128-AAAA"),
+        ("store", "info"),
+        ("incident", "use", "INC-20261128-AAAA"),
+    ],
+)
+def test_reading_a_missing_store_exits_2_names_it_and_creates_nothing(
+    cli: CliRunner, tmp_path: Path, argv: tuple[str, ...]
+) -> None:
+    typo = tmp_path / "nonexistent" / "dir" / "x.db"
+    result = cli("--db", str(typo), *argv)
+    assert result.exit_code == ExitCode.INVALID_INPUT, result.stderr
+    assert f"error: there is no audit store at {typo}; nothing was read.\n" in result.stderr
+    assert "ircli store info" in result.stderr
+    assert not (tmp_path / "nonexistent").exists()
+
+
+def test_a_database_without_ircli_tables_is_not_a_store_to_read(
+    cli: CliRunner, tmp_path: Path
+) -> None:
+    import sqlite3
+
+    other = tmp_path / "other.db"
+    sqlite3.connect(other).execute("CREATE TABLE t (x)").connection.commit()
+    result = cli("--db", str(other), "incident", "list")
+    assert result.exit_code == ExitCode.INVALID_INPUT
+    assert f"there is no audit store at sqlite:///{other}" in result.stderr
+    tables = sqlite3.connect(other).execute("SELECT name FROM sqlite_master").fetchall()
+    assert tables == [("t",)]  # nothing migrated into someone else's database
 
 
 def test_bad_severity(cli: CliRunner) -> None:
@@ -60,7 +104,7 @@ def test_bad_anchor(cli: CliRunner) -> None:
 def test_unwritable_store_location(cli: CliRunner, tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("")
-    result = cli("--db", str(blocker / "sub" / "audit.db"), "audit", "head")
+    result = cli("--db", str(blocker / "sub" / "audit.db"), "incident", "open", "F", "-s", "P1")
     assert result.exit_code == 2
     assert result.stderr.startswith("error: cannot open the audit store sqlite:///")
     assert result.stderr.endswith("Not a directory.\n")
@@ -83,6 +127,7 @@ def test_internal_errors_are_reported_without_traceback_unless_debug(
     def explode(*_args: object, **_kwargs: object) -> None:
         raise ZeroDivisionError("boom")
 
+    assert cli("incident", "open", "Flood", "-s", "P1").exit_code == 0
     monkeypatch.setattr(service.IncidentService, "list", explode)
     result = cli("incident", "list")
     assert result.exit_code == 1
@@ -101,6 +146,7 @@ def test_keyboard_interrupt_exits_130(cli: CliRunner, monkeypatch: pytest.Monkey
     def interrupt(*_args: object, **_kwargs: object) -> None:
         raise KeyboardInterrupt
 
+    assert cli("incident", "open", "Flood", "-s", "P1").exit_code == 0
     monkeypatch.setattr(service.IncidentService, "list", interrupt)
     result = cli("incident", "list")
     assert (result.exit_code, result.stderr) == (130, "error: interrupted.\n")

@@ -125,13 +125,14 @@ def test_the_shipped_containment_playbook_passes_the_drill(cli: CliRunner) -> No
     ],
 )
 def test_bad_options_exit_2_before_anything_happens(
-    cli: CliRunner, argv: tuple[str, ...], message: str
+    cli: CliRunner, db_path: Path, argv: tuple[str, ...], message: str
 ) -> None:
     result = cli("drill", WEAK, *argv)
     assert result.exit_code == 2, result.stdout + result.stderr
     assert result.stderr.startswith(message), result.stderr
     assert "Traceback" not in result.stderr
-    assert incidents(cli) == []
+    # Options checked before the playbook loads leave no store; the rest leave an empty one.
+    assert not db_path.exists() or incidents(cli) == []
 
 
 def test_an_unknown_playbook_exits_2(cli: CliRunner) -> None:

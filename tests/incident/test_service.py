@@ -99,7 +99,7 @@ def test_cli_flow(cli: CliRunner, clock: FixedClock) -> None:
     assert opened.exit_code == 0, opened.stderr
     incident_id = json.loads(opened.stdout)["id"]
     assert cli("timeline", "add", incident_id, "kill switch on", "--kind", "decision").stdout == (
-        "noted (audit seq 2)\n"
+        f"noted on {incident_id} (audit seq 2)\n"
     )
     clock.advance(120)
     moved = cli("incident", "status", incident_id, "mitigated")
