@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ircli.cli.display import safe
+from ircli.cli.display import Column, safe
 from ircli.cli.helptext import CONTEXT_SETTINGS, example
 from ircli.cli.state import CliState, state_of
 from ircli.errors import AuditIntegrityError, InvalidInput
@@ -162,7 +162,15 @@ def log(
         state.display.json([record.as_dict() for record in records])
         return
     state.display.table(
-        ("seq", "recorded", "operator", "kind", "incident", "target", "details"),
+        (
+            "seq",
+            "recorded",
+            Column("operator", drop=2),
+            "kind",
+            Column("incident", drop=3),
+            Column("target", drop=1),
+            "details",
+        ),
         (
             (
                 r.seq,

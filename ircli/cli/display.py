@@ -10,21 +10,34 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any, TextIO
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from ircli.redaction import Redactor
 
-__all__ = ["Display", "safe"]
+__all__ = ["Column", "Display", "safe", "short_time"]
 
 # C0/C1 controls (except tab and newline), DEL, and the Unicode bidi/format controls that can
 # make a terminal line read differently from what it holds.
 _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 _MAX_CELL = 200
 _PIPE_WIDTH = 200
+_WRAP_MIN = 12  # the narrowest a wrapping (free text) column gets before the table gives way
+
+
+@dataclass(frozen=True)
+class Column:
+    """A table column. Cells are never cut: ``wrap`` columns (free text) wrap; ``drop``
+    columns give way, highest ``drop`` first, when the table is wider than the terminal."""
+
+    name: str
+    drop: int = 0
+    wrap: bool = False
 
 
 def _escape_char(match: re.Match[str]) -> str:
@@ -38,6 +51,16 @@ def _console(stream: TextIO) -> Console:
     return Console(
         file=stream, width=width, markup=False, highlight=False, emoji=False, soft_wrap=True
     )
+
+
+_STORED_TIME = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.\d+Z$")
+
+
+def short_time(value: str | None) -> str:
+    """A stored time to the second, for tables (``--json`` keeps the microseconds)."""
+    if not value:
+        return ""
+    return _STORED_TIME.sub(r"\1Z", value)
 
 
 def safe(value: object, *, limit: int | None = None, single_line: bool = False) -> str:
@@ -98,18 +121,85 @@ class Display:
 
     def table(
         self,
-        columns: Sequence[str],
+        columns: Sequence[str | Column],
         rows: Iterable[Sequence[object]],
         *,
         title: str | None = None,
     ) -> None:
-        """A table on stdout, every cell made safe and single-line."""
-        table = Table(title=safe(title) if title else None, show_lines=False, expand=False)
-        last = len(columns) - 1
-        for index, column in enumerate(columns):
-            # Short fields (ids, times, kinds) stay on one line; the last column wraps.
-            table.add_column(column, no_wrap=index < last, overflow="fold")
-        for row in rows:
-            cells = (self.redactor.known("" if cell is None else str(cell)) for cell in row)
-            table.add_row(*(safe(cell, limit=_MAX_CELL, single_line=True) for cell in cells))
+        """A table on stdout, every cell made safe and single-line and none of them cut.
+
+        A plain name is a column kept whole (ids, counts, times), except the last one, which
+        wraps. When the terminal is too narrow, ``drop`` columns give way (the caption says
+        which); when even that is not enough, every row is printed as a list of fields.
+        """
+        specs = [
+            c if isinstance(c, Column) else Column(c, wrap=i == len(columns) - 1)
+            for i, c in enumerate(columns)
+        ]
+        cells = [
+            [safe(self.redactor.known("" if c is None else str(c)), limit=_MAX_CELL,
+                  single_line=True) for c in row]
+            for row in rows
+        ]  # fmt: skip
+        needs = [_need(spec, [row[i] for row in cells]) for i, spec in enumerate(specs)]
+        width = self.out.width
+        shown = _fitting(specs, needs, width)
+        if shown is None:
+            self._as_list(specs, cells, title)
+            return
+        hidden = [spec.name for i, spec in enumerate(specs) if i not in shown]
+        table = Table(
+            title=safe(title) if title else None,
+            caption=f"hidden at {width} columns: {', '.join(hidden)} (--json has all)"
+            if hidden
+            else None,
+            show_lines=False,
+            expand=False,
+        )
+        for i in shown:
+            if specs[i].wrap:
+                table.add_column(specs[i].name, overflow="fold", min_width=needs[i])
+            else:
+                table.add_column(specs[i].name, no_wrap=True, width=needs[i])
+        for row in cells:
+            table.add_row(*(row[i] for i in shown))
         self.out.print(table)
+
+    def _as_list(self, specs: list[Column], cells: list[list[str]], title: str | None) -> None:
+        if title:
+            self.out.print(Text(safe(title), style="bold"))
+        label = max(len(spec.name) for spec in specs)
+        for number, row in enumerate(cells):
+            if number:
+                self.out.print()
+            for spec, cell in zip(specs, row, strict=True):
+                self.out.print(Text(f"{spec.name:>{label}}  ", style="dim") + Text(cell))
+
+
+def _fitting(specs: list[Column], needs: list[int], width: int) -> list[int] | None:
+    """The columns that fit ``width``: droppable ones give way, highest ``drop`` first, then
+    those that fit again come back, lowest ``drop`` first. None: even the kept ones do not."""
+    shown = list(range(len(specs)))
+    by_drop = sorted((i for i in shown if specs[i].drop), key=lambda i: (specs[i].drop, i))
+    for index in reversed(by_drop):
+        if _table_width(needs[i] for i in shown) <= width:
+            return shown
+        shown.remove(index)
+    if _table_width(needs[i] for i in shown) > width:
+        return None
+    for index in by_drop:
+        if index not in shown and _table_width([*(needs[i] for i in shown), needs[index]]) <= width:
+            shown = sorted([*shown, index])
+    return shown
+
+
+def _need(spec: Column, cells: list[str]) -> int:
+    """The width a column needs: all of its widest cell, or for free text a few words."""
+    widest = max([cell_len(spec.name), *(cell_len(cell) for cell in cells)])
+    return min(widest, _WRAP_MIN) if spec.wrap else widest
+
+
+def _table_width(needs: Iterable[int]) -> int:
+    """A boxed table's width: the cells, one space each side, a border between and around."""
+    widths = list(needs)
+    return sum(widths) + 3 * len(widths) + 1

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ircli.cli.display import Display, safe
+from ircli.cli.display import Column, Display, safe
 from ircli.cli.helptext import example
 from ircli.cli.options import parse_pairs
 from ircli.cli.state import CliState, state_of
@@ -222,7 +222,7 @@ def _show(state: CliState, result: DrillResult, reports: list[Path]) -> None:
         title=f"{score.get('scenario', 'sandbox')} score (seed {score.get('seed', '?')})",
     )
     display.table(
-        ("", "criterion", "expression", "values"),
+        ("", "criterion", Column("expression", drop=1), "values"),
         [
             (
                 "✓ pass" if c.passed else "✗ FAIL",

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from ircli.cli.display import Column, short_time
 from ircli.cli.helptext import CONTEXT_SETTINGS, example
 from ircli.cli.options import parse_optional_time
 from ircli.cli.state import CliState, state_of
@@ -164,9 +165,11 @@ def list_incidents(ctx: typer.Context) -> None:
         state.display.json([_summary(incident) for incident in incidents])
         return
     state.display.table(
-        ("id", "severity", "status", "opened", "commander", "title"),
-        ((i.id, i.severity, i.status, i.opened_at, i.commander or "", i.title) for i in incidents),
-    )
+        ("id", "severity", "status", Column("opened", drop=1), Column("commander", drop=2),
+         "title"),
+        ((i.id, i.severity, i.status, short_time(i.opened_at), i.commander or "", i.title)
+         for i in incidents),
+    )  # fmt: skip
 
 
 @app.command("show", epilog=example("ircli incident show INC-20261128-7QK2"))
@@ -186,7 +189,7 @@ def show_incident(
     metrics = incident.metrics()
     display.table(
         ("milestone", "at"),
-        ((name, incident.milestones.get(name, "-")) for name in _milestone_names()),
+        ((name, short_time(incident.milestones.get(name)) or "-") for name in _milestone_names()),
     )
     display.table(
         ("metric", "value"),
@@ -231,8 +234,8 @@ def set_status(
 
 def print_timeline(state: CliState, incident: Incident) -> None:
     state.display.table(
-        ("at", "kind", "operator", "message"),
-        ((e.at, e.kind, e.operator, e.message) for e in incident.timeline),
+        ("at", Column("kind", drop=2), Column("operator", drop=1), "message"),
+        ((short_time(e.at), e.kind, e.operator, e.message) for e in incident.timeline),
         title="Timeline",
     )
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from ircli.cli.display import Column
 from ircli.cli.helptext import CONTEXT_SETTINGS, example
 from ircli.cli.state import CliState, state_of
 
@@ -121,7 +122,7 @@ def list_playbooks(ctx: typer.Context) -> None:
         )
         return
     state.display.table(
-        ("name", "steps", "path", "description"),
+        ("name", Column("steps", drop=1), Column("path", drop=2), "description"),
         (
             (
                 e.name,

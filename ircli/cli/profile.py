@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from ircli.cli.display import Column
 from ircli.cli.helptext import CONTEXT_SETTINGS, example
 from ircli.cli.state import CliState, state_of
 from ircli.errors import ExitCode, InvalidInput, IrcliError
@@ -138,7 +139,7 @@ def list_profiles(ctx: typer.Context) -> None:
         )
         return
     state.display.table(
-        ("name", "origin", "path", "description"),
+        ("name", Column("origin", drop=1), Column("path", drop=2), "description"),
         (
             (
                 e.name,
@@ -189,7 +190,7 @@ def _print_profile(state: CliState, profile: Profile) -> None:
     display.result(f"idempotency header: {profile.idempotency_header or 'none'}")
     display.result(f"limits: {_limits_text(profile)}")
     display.table(
-        ("listing", "path", "pagination", "filters"),
+        ("listing", Column("path", drop=1), "pagination", "filters"),
         (
             (lst.name, lst.path, lst.pagination.kind, ", ".join(lst.filters) or "-")
             for lst in profile.listings.values()
@@ -197,7 +198,15 @@ def _print_profile(state: CliState, profile: Profile) -> None:
         title="Listings",
     )
     display.table(
-        ("action", "method", "path", "batch", "idempotent", "inverse", "params"),
+        (
+            "action",
+            "method",
+            Column("path", drop=3),
+            Column("batch", drop=2),
+            Column("idempotent", drop=1),
+            Column("inverse", drop=4),
+            "params",
+        ),
         (
             (
                 a.name,

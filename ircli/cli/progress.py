@@ -10,13 +10,14 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    ProgressColumn,
     TaskProgressColumn,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
 
-from ircli.cli.display import Display
+from ircli.cli.display import Column, Display
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
@@ -108,19 +109,7 @@ class RunProgress:
             self._flush_messages()
             return
         progress = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TaskProgressColumn(),
-            TextColumn(
-                "failed {task.fields[failed]}  unresolved {task.fields[unresolved]}"
-                "  retries {task.fields[retries]}"
-            ),
-            TextColumn("{task.fields[rate]}"),
-            TimeElapsedColumn(),
-            TimeRemainingColumn(),
-            console=self.display.err,
-            transient=False,
+            *self._columns(self.display.err.width), console=self.display.err, transient=False
         )
         task = progress.add_task(
             self.action, total=self.total, failed=0, unresolved=0, retries=0, rate=""
@@ -147,6 +136,33 @@ class RunProgress:
 
         async with redrawing(progress, draw):
             yield
+
+    def _columns(self, width: int) -> list[ProgressColumn]:
+        """The bar's columns for a terminal ``width`` wide: counts are never cut; the bar
+        narrows, and percent, retries, rate and time left show only where they fit."""
+        digits = len(f"{max(self.total, 1):,}") + 1
+        counts = TextColumn("failed {task.fields[failed]}  left {task.fields[unresolved]}")
+        # description, done/total, the counts, elapsed time; a space between columns
+        core = len(self.action) + 2 * digits + 1 + len("failed   left ") + 2 * digits + 7 + 5
+        extras: list[ProgressColumn] = [
+            TaskProgressColumn(),
+            TextColumn("retries {task.fields[retries]}"),
+            TextColumn("{task.fields[rate]}"),
+            TimeRemainingColumn(),
+        ]
+        extra = 4 + len("retries ") + digits + len("100,000/s") + 7 + len(extras)
+        wide = width - core >= 40 + extra
+        bar = BarColumn(bar_width=40 if wide else max(5, min(40, width - core)))
+        return [
+            TextColumn("{task.description}"),
+            bar,
+            MofNCompleteColumn(),
+            *(extras[:1] if wide else []),
+            counts,
+            *(extras[1:3] if wide else []),
+            TimeElapsedColumn(),
+            *(extras[3:] if wide else []),
+        ]
 
     def _flush_messages(self, progress: Progress | None = None) -> None:
         while self.messages:
@@ -183,8 +199,9 @@ def print_outcome(display: Display, data: dict[str, Any]) -> None:
     """The human summary table of ``outcome_json`` data."""
     counts = data["counts"]
     display.table(
-        ("run", "action", "status", "targets", "done", "already", "failed", "unresolved",
-         "requests", "retries", "elapsed", "rate"),
+        ("run", Column("action", drop=1), "status", "targets", "done",
+         Column("already", drop=3), "failed", "left", Column("requests", drop=4),
+         Column("retries", drop=5), Column("elapsed", drop=2), Column("rate", drop=6)),
         [(
             data["run"], data["action"], data["status"], data["targets"], counts["done"],
             counts["already_done"], counts["failed"],

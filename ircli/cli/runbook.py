@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from ircli.cli.display import Column
 from ircli.cli.helptext import example
 from ircli.cli.options import SkipPreflight, parse_pairs
 from ircli.cli.state import CliState, state_of
@@ -192,7 +193,15 @@ def _show(state: CliState, outcome: PlaybookOutcome) -> None:
         display.json(data)
         return
     display.table(
-        ("step", "kind", "status", "targets", "estimate", "sample", "summary"),
+        (
+            "step",
+            Column("kind", drop=2),
+            "status",
+            "targets",
+            Column("estimate", drop=1),
+            Column("sample", drop=3),
+            "summary",
+        ),
         (
             (
                 s["id"],

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from ircli.cli.display import Column, short_time
 from ircli.cli.helptext import CONTEXT_SETTINGS, example
 from ircli.cli.options import SkipPreflight
 from ircli.cli.state import CliState, state_of
@@ -60,20 +61,20 @@ def list_runs(ctx: typer.Context) -> None:
     state.display.table(
         (
             "run",
-            "started",
-            "operator",
-            "action",
+            Column("started", drop=4),
+            Column("operator", drop=5),
+            Column("action", drop=1),
             "status",
-            "targets",
+            Column("targets", drop=2),
             "done",
             "failed",
-            "unresolved",
-            "incident",
+            "left",
+            Column("incident", drop=3),
         ),
         (
             (
                 s["run"],
-                s["started"],
+                short_time(s["started"]),
                 s["operator"],
                 s["action"],
                 s["status"],
