@@ -38,6 +38,7 @@ bench: install
 	$(PY) bench/sandbox.py
 	$(PY) bench/expressions.py
 	$(PY) bench/executor.py
+	$(PY) bench/startup.py
 
 docs: install
 	$(PY) -m ircli.cli.docgen docs/cli.md

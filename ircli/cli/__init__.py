@@ -87,4 +87,10 @@ def root_command() -> TyperGroup:
 
 def main() -> None:
     """Console-script entry point."""
-    sys.exit(run(sys.argv[1:]))
+    argv = sys.argv[1:]
+    if argv == ["--version"]:  # answered before Typer and Rich are loaded
+        from ircli import __version__
+
+        sys.stdout.write(f"ircli {__version__}\n")
+        sys.exit(0)
+    sys.exit(run(argv))

@@ -2,29 +2,75 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import importlib
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from ircli import __version__
-from ircli.cli import (
-    actions,
-    audit,
-    incident,
-    playbook,
-    profile,
-    report,
-    runbook,
-    runs,
-    sandbox,
-    store,
-    timeline,
-)
-from ircli.cli import drill as drill_command
 from ircli.cli.helptext import CONTEXT_SETTINGS, example
 from ircli.cli.state import state_of
 
 __all__ = ["app"]
+
+GROUPS: dict[str, tuple[str, str]] = {
+    "incident": ("ircli.cli.incident", "app"),
+    "streams": ("ircli.cli.actions", "streams"),
+    "accounts": ("ircli.cli.actions", "accounts"),
+    "sessions": ("ircli.cli.actions", "sessions"),
+    "domains": ("ircli.cli.actions", "domains"),
+    "flags": ("ircli.cli.actions", "flags"),
+    "runs": ("ircli.cli.runs", "app"),
+    "timeline": ("ircli.cli.timeline", "app"),
+    "audit": ("ircli.cli.audit", "app"),
+    "store": ("ircli.cli.store", "app"),
+    "sandbox": ("ircli.cli.sandbox", "app"),
+    "profile": ("ircli.cli.profile", "app"),
+    "playbook": ("ircli.cli.playbook", "app"),
+}
+"""Command groups: name → (module, its Typer app)."""
+COMMANDS: dict[str, tuple[str, str]] = {
+    "report": ("ircli.cli.report", "report"),
+    "run": ("ircli.cli.runbook", "run"),
+    "drill": ("ircli.cli.drill", "drill"),
+}
+"""Top-level commands: name → (module, its function; the module's ``EPILOG`` is its epilog)."""
+
+
+class LazyGroup(TyperGroup):
+    """The root group: a command's module is imported, and its click command built, only when
+    that command runs (or ``--help`` lists them all). Building every command up front took
+    about a tenth of a second of each invocation."""
+
+    # Contexts and commands are click's (vendored by recent Typers as typer._click).
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [*COMMANDS, *GROUPS]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in self.commands and cmd_name in (*COMMANDS, *GROUPS):
+            self.add_command(_build(cmd_name), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+def _build(name: str) -> Any:
+    import typer.main
+
+    if name in GROUPS:
+        module, attribute = GROUPS[name]
+        group = getattr(importlib.import_module(module), attribute)
+        command: Any = typer.main.get_group(group)  # a group even of one command
+    else:
+        module, attribute = COMMANDS[name]
+        loaded = importlib.import_module(module)
+        single = typer.Typer(
+            rich_markup_mode=None, add_completion=False, context_settings=CONTEXT_SETTINGS
+        )
+        single.command(name, epilog=loaded.EPILOG)(getattr(loaded, attribute))
+        command = typer.main.get_command(single)
+    command.name = name
+    return command
 
 
 app = typer.Typer(
@@ -36,6 +82,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     context_settings=CONTEXT_SETTINGS,
+    cls=LazyGroup,
 )
 
 
@@ -70,21 +117,3 @@ def root(
     state.debug = debug
     state.display.json_mode = json_output
     state.flags = {"db": db, "operator": operator}
-
-
-app.add_typer(incident.app, name="incident")
-app.add_typer(actions.streams, name="streams")
-app.add_typer(actions.accounts, name="accounts")
-app.add_typer(actions.sessions, name="sessions")
-app.add_typer(actions.domains, name="domains")
-app.add_typer(actions.flags, name="flags")
-app.add_typer(runs.app, name="runs")
-app.add_typer(timeline.app, name="timeline")
-app.add_typer(audit.app, name="audit")
-app.add_typer(store.app, name="store")
-app.add_typer(sandbox.app, name="sandbox")
-app.add_typer(profile.app, name="profile")
-app.add_typer(playbook.app, name="playbook")
-app.command("report", epilog=report.EPILOG)(report.report)
-app.command("run", epilog=runbook.EPILOG)(runbook.run)
-app.command("drill", epilog=drill_command.EPILOG)(drill_command.drill)

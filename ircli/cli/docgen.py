@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import typer
+
 from ircli.cli import root_command, run
 from ircli.cli.environment import Environment
 
@@ -27,9 +29,12 @@ def command_paths() -> Iterator[tuple[str, ...]]:
 
     def walk(command: Any, path: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
         yield path
-        for name, sub in getattr(command, "commands", {}).items():
-            if not getattr(sub, "hidden", False):
-                yield from walk(sub, (*path, name))
+        if hasattr(command, "list_commands"):
+            context = typer.Context(command, info_name=path[-1] if path else "ircli")
+            for name in command.list_commands(context):
+                sub = command.get_command(context, name)
+                if sub is not None and not sub.hidden:
+                    yield from walk(sub, (*path, name))
 
     yield from walk(root_command(), ())
 

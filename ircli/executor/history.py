@@ -14,7 +14,7 @@ from typing import Any
 from ircli.audit.records import AuditRecord, RecordFilter
 from ircli.audit.store import AuditStore
 from ircli.executor.journal import RunState, load_run
-from ircli.platform.model import Outcome
+from ircli.platform.outcome import Outcome
 
 __all__ = ["COUNT_KEYS", "RunListing", "list_run_summaries"]
 

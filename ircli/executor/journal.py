@@ -28,7 +28,7 @@ from ircli.audit.outcomes import all_text, outcome_groups
 from ircli.audit.records import AuditRecord, NewRecord, RecordFilter
 from ircli.audit.store import AuditStore
 from ircli.errors import AuditIntegrityError, InvalidInput
-from ircli.platform.model import Outcome
+from ircli.platform.outcome import Outcome
 
 __all__ = [
     "RunJournal",

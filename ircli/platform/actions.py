@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from pydantic import BeforeValidator, Field, PrivateAttr, ValidationInfo, model_validator
 
+from ircli.platform.outcome import Outcome
 from ircli.platform.templates import Scope, check_values, placeholders
 from ircli.shapes import (
     Boolean,
@@ -66,29 +66,6 @@ MANAGED_HEADERS = frozenset(
 PARAM_TYPES = ("string", "integer", "number", "boolean")
 IDENTIFIER = r"[A-Za-z_][A-Za-z0-9_]*"
 
-
-class Outcome(StrEnum):
-    """How one attempt of an action on one target ended."""
-
-    DONE = "done"
-    """The platform applied the change."""
-    ALREADY_DONE = "already_done"
-    """The target was already in the requested state; nothing changed."""
-    RETRYABLE = "retryable"
-    """A transient refusal (429, 5xx, timeout): try again later, with the same key."""
-    FAILED = "failed"
-    """A permanent refusal (404, 403, 422 …): do not retry."""
-
-    # Plain attributes, set below: enum properties cost a descriptor call on a hot path.
-    final: bool
-    """Whether no further attempt is needed."""
-    succeeded: bool
-    """Whether the target is now in the requested state."""
-
-
-for _outcome in Outcome:
-    _outcome.final = _outcome is not Outcome.RETRYABLE
-    _outcome.succeeded = _outcome in (Outcome.DONE, Outcome.ALREADY_DONE)
 
 OutcomeWord = Annotated[Outcome, choice("outcome", tuple(o.value for o in Outcome))]
 Scalar = str | int | float | bool | None

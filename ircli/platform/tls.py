@@ -29,11 +29,7 @@ def ssl_context(profile: Profile, env: Mapping[str, str]) -> ssl.SSLContext | No
     def path_of(name: str) -> Path:
         return expand_path(name, env, base_dir)
 
-    context = ssl.create_default_context()
-    if not tls.verify:
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    elif tls.ca_bundle is not None:
+    if tls.verify and tls.ca_bundle is not None:
         bundle = path_of(tls.ca_bundle)
         try:
             context = ssl.create_default_context(cafile=str(bundle))
@@ -41,6 +37,11 @@ def ssl_context(profile: Profile, env: Mapping[str, str]) -> ssl.SSLContext | No
             raise InvalidInput(
                 f"{where}: cannot use the ca_bundle {bundle} ({_reason(exc)})."
             ) from None
+    else:
+        context = ssl.create_default_context()
+        if not tls.verify:
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
     if tls.client_cert is not None:
         cert = path_of(tls.client_cert)
         key = path_of(tls.client_key) if tls.client_key is not None else None
