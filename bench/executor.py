@@ -64,10 +64,7 @@ def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
 
 
-def _pinned(command: list[str], cpu: int) -> list[str]:
-    if shutil.which("taskset") and (os.cpu_count() or 1) > 1:
-        return ["taskset", "-c", str(cpu), *command]
-    return command
+_pinned = sandbox_bench.pinned
 
 
 # -- the sandbox -----------------------------------------------------------------------------
@@ -127,12 +124,7 @@ def sandbox_server(seed: int) -> Iterator[Sandbox]:
             sys.exit(f"the sandbox did not start: {' '.join(command)} exited {child.wait()}")
         yield Sandbox(f"http://127.0.0.1:{port}")
     finally:
-        child.terminate()
-        try:
-            child.wait(10)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
+        sandbox_bench.stop(child)
 
 
 # -- clients ---------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "sandbox.json"
@@ -97,6 +98,23 @@ def serve_baseline(port: int) -> None:
     server.run()
 
 
+def pinned(command: list[str], cpu: int) -> list[str]:
+    """``command`` run on one CPU (``taskset``), where there is more than one."""
+    if shutil.which("taskset") and (os.cpu_count() or 1) > 1:
+        return ["taskset", "-c", str(cpu), *command]
+    return command
+
+
+def stop(child: subprocess.Popen[Any]) -> None:
+    """Terminate a server child; kill it if it has not gone within 10 s."""
+    child.terminate()
+    try:
+        child.wait(10)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -122,12 +140,7 @@ def server_process(kind: str) -> Iterator[int]:
             time.sleep(0.05)
         yield port
     finally:
-        child.terminate()
-        try:
-            child.wait(10)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
+        stop(child)
 
 
 # -- load generators -----------------------------------------------------------------------

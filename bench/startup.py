@@ -26,8 +26,6 @@ import json
 import os
 import platform
 import re
-import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -37,6 +35,10 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+# bench/sandbox.py: free ports, pinning, stopping servers
+import sandbox as sandbox_bench
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "startup.json"
@@ -77,26 +79,16 @@ if __name__ == "__main__":
 '''
 
 
-def _pinned(command: list[str], cpu: int) -> list[str]:
-    if shutil.which("taskset") and (os.cpu_count() or 1) > 1:
-        return ["taskset", "-c", str(cpu), *command]
-    return command
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextlib.contextmanager
 def sandbox() -> Iterator[str]:
     """A small sandbox world on CPU 0; yields its URL once it answers (30 s at most)."""
-    port = _free_port()
+    port = sandbox_bench._free_port()
     command = [IRCLI, "sandbox", "serve", "--port", str(port), "--accounts", "3000",
                "--streams", "400", "--bots", "300", "--compromised", "20"]  # fmt: skip
     child = subprocess.Popen(
-        _pinned(command, SERVER_CPU), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        sandbox_bench.pinned(command, SERVER_CPU),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -111,12 +103,7 @@ def sandbox() -> Iterator[str]:
                 time.sleep(0.05)
         yield url
     finally:
-        child.terminate()
-        try:
-            child.wait(10)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
+        sandbox_bench.stop(child)
 
 
 def cases(bare: Path) -> list[tuple[str, str, list[str]]]:
@@ -136,7 +123,9 @@ def cases(bare: Path) -> list[tuple[str, str, list[str]]]:
 
 def timed(argv: list[str], env: dict[str, str]) -> float:
     started = time.perf_counter()
-    done = subprocess.run(_pinned(argv, CLIENT_CPU), env=env, capture_output=True, timeout=120)
+    done = subprocess.run(
+        sandbox_bench.pinned(argv, CLIENT_CPU), env=env, capture_output=True, timeout=120
+    )
     elapsed = time.perf_counter() - started
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(argv)} exited {done.returncode}: {done.stderr.decode()}")
