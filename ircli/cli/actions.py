@@ -175,6 +175,8 @@ def finish(state: CliState, outcome: RunOutcome) -> None:
     resume_hint(state.display, data)
     status = data["status"]
     counts = data["counts"]
+    if data["store_failed"]:
+        raise typer.Exit(ExitCode.FAILED)
     if status == "interrupted":
         raise typer.Exit(ExitCode.INTERRUPTED)
     if status != "completed" or counts["failed"]:

@@ -26,7 +26,8 @@ MaxPause = Annotated[
         "--max-pause",
         min=1.0,
         metavar="SECONDS",
-        help="Pause the run (for 'runs resume') when the platform stays down longer [60].",
+        help="Stop the run (for 'runs resume') when the platform stays down, or the audit "
+        "store refuses writes, longer [60].",
     ),
 ]
 

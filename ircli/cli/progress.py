@@ -62,6 +62,7 @@ class RunProgress:
         self.retries = 0
         """Retries scheduled so far (a target retried twice counts twice)."""
         self.messages: list[str] = []
+        self._store_failing = False
         self._immediate = False
         """Whether messages are printed as they come (no live display to print them)."""
 
@@ -72,6 +73,8 @@ class RunProgress:
             CheckUnreadable,
             RetryScheduled,
             RunPaused,
+            StoreFailing,
+            StoreRecovered,
             TargetsSettled,
         )
 
@@ -94,6 +97,15 @@ class RunProgress:
             self.messages.append(f"pausing the run: {event.reason}")
         elif isinstance(event, CheckUnreadable) and event.reason not in self.messages:
             self.messages.append(event.reason)
+        elif isinstance(event, StoreFailing) and not self._store_failing:
+            self._store_failing = True
+            self.messages.append(
+                f"the audit store {event.store} refused a write ({event.cause.rstrip('.')}): "
+                "nothing new is sent until it takes writes again; retrying"
+            )
+        elif isinstance(event, StoreRecovered):
+            self._store_failing = False
+            self.messages.append(f"the audit store {event.store} takes writes again: resuming")
         if self._immediate:
             self._flush_messages()  # no live display: said at once, not after the run
 
@@ -183,6 +195,7 @@ def outcome_json(outcome: RunOutcome) -> dict[str, Any]:
         "action": outcome.spec.action,
         "status": report.status,
         "reason": report.reason,
+        "store_failed": report.store_failed,
         "targets": len(outcome.spec.targets),
         "counts": outcome.counts,
         "requests": report.requests,
@@ -217,7 +230,13 @@ def print_outcome(display: Display, data: dict[str, Any]) -> None:
 
 def resume_hint(display: Display, data: dict[str, Any]) -> None:
     """On stderr, for a run that did not finish: how to continue it (also with ``--json``)."""
-    if data["status"] in ("interrupted", "paused", "incomplete"):
+    if data["store_failed"]:
+        display.error(
+            f"{data['reason']} Targets sent without a recorded outcome are checked or resent "
+            "with the same keys on resume.",
+            f"When the store takes writes again: ircli runs resume {data['run']}",
+        )
+    elif data["status"] in ("interrupted", "paused", "incomplete"):
         display.warning(
             f"run {data['run']} is {data['status']}"
             + (f" ({data['reason']})" if data["reason"] else "")

@@ -15,6 +15,7 @@ finish, records what is known, and reports the run as interrupted or paused.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import time
 from collections.abc import Collection, Iterator, Mapping, Sequence
@@ -31,10 +32,18 @@ from ircli.executor.events import (
     EventSink,
     RetryScheduled,
     RunPaused,
+    StoreFailing,
+    StoreRecovered,
     TargetsSettled,
     ignore,
 )
-from ircli.executor.journal import RunJournal, TargetResult, count_outcomes, idempotency_key
+from ircli.executor.journal import (
+    RunJournal,
+    StoreUnwritable,
+    TargetResult,
+    count_outcomes,
+    idempotency_key,
+)
 from ircli.executor.pacing import RetryBudget, TokenBucket, backoff_delay, parse_retry_after
 from ircli.platform.bodies import platform_says
 from ircli.platform.classify import classify, classify_batch, dig, found
@@ -69,7 +78,8 @@ class Tuning:
     breaker_failures: int = 20
     breaker_probe: float = 1.0
     breaker_max_pause: float = 60.0
-    """Seconds the circuit breaker waits for the platform before the run pauses (--max-pause)."""
+    """Seconds the circuit breaker waits for the platform before the run pauses, and the
+    journal for a store that refuses writes before the run stops (--max-pause)."""
 
     @classmethod
     def from_limits(cls, limits: Limits, overrides: Mapping[str, Any]) -> Tuning:
@@ -100,6 +110,8 @@ class ExecutionReport:
     retries: int = 0
     elapsed: float = 0.0
     reason: str | None = None
+    store_failed: bool = False
+    """The audit store refused the run's writes too long: the run stopped (``reason``)."""
 
     def counts(self) -> dict[str, int]:
         return count_outcomes(self.results.values())
@@ -169,6 +181,13 @@ class Executor:
         self._settled_all = asyncio.Event()
         self._waiting: set[asyncio.Task[None]] = set()
         """Retries sleeping out their backoff, off the workers."""
+        journal.on_trouble = self._store_trouble
+
+    def _store_trouble(self, cause: str | None, retry_in: float) -> None:
+        if cause is None:
+            self.on_event(StoreRecovered(self.journal.store_url))
+        else:
+            self.on_event(StoreFailing(self.journal.store_url, cause, retry_in))
 
     # -- the run ---------------------------------------------------------------------------
 
@@ -186,27 +205,38 @@ class Executor:
         queue: asyncio.Queue[_Item | None] = asyncio.Queue(maxsize=self.tuning.concurrency * 2)
         flusher = asyncio.create_task(self.journal.flush_periodically())
         workers = [asyncio.create_task(self._worker(queue)) for _ in range(self.tuning.concurrency)]
+        producer: asyncio.Task[None] | None = None
         try:
             todo = await self._look_before_resending(list(targets), unknown)
-            await self._produce(todo, queue)
-            await self._until_settled(workers)
+            producer = asyncio.create_task(self._produce(todo, queue))
+            # The flusher can fail (the store stayed unwritable) while the producer waits
+            # for queue room the held-back workers never make: watch both.
+            await asyncio.wait([producer, flusher], return_when=asyncio.FIRST_COMPLETED)
+            if flusher.done():
+                flusher.result()
+            producer.result()
+            await self._until_settled([*workers, flusher])
             for _ in workers:
                 await queue.put(None)
             await asyncio.gather(*workers)
+        except StoreUnwritable:
+            self.stop.set()  # the store refused writes too long: the run stops here
         finally:
-            for task in (*workers, *self._waiting, flusher, self._prober):
+            tasks = [*workers, *self._waiting, flusher, self._prober, producer]
+            for task in tasks:
                 if task is not None and not task.done():
                     task.cancel()
-            await asyncio.gather(*workers, *self._waiting, flusher, return_exceptions=True)
-            await self.journal.flush()
+            await asyncio.gather(*(t for t in tasks if t is not None), return_exceptions=True)
+            with contextlib.suppress(StoreUnwritable):  # already said: journal.failure
+                await self.journal.flush()
         self.report.elapsed = time.monotonic() - started
         self.report.retries = self.budget.retries
         self.report.status = self._final_status(targets)
         return self.report
 
     async def _until_settled(self, workers: list[asyncio.Task[None]]) -> None:
-        """Wait until every queued item has settled, retries included (a worker that died
-        raises here instead of leaving the run waiting)."""
+        """Wait until every queued item has settled, retries included (a worker, or the
+        journal's flusher, that died raises here instead of leaving the run waiting)."""
         while self._open:
             self._settled_all.clear()
             settled = asyncio.ensure_future(self._settled_all.wait())
@@ -225,12 +255,18 @@ class Executor:
             self._settled_all.set()
 
     def _final_status(self, targets: Sequence[str]) -> str:
+        if self.journal.failure is not None:
+            self.report.reason = self.journal.failure.message
+            self.report.store_failed = True
+            return "interrupted"
         if self._paused is not None:
             self.report.reason = self._paused
             return "paused"
         if self.stop.is_set():
             return "interrupted"
         results = self.report.results
+        if self.journal.pending:  # never "completed" with an outcome not on record
+            return "incomplete"  # pragma: no cover - the final flush raised or wrote them
         if all(t in results for t in targets) and not self.report.counts()[Outcome.RETRYABLE]:
             return "completed"
         return "incomplete"
@@ -346,6 +382,8 @@ class Executor:
             item.started = time.monotonic()
         while item.pending:
             await self.breaker.acquire()
+            if not self.journal.writable.is_set():  # the store refuses writes: send nothing
+                await self.journal.writable.wait()
             if self.stop.is_set():
                 self._settle_stopped(item)
                 return None

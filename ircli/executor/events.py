@@ -14,6 +14,8 @@ __all__ = [
     "EventSink",
     "RetryScheduled",
     "RunPaused",
+    "StoreFailing",
+    "StoreRecovered",
     "TargetsSettled",
     "ignore",
 ]
@@ -68,8 +70,31 @@ class CheckUnreadable:
     reason: str
 
 
+@dataclass(frozen=True)
+class StoreFailing:
+    """The audit store refused a write: nothing new is sent until a retry succeeds."""
+
+    store: str
+    cause: str
+    retry_in: float
+
+
+@dataclass(frozen=True)
+class StoreRecovered:
+    """The audit store takes writes again: the run goes on."""
+
+    store: str
+
+
 Event = (
-    TargetsSettled | RetryScheduled | BreakerOpened | BreakerClosed | RunPaused | CheckUnreadable
+    TargetsSettled
+    | RetryScheduled
+    | BreakerOpened
+    | BreakerClosed
+    | RunPaused
+    | CheckUnreadable
+    | StoreFailing
+    | StoreRecovered
 )
 EventSink = Callable[[Event], None]
 

@@ -11,14 +11,19 @@ Record kinds written here (all carry ``run`` and ``step``; ``incident`` when giv
 * ``run.resumed``    params: what was already known when a resume began
 
 An intent record is durable before any of its targets' requests leaves; outcomes are
-buffered and flushed in groups. Writes run in a worker thread so commits never block the
-event loop.
+buffered and flushed in groups, and leave the buffer only once committed. Writes run in a
+worker thread so commits never block the event loop. A write the store refuses (its lock held
+past the busy timeout, a full disk, an I/O error) is retried with backoff; meanwhile
+``writable`` is cleared so that no new request leaves. A store that stays unwritable for
+``max_outage`` seconds ends the run (``StoreUnwritable``): what was sent has its intent on
+record, so ``runs resume`` finishes it exactly once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,7 +32,7 @@ from typing import Any
 from ircli.audit.outcomes import all_text, outcome_groups
 from ircli.audit.records import AuditRecord, NewRecord, RecordFilter
 from ircli.audit.store import AuditStore
-from ircli.errors import AuditIntegrityError, InvalidInput
+from ircli.errors import AuditIntegrityError, InvalidInput, OperationFailed
 from ircli.platform.outcome import Outcome
 
 __all__ = [
@@ -35,6 +40,7 @@ __all__ = [
     "RunSpec",
     "RunState",
     "Settled",
+    "StoreUnwritable",
     "TargetResult",
     "count_outcomes",
     "idempotency_key",
@@ -44,6 +50,14 @@ __all__ = [
 
 FLUSH_EVERY = 0.05
 FLUSH_SIZE = 2000
+STORE_MAX_OUTAGE = 60.0
+"""Seconds a run waits for a store that refuses writes before it stops."""
+STORE_RETRY_FIRST = 0.2
+STORE_RETRY_MAX = 5.0
+
+
+class StoreUnwritable(OperationFailed):
+    """The audit store refused the run's writes for longer than the run may wait."""
 
 
 def idempotency_key(run: str, step: str, action: str, targets: Iterable[str]) -> str:
@@ -150,7 +164,12 @@ class RunJournal:
     """Writes a run's records; intents synchronously-durable, outcomes in groups."""
 
     def __init__(
-        self, store: AuditStore, spec: RunSpec, crash: Callable[[str], None] | None = None
+        self,
+        store: AuditStore,
+        spec: RunSpec,
+        crash: Callable[[str], None] | None = None,
+        *,
+        max_outage: float = STORE_MAX_OUTAGE,
     ) -> None:
         self._store = store
         self._crash = crash
@@ -159,6 +178,26 @@ class RunJournal:
         self._lock = asyncio.Lock()
         self.intended: set[str] = set()
         """Targets whose intent this journal made durable."""
+        self.max_outage = max_outage
+        self.writable = asyncio.Event()
+        """Set while the store takes writes; cleared from a refused write until one succeeds."""
+        self.writable.set()
+        self.failure: StoreUnwritable | None = None
+        """Set once the store stayed unwritable too long: later writes are tried only once."""
+        self.on_trouble: Callable[[str | None, float], None] = lambda _cause, _retry_in: None
+        """Told ``(cause, retry_in)`` when a write is refused, ``(None, 0)`` when writes work
+        again."""
+        self._failing_since: float | None = None
+
+    @property
+    def store_url(self) -> str:
+        """The store, as named to people (password masked)."""
+        return self._store.url
+
+    @property
+    def pending(self) -> int:
+        """Targets whose outcome is buffered, not yet committed."""
+        return sum(len(targets) for targets, _result in self._pending)
 
     def _record(self, kind: str, **fields: Any) -> NewRecord:
         return NewRecord(
@@ -182,7 +221,7 @@ class RunJournal:
             target=targets[0] if len(targets) == 1 else None,
             params={"action": self.spec.action, "targets": targets, "batch": batch},
         )
-        await asyncio.to_thread(self._store.append, record)
+        await self._append([record])
         self.intended.update(targets)
 
     def add(self, targets: Sequence[str], result: TargetResult) -> None:
@@ -190,22 +229,54 @@ class RunJournal:
         self._pending.append((targets, result))
 
     async def flush(self) -> None:
-        """Write every buffered outcome now."""
+        """Write every buffered outcome now; they leave the buffer once committed."""
         async with self._lock:
-            pending, self._pending = self._pending, []
-            if not pending:
+            written = list(self._pending)
+            if not written:
                 return
-            records = [self._outcome_record(chunk) for chunk in _chunks(pending, FLUSH_SIZE)]
-            # The records left the buffer: they must be written even if this task is being
-            # cancelled (the run's end cancels the periodic flusher), or they would be lost.
-            write = asyncio.ensure_future(asyncio.to_thread(self._store.append_many, records))
+            records = [self._outcome_record(chunk) for chunk in _chunks(written, FLUSH_SIZE)]
+            # The run's end cancels the periodic flusher: a write under way finishes anyway.
+            write = asyncio.ensure_future(self._append(records))
             try:
                 await asyncio.shield(write)
             except asyncio.CancelledError:
                 await write
                 raise
+            finally:
+                if write.done() and not write.cancelled() and write.exception() is None:
+                    del self._pending[: len(written)]
             if self._crash is not None:
                 self._crash("after-outcome")
+
+    async def _append(self, records: list[NewRecord]) -> None:
+        """Append ``records``, retrying with backoff while the store refuses writes."""
+        delay = STORE_RETRY_FIRST
+        while True:
+            try:
+                await asyncio.to_thread(self._store.append_many, records)
+            except OperationFailed as error:
+                if self.failure is not None:
+                    raise self.failure from None
+                now = time.monotonic()
+                if self._failing_since is None:
+                    self._failing_since = now
+                    self.writable.clear()
+                if now - self._failing_since >= self.max_outage:
+                    self.failure = StoreUnwritable(
+                        f"the audit store {self._store.url} refused writes for "
+                        f"{now - self._failing_since:.0f} s ({error.message.rstrip('.')}); "
+                        f"run {self.spec.run} stopped."
+                    )
+                    raise self.failure from None
+                self.on_trouble(error.message, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, STORE_RETRY_MAX)
+                continue
+            if self._failing_since is not None:
+                self._failing_since = None
+                self.writable.set()
+                self.on_trouble(None, 0.0)
+            return
 
     def _outcome_record(self, chunk: list[Settled]) -> NewRecord:
         """One ``action.outcome`` record; targets that ended alike share a group."""

@@ -415,6 +415,7 @@ async def _execute(
     profile = loaded.profile
     action = action_of(profile, spec.action)
     tuning = Tuning.from_limits(profile.limits, {**spec.overrides, "batch_size": spec.batch_size})
+    journal.max_outage = tuning.breaker_max_pause  # --max-pause: the platform or the store
     headers = auth_headers(profile, workspace.env, workspace.redactor)
     report: ExecutionReport | None = None
     delivery: Delivery | None = None
@@ -463,7 +464,8 @@ async def _execute(
             state.intended.update(report.results)
             merge_results(state.results, report.results)
             counts = state.counts()
-            journal.finished(report.status, _summary(spec, counts, report))
+            if not report.store_failed:  # else the store refuses it too: resume goes on
+                journal.finished(report.status, _summary(spec, counts, report))
             state.status = report.status  # what the run.finished record just said
         if generator is not None and report is not None and report.status == "completed":
             forget_key(spec.run, workspace.data_dir)  # nothing left to resend

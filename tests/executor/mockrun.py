@@ -32,6 +32,7 @@ def run(
     unknown: Sequence[str] = (),
     run_id: str = "RUN-T",
     rng: random.Random | None = None,
+    max_outage: float | None = None,
 ) -> ExecutionReport:
     """One execution of ``action`` for ``targets``, journalled in ``store``.
 
@@ -44,6 +45,8 @@ def run(
         batch_size=tuning.batch_size if tuning else None,
     )  # fmt: skip
     journal = RunJournal(store, spec)
+    if max_outage is not None:
+        journal.max_outage = max_outage
     if everything is None:
         journal.started()
 
@@ -65,7 +68,8 @@ def run(
             await client.aclose()
 
     report = asyncio.run(main())
-    journal.finished(report.status, {})
+    if not report.store_failed:  # as the service does: that store refuses the finish too
+        journal.finished(report.status, {})
     return report
 
 
