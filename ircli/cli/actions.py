@@ -20,11 +20,12 @@ from ircli.errors import ExitCode, GuardRefused, InvalidInput
 
 if TYPE_CHECKING:
     import asyncio
+    from collections.abc import Sequence
 
     from ircli.executor.service import ActionPlan, LoadedProfile, RunOutcome, Workspace
     from ircli.platform.listing import Skipped
 
-__all__ = ["accounts", "domains", "flags", "run_action", "sessions", "streams"]
+__all__ = ["accounts", "confirm", "domains", "flags", "run_action", "sessions", "streams"]
 
 Ids = Annotated[
     list[str] | None, typer.Option("--id", metavar="ID", help="A target id (repeatable).")
@@ -222,7 +223,7 @@ def _targets(
         # One past the cap is enough to refuse: a flood's listing can be very long.
         return await service.select_targets(workspace, loaded, listing, filters, limit=cap + 1)
 
-    selected, skipped = run_with_stop(select, lambda: None)
+    selected, skipped = run_with_stop(select, lambda _signal: None)
     if skipped.count:
         state.display.warning(
             f"skipped {skipped.count:,} {listing} whose id is missing or cannot name a target "
@@ -276,28 +277,41 @@ def _preview(state: CliState, plan: ActionPlan) -> None:
 
 
 def _confirm(state: CliState, workspace: Workspace, plan: ActionPlan, yes: bool) -> None:
+    confirm(state, workspace, plan.action.name, plan.targets, plan.incident, yes=yes)
+
+
+def confirm(
+    state: CliState,
+    workspace: Workspace,
+    action: str,
+    targets: Sequence[str],
+    incident: str | None,
+    *,
+    yes: bool,
+    doing: str | None = None,
+) -> None:
+    """Ask before ``action`` is sent to ``targets`` (unless ``yes``); a refusal — no answer
+    possible, or not "y" — is a ``run.refused`` record and exit 3, nothing sent. ``doing``
+    names the act in the question (default: the action and the target count)."""
     from ircli.executor import service
 
     if yes:
         return
-    sample = ", ".join(plan.targets[:5]) + (" …" if len(plan.targets) > 5 else "")
-    question = f"{plan.action.name} on {len(plan.targets):,} targets ({sample})? [y/N] "
+    what = doing or f"{action} on {len(targets):,} targets"
+    sample = ", ".join(targets[:5]) + (" …" if len(targets) > 5 else "")
     if not state.environment.interactive():
-        service.refuse(workspace, *_refusal(plan), "confirmation required, not interactive")
+        service.refuse(
+            workspace, action, len(targets), incident, "confirmation required, not interactive"
+        )
         raise GuardRefused(
-            f"{plan.action.name} on {len(plan.targets):,} targets needs confirmation; "
-            "nothing was sent.",
+            f"{what} needs confirmation; nothing was sent.",
             hint="Pass --yes to confirm non-interactively.",
         )
-    state.display.err.print(question, end="", markup=False)
+    state.display.err.print(f"{what} ({sample})? [y/N] ", end="", markup=False)
     answer = state.environment.stdin.readline().strip().lower()
     if answer not in ("y", "yes"):
-        service.refuse(workspace, *_refusal(plan), "not confirmed")
+        service.refuse(workspace, action, len(targets), incident, "not confirmed")
         raise GuardRefused("not confirmed; nothing was sent.")
-
-
-def _refusal(plan: ActionPlan) -> tuple[str, int, str | None]:
-    return plan.action.name, len(plan.targets), plan.incident
 
 
 def _command(group: typer.Typer, name: str, action: str, help_text: str, *examples: str) -> None:

@@ -130,7 +130,12 @@ def show(ctx: typer.Context, run: RunId) -> None:
         )
 
 
-@app.command("resume", epilog=example("ircli runs resume RUN-20261128-7QK2AB"))
+@app.command(
+    "resume",
+    epilog=example(
+        "ircli runs resume RUN-20261128-7QK2AB", "ircli runs resume RUN-20261128-7QK2AB --yes"
+    ),
+)
 def resume(
     ctx: typer.Context,
     run: RunId,
@@ -142,9 +147,10 @@ def resume(
         ),
     ] = False,
     skip_preflight: SkipPreflight = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
     """Continue an interrupted or crashed run; targets known done are never resent."""
-    from ircli.cli.actions import finish
+    from ircli.cli.actions import confirm, finish
     from ircli.cli.asyncrun import run_draining
     from ircli.cli.progress import RunProgress
     from ircli.executor import service
@@ -154,7 +160,13 @@ def resume(
     display = state.display
     workspace = state.workspace(preflight=not skip_preflight)
     before = load_run(workspace.store, run)
-    remaining = len(before.spec.targets) - len(before.settled())
+    settled = before.settled()
+    left = [target for target in before.spec.targets if target not in settled]
+    remaining = len(left)
+    if before.status != "completed":
+        doing = f"resume {run}: {before.spec.action} on the {remaining:,} targets left"
+        confirm(state, workspace, before.spec.action, left, before.spec.incident, yes=yes,
+                doing=doing)  # fmt: skip
     display.info(f"resuming {run}: {remaining:,} of {len(before.spec.targets):,} targets left")
     progress = RunProgress(display, before.spec.action, remaining)
 

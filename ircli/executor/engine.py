@@ -221,6 +221,14 @@ class Executor:
             await asyncio.gather(*workers)
         except StoreUnwritable:
             self.stop.set()  # the store refused writes too long: the run stops here
+        except asyncio.CancelledError:
+            if not self.stop.is_set():
+                raise  # not an operator's abort: whoever cancelled decides
+            # A second Ctrl-C (or SIGTERM) after the first asked to drain: drop what is in
+            # flight, but record what is known and end the run as interrupted.
+            current = asyncio.current_task()
+            if current is not None:
+                current.uncancel()
         finally:
             tasks = [*workers, *self._waiting, flusher, self._prober, producer]
             for task in tasks:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import pytest
 
 from ircli.audit.store import open_store
 from ircli.executor.service import list_runs
-from tests.executor.conftest import Ircli, Platform, account_ids, write_ids
+from tests.executor.conftest import ROOT, Ircli, Platform, account_ids, write_ids
 
 
 def latest_run(ircli: Ircli) -> str:
@@ -73,7 +74,7 @@ def test_kill_at_a_crash_point_then_resume(
     run = latest_run(ircli)
     before = ircli.json("runs", "show", run)
     assert before["status"] == "running"  # no finish record: it crashed
-    resumed = ircli("--json", "runs", "resume", run)
+    resumed = ircli("--json", "runs", "resume", run, "--yes")
     assert resumed.returncode == 0, resumed.stderr
     check_exactly_once(ircli, platform, ids, run)
 
@@ -135,7 +136,7 @@ def test_random_kills_during_a_10000_target_run(
         kills += killed
         if runs[0].status == "completed":
             break
-        process = ircli.start("runs", "resume", run)
+        process = ircli.start("runs", "resume", run, "--yes")
     else:
         process.kill()
         process.communicate()
@@ -145,34 +146,94 @@ def test_random_kills_during_a_10000_target_run(
     check_exactly_once(ircli, platform, ids, run)
 
 
-def test_ctrl_c_drains_records_and_prints_the_resume_command(
-    ircli: Ircli, platform: Platform, tmp_path: Path
+def start_and_wait(ircli: Ircli, ids: list[str], tmp_path: Path) -> subprocess.Popen[str]:
+    """Start a 500/s password-reset run of ``ids``; return once outcomes are on record."""
+    ids_file = str(write_ids(tmp_path / "i", ids))
+    process = ircli.start(
+        "accounts", "reset-password", "--ids-file", ids_file, "--yes", "--rate", "500"
+    )
+    deadline = time.monotonic() + 120
+    with open_store(str(ircli.db), operator="checker") as store:
+        while not ((runs := list_runs(store)) and runs[0].results):
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "the run recorded no outcome in time"
+            time.sleep(0.05)
+    return process
+
+
+@pytest.mark.parametrize(
+    ("signum", "said"),
+    [(signal.SIGINT, "stopping: finishing requests in flight"),
+     (signal.SIGTERM, "stopping on SIGTERM: finishing requests in flight")],
+)  # fmt: skip
+def test_ctrl_c_or_sigterm_drains_records_and_prints_the_resume_command(
+    ircli: Ircli, platform: Platform, tmp_path: Path, signum: signal.Signals, said: str
 ) -> None:
     ids = account_ids(3000, start=2000)
-    process = ircli.start(
-        "accounts",
-        "reset-password",
-        "--ids-file",
-        str(write_ids(tmp_path / "i", ids)),
-        "--yes",
-        "--rate",
-        "500",
-    )
-    with open_store(str(ircli.db), operator="checker") as store:
-        for _ in range(100):  # wait until the run is under way
-            time.sleep(0.1)
-            runs = list_runs(store)
-            if runs and runs[0].results:
-                break
-    process.send_signal(signal.SIGINT)
+    process = start_and_wait(ircli, ids, tmp_path)
+    process.send_signal(signum)
     _out, err = process.communicate(timeout=60)
     assert process.returncode == 130, err
+    assert said in err
     run = latest_run(ircli)
     assert f"continue it with: ircli runs resume {run}" in err
     shown = ircli.json("runs", "show", run)
     assert shown["status"] == "interrupted"
     assert 0 < shown["counts"]["done"] < len(ids)
     assert shown["counts"]["unknown"] == 0  # every request that left has its outcome recorded
-    resumed = ircli("--json", "runs", "resume", run)
+    resumed = ircli("--json", "runs", "resume", run, "--yes")
     assert resumed.returncode == 0, resumed.stderr
     check_exactly_once(ircli, platform, ids, run)
+
+
+def test_a_second_ctrl_c_aborts_and_still_leaves_the_run_interrupted(
+    ircli: Ircli, platform: Platform, tmp_path: Path
+) -> None:
+    ids = account_ids(3000, start=6000)
+    log = tmp_path / "stderr.txt"
+    with log.open("w") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "ircli", "accounts", "reset-password", "--ids-file",
+             str(write_ids(tmp_path / "i", ids)), "--yes", "--rate", "500"],
+            cwd=ROOT, env=ircli.env(), stdout=subprocess.DEVNULL, stderr=stderr, text=True,
+        )  # fmt: skip
+        wait_until_it_writes(ircli, process, past=3)
+        platform.faults(latency="5s")  # the drain waits seconds for what is in flight
+        process.send_signal(signal.SIGINT)
+        deadline = time.monotonic() + 60
+        while "stopping:" not in log.read_text():  # the first one was heard: now the second
+            assert process.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, "the first Ctrl-C was not acknowledged"
+            time.sleep(0.02)
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=60)
+    err = log.read_text()
+    assert process.returncode == 130, err
+    assert "aborting: requests in flight are dropped" in err
+    run = latest_run(ircli)
+    assert f"continue it with: ircli runs resume {run}" in err
+    assert ircli.json("runs", "show", run)["status"] == "interrupted"
+    platform.faults()
+    resumed = ircli("--json", "runs", "resume", run, "--yes")
+    assert resumed.returncode == 0, resumed.stderr
+    check_exactly_once(ircli, platform, ids, run)
+
+
+def test_resume_asks_first_and_refuses_without_an_answer(
+    ircli: Ircli, platform: Platform, tmp_path: Path
+) -> None:
+    ids = account_ids(3000, start=10_000)
+    process = start_and_wait(ircli, ids, tmp_path)
+    process.send_signal(signal.SIGINT)
+    process.communicate(timeout=60)
+    run = latest_run(ircli)
+    sent = platform.score()["requests_total"]
+    refused = ircli("runs", "resume", run)  # no terminal to ask on, no --yes
+    assert refused.returncode == 3
+    assert f"resume {run}: accounts.reset_password on the " in refused.stderr
+    assert "needs confirmation; nothing was sent." in refused.stderr
+    assert platform.score()["requests_total"] == sent
+    kinds = [r["kind"] for r in ircli.json("audit", "log", "--run", run)]
+    assert kinds[-1] == "run.finished"  # the refusal is recorded on its own, not on the run
+    refusals = ircli.json("audit", "log", "--kind", "run.refused")
+    assert refusals[-1]["params"]["reason"] == "confirmation required, not interactive"

@@ -155,7 +155,7 @@ def test_a_disk_full_past_max_pause_stops_the_run_and_resume_finishes_it(
     assert f"run {run} stopped" in line
     assert f"hint: When the store takes writes again: ircli runs resume {run}" in stderr
 
-    resumed = ircli("runs", "resume", run)
+    resumed = ircli("runs", "resume", run, "--yes")
     assert resumed.returncode == 0, resumed.stderr
     _all_recorded(ircli, run, 2000)
     score = platform.score()

@@ -109,7 +109,7 @@ def test_a_resume_checks_the_headers_again(cli: Any, tmp_path: Path) -> None:
                     env={"TENANT": "blue"})  # fmt: skip
         run = json.loads(first.stdout.strip().splitlines()[-1])["run"]
         sent = len(peer.requests)
-        resumed = cli("runs", "resume", run, env={"TENANT": "blue\r\nX-Injected: 1"})
+        resumed = cli("runs", "resume", run, "--yes", env={"TENANT": "blue\r\nX-Injected: 1"})
     assert first.exit_code == 1, first.stderr
     assert resumed.exit_code == 2, resumed.stderr
     assert "the variable 'tenant'" in resumed.stderr
