@@ -28,6 +28,7 @@ from ircli.audit.chain import (
     link_records,
     verify_records,
 )
+from ircli.audit.leases import Leases
 from ircli.audit.records import Anchor, AuditRecord, NewRecord, RecordFilter
 from ircli.audit.schema import HEAD_REVISION, audit_records
 from ircli.clock import Clock, format_utc, system_clock
@@ -159,6 +160,8 @@ class AuditStore:
         self.clock = clock
         self.redactor = redactor
         self.url = mask_url_password(engine.url.render_as_string(hide_password=True))
+        self.leases = Leases(engine)
+        """One process per run: ``leases.hold(run, now)`` while it executes."""
         # Writers in this process take turns (threads of the executor share the store; an
         # in-memory database even shares one connection). Other processes queue in SQLite.
         self._write_lock = threading.Lock()

@@ -163,7 +163,7 @@ def resume(
     settled = before.settled()
     left = [target for target in before.spec.targets if target not in settled]
     remaining = len(left)
-    if before.status != "completed":
+    if before.status not in ("completed", "running"):  # the service refuses those
         doing = f"resume {run}: {before.spec.action} on the {remaining:,} targets left"
         confirm(state, workspace, before.spec.action, left, before.spec.incident, yes=yes,
                 doing=doing)  # fmt: skip

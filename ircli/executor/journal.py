@@ -323,7 +323,8 @@ class RunState:
 
     spec: RunSpec
     status: str
-    """running (no finish record: crashed or still going), or the last ``run.finished`` status."""
+    """The last ``run.finished`` status; without one, ``running`` while a live process holds
+    the run's lease, else ``crashed``."""
     intended: set[str] = field(default_factory=set)
     results: dict[str, TargetResult] = field(default_factory=dict)
     operator: str = ""
@@ -391,6 +392,8 @@ def load_run(store: AuditStore, run: str) -> RunState:
                 state.profile_sha256 = changed
     if state is None:
         raise InvalidInput(f"no run {run!r} in the audit store.")
+    if state.status == "running" and store.leases.holder(run) is None:
+        state.status = "crashed"  # no finish record, and no live process holds its lease
     return state
 
 

@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from ircli.audit.leases import LeaseHeld
 from ircli.audit.records import Anchor, NewRecord, RecordFilter
 from ircli.audit.store import AuditStore
 from ircli.errors import GuardRefused, InvalidInput, OperationFailed
@@ -336,11 +337,12 @@ async def run_plan(
         selection=plan.selection,
     )
     await _preflight(workspace, plan.loaded.profile, plan.action, spec)
-    journal = RunJournal(workspace.store, spec, workspace.crash)
-    journal.started()
-    return await _execute(
-        workspace, plan.loaded, spec, journal, list(spec.targets), on_event, stop, None
-    )
+    with workspace.store.leases.hold(run, workspace.store.clock()):
+        journal = RunJournal(workspace.store, spec, workspace.crash)
+        journal.started()
+        return await _execute(
+            workspace, plan.loaded, spec, journal, list(spec.targets), on_event, stop, None
+        )
 
 
 async def resume_run(
@@ -356,6 +358,26 @@ async def resume_run(
     The profile is found again by the name or path the run recorded; if its text changed
     since (another endpoint, other limits), resuming is refused unless ``profile_changed``.
     """
+    store = workspace.store
+    with contextlib.ExitStack() as leased:
+        try:
+            leased.enter_context(store.leases.hold(run_id, store.clock()))
+        except LeaseHeld as held:
+            spec = load_run(store, run_id).spec
+            refuse(workspace, spec.action, len(spec.targets), spec.incident,
+                   f"resume refused: {run_id} is running in {held.holder}")  # fmt: skip
+            raise
+        return await _resume_leased(workspace, run_id, on_event, stop, profile_changed)
+
+
+async def _resume_leased(
+    workspace: Workspace,
+    run_id: str,
+    on_event: EventSink,
+    stop: asyncio.Event | None,
+    profile_changed: bool,
+) -> RunOutcome:
+    """``resume_run`` once the run's lease is held."""
     state = load_run(workspace.store, run_id)
     if state.status == "completed":
         raise InvalidInput(f"the run {run_id} already completed; there is nothing to resume.")

@@ -73,9 +73,9 @@ def test_kill_at_a_crash_point_then_resume(
     assert crashed.returncode == -signal.SIGKILL, crashed.stderr
     run = latest_run(ircli)
     before = ircli.json("runs", "show", run)
-    assert before["status"] == "running"  # no finish record: it crashed
+    assert before["status"] == "crashed"  # no finish record, and no live process
     resumed = ircli("--json", "runs", "resume", run, "--yes")
-    assert resumed.returncode == 0, resumed.stderr
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     check_exactly_once(ircli, platform, ids, run)
 
 
@@ -182,7 +182,7 @@ def test_ctrl_c_or_sigterm_drains_records_and_prints_the_resume_command(
     assert 0 < shown["counts"]["done"] < len(ids)
     assert shown["counts"]["unknown"] == 0  # every request that left has its outcome recorded
     resumed = ircli("--json", "runs", "resume", run, "--yes")
-    assert resumed.returncode == 0, resumed.stderr
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     check_exactly_once(ircli, platform, ids, run)
 
 
@@ -215,14 +215,14 @@ def test_a_second_ctrl_c_aborts_and_still_leaves_the_run_interrupted(
     assert ircli.json("runs", "show", run)["status"] == "interrupted"
     platform.faults()
     resumed = ircli("--json", "runs", "resume", run, "--yes")
-    assert resumed.returncode == 0, resumed.stderr
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     check_exactly_once(ircli, platform, ids, run)
 
 
 def test_resume_asks_first_and_refuses_without_an_answer(
     ircli: Ircli, platform: Platform, tmp_path: Path
 ) -> None:
-    ids = account_ids(3000, start=10_000)
+    ids = account_ids(3000, start=2000)
     process = start_and_wait(ircli, ids, tmp_path)
     process.send_signal(signal.SIGINT)
     process.communicate(timeout=60)
@@ -237,3 +237,25 @@ def test_resume_asks_first_and_refuses_without_an_answer(
     assert kinds[-1] == "run.finished"  # the refusal is recorded on its own, not on the run
     refusals = ircli.json("audit", "log", "--kind", "run.refused")
     assert refusals[-1]["params"]["reason"] == "confirmation required, not interactive"
+
+
+def test_one_process_per_run_and_a_dead_one_is_taken_over(
+    ircli: Ircli, platform: Platform, tmp_path: Path
+) -> None:
+    ids = account_ids(3000, start=2000)
+    process = start_and_wait(ircli, ids, tmp_path)
+    run = latest_run(ircli)
+    listed = {r["run"]: r for r in ircli.json("runs", "list")}
+    assert listed[run]["status"] == "running"
+    second = ircli("runs", "resume", run, "--yes")
+    assert process.poll() is None, "the run ended before the second process tried"
+    assert second.returncode == 3, second.stderr
+    assert f"error: {run} is running in process {process.pid} on " in second.stderr
+    refusals = ircli.json("audit", "log", "--kind", "run.refused")
+    assert refusals[-1]["params"]["reason"].startswith(f"resume refused: {run} is running in")
+    process.kill()  # the holder dies without a word: its lease goes with it
+    process.communicate()
+    assert {r["run"]: r for r in ircli.json("runs", "list")}[run]["status"] == "crashed"
+    resumed = ircli("--json", "runs", "resume", run, "--yes")
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    check_exactly_once(ircli, platform, ids, run)

@@ -60,7 +60,9 @@ def test_listing_matches_a_full_replay(store: AuditStore, monkeypatch: pytest.Mo
     assert replayed == ["R-3", "R-2"]  # R-1 finished: listed from its finish record
     assert [listing.run for listing in listed] == ["R-3", "R-2", "R-1"]
     assert listed == [RunListing.of(load_run(store, run)) for run in ("R-3", "R-2", "R-1")]
-    assert listed[0].status == "running"
+    assert listed[0].status == "crashed"  # no finish since its resume, and no lease held
+    with store.leases.hold("R-3", store.clock()):  # a live process runs it
+        assert list_run_summaries(store)[0].status == "running"
     assert dict(listed[2].counts) == {
         "done": 1, "already_done": 0, "retryable": 0, "failed": 1, "unknown": 1, "untouched": 0,
     }  # fmt: skip

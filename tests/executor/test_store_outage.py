@@ -123,7 +123,7 @@ def test_a_store_unwritable_past_the_bound_stops_the_run_and_resume_finishes_it(
     assert "disk I/O error" in report.reason
     outage.started = time.monotonic() - 7200  # the disk is fixed
     state = load_run(store, "RUN-T")
-    assert state.status == "running"  # no finish record: the store refused that too
+    assert state.status == "crashed"  # no finish record (the store refused it), no process
     settled = state.settled()
     assert len(settled) < len(TARGETS)
 
