@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -203,6 +203,20 @@ def verify_records(records: Iterable[AuditRecord], anchor: Anchor | None = None)
         )
         return VerifyResult(total, total, valid + 1, reason, head)
     return VerifyResult(total, total, None, None, head)
+
+
+def verify_tail(records: Sequence[AuditRecord]) -> str | None:
+    """Check the newest records alone: each hash recomputed, each linked to the one before
+    (the first is taken as it is). None when they hold; else what is wrong."""
+    if not records:
+        return None
+    prev_hash = records[0].prev_hash
+    for expected, record in enumerate(records, start=records[0].seq):
+        failure = _check_link(record, expected, prev_hash)
+        if failure is not None:
+            return f"record {failure[0]}: {failure[1]}"
+        prev_hash = record.hash
+    return None
 
 
 def _check_link(record: AuditRecord, expected_seq: int, prev_hash: str) -> tuple[int, str] | None:

@@ -9,6 +9,7 @@ misbehaves; on SQLite triggers also refuse updates, deletes and non-extending in
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
@@ -69,12 +70,17 @@ def open_store(
         parsed = make_url(url)
     except exc.ArgumentError:
         raise InvalidInput(f"{shown!r} is not a database URL or a file path.") from None
+    read_only = False
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         path = Path(parsed.database)
         if create:
             _create_private_file(path, shown)
         elif not path.is_file():
             raise _missing(str(path))
+        elif not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)):
+            # A read-only copy (forensics, a read-only mount): read it as it is, never write.
+            url = f"sqlite:///file:{path.resolve()}?mode=ro&immutable=1&uri=true"
+            read_only = True
     options: dict[str, Any] = {"connect_args": _connect_args(parsed.get_backend_name())}
     if parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:"):
         # One shared connection, or every thread would see its own empty database.
@@ -86,12 +92,18 @@ def open_store(
     except (exc.ArgumentError, exc.NoSuchModuleError, ImportError) as error:
         raise InvalidInput(f"cannot use the audit store {shown}: {error}.") from None
     if engine.dialect.name == "sqlite":
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, read_only=read_only)
     store = AuditStore(engine, operator=operator, clock=clock, redactor=redactor or Redactor())
+    store.read_only = read_only
     try:
         if not create and store.revision() is None:
             engine.dispose()
             raise _missing(shown)
+        if read_only and store.revision() != HEAD_REVISION:
+            raise InvalidInput(
+                f"the read-only store {shown} has an older schema ({store.revision()}); "
+                "copy it somewhere writable to upgrade it."
+            )
         store.migrate()
     except exc.DatabaseError as error:
         engine.dispose()
@@ -123,15 +135,16 @@ def _create_private_file(path: Path, shown: str) -> None:
         raise InvalidInput(f"cannot open the audit store {shown}: {error.strerror}.") from None
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, *, read_only: bool = False) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite's own is deferred).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute("PRAGMA synchronous = NORMAL")
+        if not read_only:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -140,10 +153,20 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
 
 
+_DAMAGED = ("not a database", "malformed", "disk image", "file is encrypted", "no such table",
+            "no such column", "corrupt")  # fmt: skip
+DAMAGED_HINT = (
+    "Keep the file as it is; run 'ircli --db COPY audit verify' on a copy to see how far the "
+    "chain holds, and restore the store from a backup (docs/audit.md). Nothing was sent."
+)
+
+
 def _database_error(shown: str, error: exc.DatabaseError) -> IrcliError:
     detail = str(error.orig).strip().rstrip(".") if error.orig else type(error).__name__
-    if "not a database" in detail or "malformed" in detail:
-        return AuditIntegrityError(f"the audit store {shown} is damaged: {detail}.")
+    if any(sign in detail for sign in _DAMAGED):
+        return AuditIntegrityError(
+            f"the audit store {shown} is damaged: {detail}.", hint=DAMAGED_HINT
+        )
     if "locked" in detail or "busy" in detail:
         return OperationFailed(
             f"the audit store {shown} stayed locked for {BUSY_TIMEOUT_MS // 1000} s: {detail}."
@@ -161,6 +184,8 @@ class AuditStore:
         self.redactor = redactor
         self.url = mask_url_password(engine.url.render_as_string(hide_password=True))
         self.leases = Leases(engine)
+        self.read_only = False
+        """Opened read-only (a read-only file or mount): reading commands only."""
         """One process per run: ``leases.hold(run, now)`` while it executes."""
         # Writers in this process take turns (threads of the executor share the store; an
         # in-memory database even shares one connection). Other processes queue in SQLite.
@@ -293,14 +318,46 @@ class AuditStore:
 
     def head(self) -> Anchor | None:
         """The newest (seq, hash), or None for an empty store."""
-        with self._engine.connect() as connection:
+        with self._reading() as connection:
             return _head(connection)
 
     def count(self) -> int:
         """How many records the store holds."""
-        with self._engine.connect() as connection:
+        with self._reading() as connection:
             return int(
                 connection.execute(select(func.count()).select_from(audit_records)).scalar_one()
+            )
+
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[Connection]:
+        """A connection for reading; a database error becomes ours (damaged: exit 4)."""
+        try:
+            with self._engine.connect() as connection:
+                yield connection
+        except exc.DatabaseError as error:
+            raise _database_error(self.url, error) from None
+
+    def check(self, tail: int = 64) -> None:
+        """Before a run writes: the file's structure (SQLite ``quick_check``) and the links
+        and hashes of the newest ``tail`` records. ``AuditIntegrityError`` (exit 4) if either
+        fails: nothing may act on the platform with a store that cannot be trusted."""
+        from ircli.audit.chain import verify_tail
+
+        with self._reading() as connection:
+            if connection.dialect.name == "sqlite":
+                verdict = [row[0] for row in connection.exec_driver_sql("PRAGMA quick_check")]
+                if verdict != ["ok"]:
+                    raise AuditIntegrityError(
+                        f"the audit store {self.url} is damaged: {'; '.join(verdict[:3])}.",
+                        hint=DAMAGED_HINT,
+                    )
+            head = _head(connection)
+        if head is None:
+            return
+        reason = verify_tail(list(self.records(RecordFilter(after_seq=max(0, head.seq - tail)))))
+        if reason is not None:
+            raise AuditIntegrityError(
+                f"the audit store {self.url} fails its check: {reason}.", hint=DAMAGED_HINT
             )
 
     def records(self, where: RecordFilter | None = None) -> Iterator[AuditRecord]:
@@ -329,17 +386,33 @@ class AuditStore:
             query = query.where(table.c.ts <= where.until)
         if where.limit is not None:
             query = query.limit(where.limit)
-        with self._engine.connect() as connection:
+        with self._reading() as connection:
             result = connection.execution_options(yield_per=2000).execute(query)
             for row in result.mappings():
                 yield _record_from_row(row)
 
     def verify(self, anchor: Anchor | None = None) -> VerifyResult:
-        """Walk the whole chain (see ``ircli.audit.chain.verify_records``)."""
+        """Walk the whole chain (see ``ircli.audit.chain.verify_records``). A store damaged
+        past some record is a failed verification at the first record that cannot be read."""
+        read: list[int] = []
+
+        def tracked() -> Iterator[AuditRecord]:
+            for record in self.records():
+                read.append(record.seq)
+                yield record
+
         try:
-            return verify_records(self.records(), anchor)
+            return verify_records(tracked(), anchor)
         except (json.JSONDecodeError, TypeError, ValueError) as error:
             raise AuditIntegrityError(f"a stored record cannot be decoded: {error}.") from None
+        except AuditIntegrityError as damaged:
+            last = read[-1] if read else 0
+            partial = verify_records(self._records_up_to(last), None) if read else None
+            valid = partial.valid if partial is not None else 0
+            return VerifyResult(len(read), valid, last + 1, damaged.message.rstrip("."))
+
+    def _records_up_to(self, seq: int) -> Iterator[AuditRecord]:
+        return self.records(RecordFilter(limit=seq))
 
 
 _PLAIN_COLUMNS = ("ts", "operator", "kind", "incident", "run", "step", "target")

@@ -28,6 +28,7 @@ class CliState:
     flags: dict[str, Any] = field(default_factory=dict)
     _settings: Settings | None = None
     _store: AuditStore | None = None
+    _checked: bool = False
 
     @property
     def settings(self) -> Settings:
@@ -62,6 +63,10 @@ class CliState:
                 redactor=self.display.redactor,
                 create=create,
             )
+        if create and not self._checked:
+            # Before anything is written (or sent): a damaged store stops the command.
+            self._store.check()
+            self._checked = True
         return self._store
 
     def store_key(self) -> str:
