@@ -299,6 +299,7 @@ def confirm(
         return
     what = doing or f"{action} on {len(targets):,} targets"
     sample = ", ".join(targets[:5]) + (" …" if len(targets) > 5 else "")
+    shown = f"{what} ({sample})" if sample else what
     if not state.environment.interactive():
         service.refuse(
             workspace, action, len(targets), incident, "confirmation required, not interactive"
@@ -307,7 +308,7 @@ def confirm(
             f"{what} needs confirmation; nothing was sent.",
             hint="Pass --yes to confirm non-interactively.",
         )
-    state.display.err.print(f"{what} ({sample})? [y/N] ", end="", markup=False)
+    state.display.err.print(f"{shown}? [y/N] ", end="", markup=False)
     answer = state.environment.stdin.readline().strip().lower()
     if answer not in ("y", "yes"):
         service.refuse(workspace, action, len(targets), incident, "not confirmed")

@@ -107,7 +107,17 @@ def run(
 
         write_private(plan_out, [_plan_json(outcome)])
         state.display.info(f"wrote the plan to {plan_out}")
+    show_and_exit(state, outcome)
+
+
+def show_and_exit(state: CliState, outcome: PlaybookOutcome) -> None:
+    """Show a playbook run's outcome and leave with the exit code its status calls for."""
     _show(state, outcome)
+    if outcome.status in ("interrupted", "paused", "failed", "aborted") and not outcome.dry_run:
+        state.display.warning(
+            f"playbook run {outcome.run} is {outcome.status}; continue it with: "
+            f"ircli runs resume {outcome.run}"
+        )
     codes = {
         "completed": ExitCode.OK,
         "refused": ExitCode.REFUSED,

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
     from ircli.audit.store import AuditStore
-    from ircli.executor.history import RunListing
+    from ircli.executor.history import PlaybookListing, RunListing
     from ircli.executor.rollback import RollbackOutcome
     from ircli.executor.service import RunOutcome, Workspace
 
@@ -37,6 +37,7 @@ def _summary(listing: RunListing) -> dict[str, Any]:
     """A ``RunListing`` as output."""
     return {
         "run": listing.run,
+        "kind": "action",
         "action": listing.action,
         "status": listing.status,
         "operator": listing.operator,
@@ -51,10 +52,13 @@ def _summary(listing: RunListing) -> dict[str, Any]:
 @app.command("list", epilog=example("ircli runs list", "ircli --json runs list"))
 def list_runs(ctx: typer.Context) -> None:
     """List runs, newest first."""
-    from ircli.executor.history import list_run_summaries
+    from ircli.executor.history import list_playbook_runs, list_run_summaries
 
     state = state_of(ctx)
-    summaries = [_summary(run) for run in list_run_summaries(state.store())]
+    store = state.store()
+    summaries = [_summary(run) for run in list_run_summaries(store)]
+    summaries += [_playbook_summary(run) for run in list_playbook_runs(store)]
+    summaries.sort(key=lambda s: (s["started"], s["run"]), reverse=True)
     if state.display.json_mode:
         state.display.json(summaries)
         return
@@ -78,15 +82,51 @@ def list_runs(ctx: typer.Context) -> None:
                 s["operator"],
                 s["action"],
                 s["status"],
-                s["targets"],
-                s["counts"]["done"] + s["counts"]["already_done"],
-                s["counts"]["failed"],
-                s["counts"]["retryable"] + s["counts"]["unknown"] + s["counts"]["untouched"],
+                *_count_cells(s),
                 s["incident"] or "",
             )
             for s in summaries
         ),
     )
+
+
+def _count_cells(summary: dict[str, Any]) -> tuple[object, ...]:
+    """targets, done, failed, left — of targets for an action run, blank for a playbook run
+    (whose action cell says its progress through the steps)."""
+    if summary.get("kind") == "playbook":
+        return ("", "", "", "")
+    counts = summary["counts"]
+    return (
+        summary["targets"],
+        counts["done"] + counts["already_done"],
+        counts["failed"],
+        counts["retryable"] + counts["unknown"] + counts["untouched"],
+    )
+
+
+def _playbook_summary(listing: PlaybookListing) -> dict[str, Any]:
+    """A ``PlaybookListing`` as output; ``action`` says how far it got."""
+    progress = f"{listing.steps_done} steps done" + (
+        f", {listing.steps_failed} failed" if listing.steps_failed else ""
+    )
+    if listing.stopped_in:
+        progress += f", stopped in {listing.stopped_in}"
+    return {
+        "run": listing.run,
+        "kind": "playbook",
+        "action": f"playbook {listing.playbook}"
+        + (" (dry run)" if listing.dry_run else "")
+        + f": {progress}",
+        "playbook": listing.playbook,
+        "status": listing.status,
+        "operator": listing.operator,
+        "started": listing.started_at,
+        "incident": listing.incident,
+        "dry_run": listing.dry_run,
+        "steps_done": listing.steps_done,
+        "steps_failed": listing.steps_failed,
+        "stopped_in": listing.stopped_in,
+    }
 
 
 @app.command("show", epilog=example("ircli runs show RUN-20261128-7QK2AB"))
@@ -148,8 +188,16 @@ def resume(
     ] = False,
     skip_preflight: SkipPreflight = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    allow_changed: Annotated[
+        bool,
+        typer.Option(
+            "--allow-changed",
+            help="Resume a playbook run even though its playbook file changed since it started.",
+        ),
+    ] = False,
 ) -> None:
-    """Continue an interrupted or crashed run; targets known done are never resent."""
+    """Continue an interrupted or crashed run — an action run, or a whole playbook run from
+    the step it stopped in; targets known done are never resent, finished steps never rerun."""
     from ircli.cli.actions import confirm, finish
     from ircli.cli.asyncrun import run_draining
     from ircli.cli.progress import RunProgress
@@ -159,6 +207,9 @@ def resume(
     state = state_of(ctx)
     display = state.display
     workspace = state.workspace(preflight=not skip_preflight)
+    if _is_playbook_run(workspace.store, run):
+        _resume_playbook(state, workspace, run, yes=yes, allow_changed=allow_changed)
+        return
     before = load_run(workspace.store, run)
     settled = before.settled()
     left = [target for target in before.spec.targets if target not in settled]
@@ -336,6 +387,32 @@ def approve(
         )
 
 
+def _resume_playbook(
+    state: CliState, workspace: Workspace, run: str, *, yes: bool, allow_changed: bool
+) -> None:
+    from ircli.cli.actions import confirm
+    from ircli.cli.asyncrun import run_draining
+    from ircli.cli.progress import RunProgress
+    from ircli.cli.runbook import show_and_exit
+    from ircli.playbook.plans import playbook_run_started
+    from ircli.playbook.runner import PlaybookOutcome, resume_playbook
+
+    started = playbook_run_started(workspace.store, run)
+    assert started is not None
+    name = str(started.params["playbook"]["name"])
+    confirm(state, workspace, f"playbook {name}", [], started.incident, yes=yes,
+            doing=f"resume playbook run {run} ({name}) from the step it stopped in")  # fmt: skip
+    progress = RunProgress(state.display, f"playbook {name}", 0)
+
+    async def main(stop: asyncio.Event) -> PlaybookOutcome:
+        async with progress.shown():
+            return await resume_playbook(
+                workspace, run, allow_changed=allow_changed, on_event=progress, stop=stop
+            )
+
+    show_and_exit(state, run_draining(main, state.display))
+
+
 def _is_playbook_run(store: AuditStore, run: str) -> bool:
     from ircli.playbook.plans import playbook_run_started
 
@@ -359,6 +436,15 @@ def _show_playbook_run(state: CliState, run: str) -> None:
         for r in records
         if r.kind == "step.finished"
     ]
+    resumed_after = [r for r in records if r.kind == "run.resumed"]
+    if finished is not None and resumed_after and resumed_after[-1].seq > finished.seq:
+        finished = None  # resumed since: not over
+    open_steps = {r.step: r for r in records if r.kind == "step.started"}
+    for record in records:
+        if record.kind == "step.finished":
+            open_steps.pop(record.step, None)
+    stopped_in = next(reversed(open_steps), None) if finished is None else None
+    running = store.leases.holder(run) is not None
     plan_hash = finished.outcome.get("plan_hash") if finished else None
     needed = 0
     source = Path(started.params["playbook"]["source"])
@@ -376,7 +462,10 @@ def _show_playbook_run(state: CliState, run: str) -> None:
         "playbook": started.params["playbook"]["name"],
         "dry_run": started.params.get("dry_run"),
         "operator": started.operator,
-        "status": finished.outcome.get("status") if finished else "running",
+        "status": finished.outcome.get("status")
+        if finished
+        else ("running" if running else "crashed"),
+        "stopped_in": stopped_in,
         "plan_hash": plan_hash,
         "approvals_needed": needed,
         "approved_by": approvers,
@@ -390,6 +479,8 @@ def _show_playbook_run(state: CliState, run: str) -> None:
         f"{run}  playbook {data['playbook']}  {data['status']}"
         + ("  (dry run)" if data["dry_run"] else "")
     )
+    if stopped_in is not None:
+        display.result(f"stopped in step {stopped_in}; continue with: ircli runs resume {run}")
     display.result(f"plan hash {plan_hash}")
     if needed:
         waiting = max(0, needed - len(approvers))

@@ -16,7 +16,13 @@ from ircli.audit.store import AuditStore
 from ircli.executor.journal import RunState, load_run
 from ircli.platform.outcome import Outcome
 
-__all__ = ["COUNT_KEYS", "RunListing", "list_run_summaries"]
+__all__ = [
+    "COUNT_KEYS",
+    "PlaybookListing",
+    "RunListing",
+    "list_playbook_runs",
+    "list_run_summaries",
+]
 
 COUNT_KEYS = (*(outcome.value for outcome in Outcome), "unknown", "untouched")
 """The keys of a run's counts (``RunState.counts``)."""
@@ -96,3 +102,70 @@ def _counts(outcome: Mapping[str, Any]) -> dict[str, int] | None:
     if not all(type(counts.get(key)) is int for key in COUNT_KEYS):
         return None
     return {key: counts[key] for key in COUNT_KEYS}
+
+
+@dataclass(frozen=True)
+class PlaybookListing:
+    """A playbook run in ``ircli runs list``: its progress through the steps."""
+
+    run: str
+    playbook: str
+    status: str
+    """completed, failed … as finished; else ``running`` (its lease held) or ``crashed``."""
+    operator: str
+    started_at: str
+    incident: str | None
+    dry_run: bool
+    steps_done: int
+    """Steps that finished (done, planned or skipped)."""
+    steps_failed: int
+    stopped_in: str | None
+    """The step that started and did not finish, when the run is not over."""
+
+
+def list_playbook_runs(store: AuditStore) -> list[PlaybookListing]:
+    """Every playbook run in the store, newest first."""
+    kinds = ("run.started", "run.resumed", "run.finished", "step.started", "step.finished")
+    runs: dict[str, dict[str, Any]] = {}
+    for record in store.records(RecordFilter(kinds=kinds)):
+        if record.run is None:
+            continue
+        if record.kind == "run.started":
+            if "playbook" in record.params:
+                runs[record.run] = {"started": record, "status": "running", "open": {},
+                                    "done": set(), "failed": set()}  # fmt: skip
+            continue
+        run = runs.get(record.run)
+        if run is None:
+            continue
+        if record.kind == "run.finished":
+            run["status"] = str(record.outcome.get("status"))
+        elif record.kind == "run.resumed":
+            run["status"] = "running"
+        elif record.kind == "step.started" and record.step is not None:
+            run["open"][record.step] = True
+        elif record.kind == "step.finished" and record.step is not None:
+            run["open"].pop(record.step, None)
+            failed = record.outcome.get("status") == "failed"
+            (run["failed"] if failed else run["done"]).add(record.step)
+    listings = []
+    for name, run in reversed(runs.items()):
+        started: AuditRecord = run["started"]
+        status = run["status"]
+        if status == "running" and store.leases.holder(name) is None:
+            status = "crashed"
+        listings.append(
+            PlaybookListing(
+                run=name,
+                playbook=str(started.params["playbook"].get("name")),
+                status=status,
+                operator=started.operator,
+                started_at=started.ts,
+                incident=started.incident,
+                dry_run=bool(started.params.get("dry_run")),
+                steps_done=len(run["done"]),
+                steps_failed=len(run["failed"]),
+                stopped_in=next(reversed(run["open"]), None) if status != "completed" else None,
+            )
+        )
+    return listings

@@ -358,8 +358,8 @@ def load_run(store: AuditStore, run: str) -> RunState:
     for record in store.records(RecordFilter(run=run)):
         if record.kind == "run.started" and "action" not in record.params:
             raise InvalidInput(
-                f"{run} is a playbook run; resume its interrupted step runs "
-                f"({run}.<step>), or run the playbook again."
+                f"{run} is a playbook run, not an action run; 'ircli runs resume {run}' "
+                "resumes it as a whole."
             )
         if record.kind == "run.started":
             spec = _spec_of(record, run)

@@ -75,7 +75,15 @@ class IncidentService:
         )
         return self.get(incident_id)
 
-    def set_status(self, incident_id: str, status: str, *, at: datetime | None = None) -> Incident:
+    def set_status(
+        self,
+        incident_id: str,
+        status: str,
+        *,
+        at: datetime | None = None,
+        run: str | None = None,
+        step: str | None = None,
+    ) -> Incident:
         """Move the incident to ``status`` (stamping its milestone at ``at`` or now)."""
         incident = self.get(incident_id)
         new = parse_status(status)
@@ -90,15 +98,25 @@ class IncidentService:
             NewRecord(
                 kind="incident.status",
                 incident=incident.id,
+                run=run,
+                step=step,
                 params={"status": new, "from": incident.status, "at": format_utc(moment)},
             )
         )
         return self.get(incident.id)
 
     def add_note(
-        self, incident_id: str, message: str, *, kind: str = "note", at: datetime | None = None
+        self,
+        incident_id: str,
+        message: str,
+        *,
+        kind: str = "note",
+        at: datetime | None = None,
+        run: str | None = None,
+        step: str | None = None,
     ) -> AuditRecord:
-        """Add a timeline note; returns the audit record that holds it."""
+        """Add a timeline note; returns the audit record that holds it (``run``/``step``: the
+        playbook step that wrote it, so that a resumed run does not write it twice)."""
         incident = self.get(incident_id)
         if kind not in NOTE_KINDS:
             raise InvalidInput(
@@ -113,6 +131,8 @@ class IncidentService:
             NewRecord(
                 kind="timeline.note",
                 incident=incident.id,
+                run=run,
+                step=step,
                 params={"message": message, "note_kind": kind, "at": format_utc(moment)},
             )
         )

@@ -38,7 +38,16 @@ from ircli.playbook.model import (
 )
 from ircli.playbook.templates import Template, render_value
 
-__all__ = ["SAMPLE", "StepOutcome", "StepRunner", "Stopped", "bind", "jsonable", "undo_map"]
+__all__ = [
+    "SAMPLE",
+    "Resumed",
+    "StepOutcome",
+    "StepRunner",
+    "Stopped",
+    "bind",
+    "jsonable",
+    "undo_map",
+]
 
 SAMPLE = 20
 
@@ -55,6 +64,22 @@ class StepOutcome:
     targets: int = 0
     sample: list[str] = field(default_factory=list)
     estimate_s: float | None = None
+
+
+@dataclass
+class Resumed:
+    """What the audit store already holds of a playbook run being resumed."""
+
+    results: dict[str, Any] = field(default_factory=dict)
+    """Published results of the steps that finished (``step.result``), by step id."""
+    statuses: dict[str, str] = field(default_factory=dict)
+    """Their ``step.finished`` status, by step id."""
+    started: dict[str, str] = field(default_factory=dict)
+    """When each step started (``step.started``), by step id."""
+    targets: dict[str, list[str]] = field(default_factory=dict)
+    """Each action step's resolved targets (``step.targets``), by step id."""
+    written: set[tuple[str, str]] = field(default_factory=set)
+    """(kind, step id) of the notes and status changes the run wrote."""
 
 
 class Stopped(Exception):
@@ -92,6 +117,8 @@ class StepRunner:
         """Targets by step id from an approved plan (``--plan``): used instead of resolving."""
         self.approvers: list[str] = []
         self.playbook: Playbook | None = None
+        self.resumed: Resumed | None = None
+        """Set when resuming: finished steps are read back, not run again."""
         self._headers: dict[str, str] | None = None
 
     # -- records ---------------------------------------------------------------------------
@@ -118,20 +145,46 @@ class StepRunner:
         results: dict[str, Mapping[str, Any]] = {}
         if self.playbook is None:
             self.playbook = playbook
+        resumed = self.resumed
         for step in playbook.steps:
             if self.stop.is_set():
                 raise Stopped("interrupted", "interrupted by the operator")
-            context = self._context(playbook, inputs, results)
             step_id = f"{prefix}{step.id}"
+            if resumed is not None and step_id in resumed.results:
+                # Finished before the resume: its result, exactly as it was, for later steps.
+                results[step.id] = resumed.results[step_id]
+                status = resumed.statuses.get(step_id, "done")
+                self.outcomes.append(
+                    StepOutcome(
+                        step_id, step.kind, status, f"{step_id}: {status} before the resume"
+                    )
+                )
+                continue
+            context = self._context(playbook, inputs, results)
             if step.when is not None and not step.when.test(context):
                 results[step.id] = skipped_result(step.kind)
                 self._finish(step_id, step.kind, "skipped", f"skipped: {step.id} (when)")
+                self._publish(step_id, results[step.id])
                 continue
-            self.record(
-                "step.started", step_id, params={"kind": step.kind, "summary": f"step {step_id}"}
-            )
+            if resumed is None or step_id not in resumed.started:
+                self.record(
+                    "step.started",
+                    step_id,
+                    params={"kind": step.kind, "summary": f"step {step_id}"},
+                )
             results[step.id] = await self._step(playbook, step, step_id, context, inputs)
+            self._publish(step_id, results[step.id])
         return results
+
+    def _publish(self, step_id: str, result: Mapping[str, Any]) -> None:
+        """Record what a finished step publishes (``step.result``): a resumed run reads it
+        back, so later steps see the same targets and items."""
+        if not self.dry_run:
+            self.record("step.result", step_id, params={"result": jsonable(dict(result))})
+
+    def _wrote(self, kind: str, step_id: str) -> bool:
+        """Whether the run being resumed already wrote this note or status change."""
+        return self.resumed is not None and (kind, step_id) in self.resumed.written
 
     def _context(
         self, playbook: Playbook, inputs: Mapping[str, Any], results: Mapping[str, Any]
@@ -183,7 +236,8 @@ class StepRunner:
             return await self.action(playbook, step, step_id, context)
         if isinstance(step, NoteStep):
             message = str(_render(step.message, context))
-            self._note(message, step.note_kind)
+            if not self._wrote("timeline.note", step_id):
+                self._note(message, step.note_kind, step_id)
             self._finish(step_id, "note", "planned" if self.dry_run else "done", message)
             return {}
         if isinstance(step, StatusStep):
@@ -283,8 +337,12 @@ class StepRunner:
     ) -> Mapping[str, Any]:
         if self.planned is not None and step_id in self.planned:
             ids = self.planned[step_id]
+        elif self.resumed is not None and step_id in self.resumed.targets:
+            ids = self.resumed.targets[step_id]  # as resolved before the interruption
         else:
             ids = await self.targets(step.targets, context, step_id)
+            if not self.dry_run:
+                self.record("step.targets", step_id, params={"ids": ids, "count": len(ids)})
         params = render_value(dict(step.params), context)
         controls = step.controls
         cap = controls.max_targets
@@ -404,24 +462,38 @@ class StepRunner:
             reason=f"playbook step {step.id}",
         )
         plan = _with_step(plan, step.id)
-        outcome = await service.run_plan(
-            self.workspace, plan, run_id=run[:64], on_event=self.on_event, stop=self.stop
-        )
+        run_id = run[:64]
+        earlier = self._step_run(run_id)
+        if earlier is not None and earlier.status == "completed":
+            counts = earlier.counts()  # finished before the interruption: nothing to send
+            done = counts["done"] + counts["already_done"]
+            return done, len(ids) - done
+        if earlier is not None:  # interrupted inside it: exactly-once, as runs resume does
+            outcome = await service.resume_run(
+                self.workspace, run_id, on_event=self.on_event, stop=self.stop
+            )
+        else:
+            outcome = await service.run_plan(
+                self.workspace, plan, run_id=run_id, on_event=self.on_event, stop=self.stop
+            )
         counts = outcome.counts
         if outcome.report.status == "interrupted":
-            raise Stopped(
-                "interrupted",
-                f"interrupted during step {step.id!r}; resume the "
-                f"step with: ircli runs resume {outcome.spec.run}",
-            )
+            raise Stopped("interrupted", f"interrupted during step {step.id!r}")
         if outcome.report.status == "paused":
-            raise Stopped(
-                "paused",
-                f"step {step.id!r} paused ({outcome.report.reason}); "
-                f"resume it with: ircli runs resume {outcome.spec.run}",
-            )
+            raise Stopped("paused", f"step {step.id!r} paused ({outcome.report.reason})")
         done = counts["done"] + counts["already_done"]
         return done, len(ids) - done
+
+    def _step_run(self, run_id: str) -> Any:
+        """The step's executor run if it was started before the resume (else None)."""
+        if self.resumed is None:
+            return None
+        from ircli.executor.journal import load_run
+
+        try:
+            return load_run(self.workspace.store, run_id)
+        except InvalidInput:
+            return None
 
     async def roll_back(self, playbook: Playbook | None, context: Context, why: str) -> None:
         """``on_error: rollback``: undo what this run changed so far, then stop."""
@@ -437,12 +509,13 @@ class StepRunner:
 
     # -- other steps -----------------------------------------------------------------------
 
-    def _note(self, message: str, kind: str) -> None:
+    def _note(self, message: str, kind: str, step_id: str) -> None:
         if self.dry_run:
             return
         if self.incident is None:
             self.record(
                 "timeline.note",
+                step_id,
                 params={
                     "message": message,
                     "note_kind": kind,
@@ -452,7 +525,9 @@ class StepRunner:
             return
         from ircli.incident.service import IncidentService
 
-        IncidentService(self.workspace.store).add_note(self.incident, message, kind=kind)
+        IncidentService(self.workspace.store).add_note(
+            self.incident, message, kind=kind, run=self.run, step=step_id
+        )
 
     def status(self, step: StatusStep, step_id: str, context: Context) -> Mapping[str, Any]:
         from ircli.incident.service import IncidentService
@@ -464,13 +539,14 @@ class StepRunner:
             self._finish(step_id, "status", "skipped", f"status {target} ({why})")
             return {}
         incidents = IncidentService(self.workspace.store)
-        try:
-            incidents.set_status(self.incident, target)
-        except InvalidInput as exc:
-            self._finish(step_id, "status", "skipped", f"status {target}: {exc.message}")
-            return {}
-        if message:
-            incidents.add_note(self.incident, message, kind="action")
+        if not self._wrote("incident.status", step_id):
+            try:
+                incidents.set_status(self.incident, target, run=self.run, step=step_id)
+            except InvalidInput as exc:
+                self._finish(step_id, "status", "skipped", f"status {target}: {exc.message}")
+                return {}
+        if message and not self._wrote("timeline.note", step_id):
+            incidents.add_note(self.incident, message, kind="action", run=self.run, step=step_id)
         self._finish(
             step_id, "status", "done", f"incident {target}" + (f": {message}" if message else "")
         )
@@ -478,6 +554,12 @@ class StepRunner:
 
     async def wait(self, step: WaitStep, step_id: str, context: Context) -> Mapping[str, Any]:
         started = time.monotonic()
+        if self.resumed is not None and step_id in self.resumed.started:
+            # Resumed mid-wait: the time already waited counts (since the step started).
+            from ircli.clock import parse_time
+
+            began = parse_time(self.resumed.started[step_id], now=self.workspace.store.clock())
+            started -= max(0.0, (self.workspace.store.clock() - began).total_seconds())
         while True:
             items = await self.query(step.query, context, step_id)
             ids = self._ids(step.query, items)

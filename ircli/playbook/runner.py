@@ -16,6 +16,7 @@ Record kinds of the playbook run itself (``run`` = the playbook run id):
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ from ircli.errors import GuardRefused, InvalidInput, IrcliError
 from ircli.executor import service
 from ircli.executor.events import EventSink, ignore
 from ircli.executor.service import Workspace
-from ircli.playbook.execution import StepOutcome, StepRunner, Stopped, bind, jsonable
+from ircli.playbook.execution import Resumed, StepOutcome, StepRunner, Stopped, bind, jsonable
 from ircli.playbook.model import Playbook
 from ircli.playbook.plans import (
     SavedPlan,
@@ -44,6 +45,7 @@ __all__ = [
     "open_playbook",
     "plan_hash",
     "resolve_playbook",
+    "resume_playbook",
     "run_playbook",
 ]
 
@@ -138,19 +140,98 @@ async def run_playbook(
     runner.approvers = approvers
     if plan is not None:
         runner.planned = plan.targets()
-    runner.record(
-        "run.started",
-        params={
-            "summary": f"playbook {playbook.name}" + (" (dry run)" if dry_run else ""),
-            "playbook": {"name": playbook.name, "source": playbook.source, "sha256": sha},
-            "inputs": jsonable(bound),
-            "profile": loaded.ref,
-            "profile_sha256": loaded.sha256,
-            "dry_run": dry_run,
-            "applies_plan": plan.plan_hash if plan is not None else None,
-            "approvers": approvers,
-        },
-    )
+    with workspace.store.leases.hold(run, workspace.store.clock()):
+        runner.record(
+            "run.started",
+            params={
+                "summary": f"playbook {playbook.name}" + (" (dry run)" if dry_run else ""),
+                "playbook": {"name": playbook.name, "source": playbook.source, "sha256": sha},
+                "inputs": jsonable(bound),
+                "profile": loaded.ref,
+                "profile_sha256": loaded.sha256,
+                "dry_run": dry_run,
+                "applies_plan": plan.plan_hash if plan is not None else None,
+                "approvers": approvers,
+            },
+        )
+        return await _walk(runner, playbook, bound, sha)
+
+
+async def resume_playbook(
+    workspace: Workspace,
+    run: str,
+    *,
+    allow_changed: bool = False,
+    on_event: EventSink = ignore,
+    stop: asyncio.Event | None = None,
+) -> PlaybookOutcome:
+    """Continue an interrupted or crashed playbook run where it stopped.
+
+    Finished steps are not run again: their published results are read back from the store
+    (``step.result``). The interrupted step goes on: an action step resumes its executor run
+    exactly once with the targets it had resolved (``step.targets``), a wait counts the time
+    since it started, and notes and status changes already written are not written again.
+    Refused (exit 3, recorded) when the playbook file changed, unless ``allow_changed``.
+    """
+    from ircli.audit.leases import LeaseHeld
+    from ircli.playbook.loader import load_playbook
+
+    store = workspace.store
+    history = _history(store, run)
+    started = history.started
+    source = Path(started.params["playbook"]["source"])
+    name = str(started.params["playbook"]["name"])
+
+    def refuse(reason: str) -> None:
+        store.append(NewRecord(kind="run.refused", incident=started.incident, run=run,
+                               params={"playbook": name, "reason": reason}))  # fmt: skip
+
+    with contextlib.ExitStack() as leased:
+        try:
+            leased.enter_context(store.leases.hold(run, store.clock()))
+        except LeaseHeld as held:
+            refuse(f"resume refused: {run} is running in {held.holder}")
+            raise
+        if not source.is_file():
+            raise InvalidInput(f"the playbook of {run} is gone: {source} is not a file.")
+        sha = hashlib.sha256(source.read_bytes()).hexdigest()
+        if sha != history.playbook_sha256 and not allow_changed:
+            refuse("resume refused: the playbook changed since the run started")
+            raise GuardRefused(
+                f"the playbook {source} changed since {run} started (SHA-256 "
+                f"{history.playbook_sha256[:12]}… then, {sha[:12]}… now); nothing was sent.",
+                hint="Restore it, or resume with --allow-changed to go on with it as it is now.",
+            )
+        profile_ref = str(started.params.get("profile") or "") or None
+        loaded = service.load_platform(workspace, profile_ref)
+        playbook = load_playbook(source, profile=loaded.profile)
+        bound = bind(playbook, dict(started.params.get("inputs") or {}))
+        runner = StepRunner(
+            workspace,
+            loaded,
+            run=run,
+            incident=started.incident,
+            dry_run=False,
+            on_event=on_event,
+            stop=stop or asyncio.Event(),
+        )
+        runner.resumed = history.resumed
+        runner.record(
+            "run.resumed",
+            params={
+                "summary": f"playbook {name} resumed after "
+                f"{len(history.resumed.results):,} finished steps",
+                "playbook_sha256": sha,
+                "steps_done": sorted(history.resumed.results),
+            },
+        )
+        return await _walk(runner, playbook, bound, sha)
+
+
+async def _walk(
+    runner: StepRunner, playbook: Playbook, bound: Mapping[str, Any], sha: str
+) -> PlaybookOutcome:
+    """Run the steps, then record ``run.finished`` and sum the run up."""
     status, reason, invalid = "completed", None, False
     try:
         await runner.steps(playbook, bound)
@@ -169,18 +250,70 @@ async def run_playbook(
         },
     )
     return PlaybookOutcome(
-        run,
+        runner.run,
         status,
         runner.outcomes,
         digest,
-        workspace.store.head(),
+        runner.workspace.store.head(),
         reason,
-        dry_run,
+        runner.dry_run,
         runner.plan,
         sha,
         jsonable(bound),
         invalid,
     )
+
+
+@dataclass
+class _History:
+    started: Any
+    playbook_sha256: str
+    resumed: Resumed
+    status: str
+
+
+def _history(store: Any, run: str) -> _History:
+    """A playbook run as its records tell it; refuses what cannot be resumed."""
+    from ircli.audit.records import RecordFilter
+
+    started = None
+    status = "running"
+    resumed = Resumed()
+    sha = ""
+    for record in store.records(RecordFilter(run=run)):
+        step = record.step
+        if record.kind == "run.started":
+            if "playbook" not in record.params:
+                raise InvalidInput(f"{run} is not a playbook run.")  # pragma: no cover
+            started = record
+            sha = str(record.params["playbook"].get("sha256") or "")
+        elif record.kind == "run.resumed":
+            status = "running"
+            sha = str(record.params.get("playbook_sha256") or sha)
+        elif record.kind == "run.finished":
+            status = str(record.outcome.get("status"))
+        elif step is None:
+            continue
+        elif record.kind == "step.result":
+            resumed.results[step] = record.params.get("result") or {}
+        elif record.kind == "step.finished":
+            resumed.statuses[step] = str(record.outcome.get("status"))
+        elif record.kind == "step.started":
+            resumed.started[step] = record.ts
+        elif record.kind == "step.targets":
+            resumed.targets[step] = [str(i) for i in record.params.get("ids") or []]
+        elif record.kind in ("timeline.note", "incident.status"):
+            resumed.written.add((record.kind, step))
+    if started is None:
+        raise InvalidInput(f"no playbook run {run!r} in the audit store.")
+    if started.params.get("dry_run"):
+        raise InvalidInput(
+            f"{run} is a dry run: it sent nothing, so there is nothing to resume.",
+            hint="Apply its plan with 'ircli run PLAYBOOK --plan FILE', or run the playbook.",
+        )
+    if status == "completed":
+        raise InvalidInput(f"the run {run} already completed; there is nothing to resume.")
+    return _History(started, sha, resumed, status)
 
 
 async def _preflight(

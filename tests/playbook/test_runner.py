@@ -78,10 +78,13 @@ def test_dry_run_sends_nothing_then_the_run_matches_the_plan(
     assert "test started by tester" in messages
     assert f"suspended {planned['targets']} streams" in messages
     runs = ircli.json("runs", "list")
-    assert {r["run"] for r in runs} == {
+    assert {r["run"] for r in runs if r["kind"] == "action"} == {
         f"{result['run']}.suspend.canary",
         f"{result['run']}.suspend",
     }
+    playbook_runs = {r["run"]: r for r in runs if r["kind"] == "playbook"}
+    assert playbook_runs[result["run"]]["status"] == "completed"
+    assert playbook_runs[plan["run"]]["dry_run"] is True
     assert ircli("audit", "verify").returncode == 0
 
 
