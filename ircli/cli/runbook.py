@@ -181,6 +181,7 @@ def outcome_data(outcome: PlaybookOutcome) -> dict[str, Any]:
                 "targets": s.targets,
                 "sample": s.sample,
                 "estimate_s": s.estimate_s,
+                "at_run_time": s.at_run_time,
             }
             for s in outcome.steps
         ],
@@ -188,6 +189,14 @@ def outcome_data(outcome: PlaybookOutcome) -> dict[str, Any]:
         if outcome.head is None
         else {"seq": outcome.head.seq, "hash": outcome.head.hash},
     }
+
+
+def _seconds(estimate: float | None) -> str:
+    if estimate is None:
+        return ""
+    if 0 < estimate < 0.1:
+        return "<0.1s"
+    return f"{estimate:.1f}s" if estimate < 120 else f"{estimate / 60:.1f}min"
 
 
 def _plan_json(outcome: PlaybookOutcome) -> str:
@@ -217,8 +226,10 @@ def _show(state: CliState, outcome: PlaybookOutcome) -> None:
                 s["id"],
                 s["kind"],
                 s["status"],
-                s["targets"] or "",
-                f"{s['estimate_s']:.1f}s" if s["estimate_s"] is not None else "",
+                (f"≤{s['targets']:,}" if s["at_run_time"] else f"{s['targets']:,}")
+                if s["targets"]
+                else "",
+                _seconds(s["estimate_s"]),
                 ", ".join(s["sample"][:3]) + (" …" if len(s["sample"]) > 3 else ""),
                 s["summary"],
             )

@@ -407,6 +407,10 @@ class ActionSpec(Shape):
     """Values generated per target, as ``{generate.NAME}`` in the request's body."""
     deliver: DeliverSpec | None = None
     """Where the generated values go (default: a private file per run)."""
+    affects: tuple[Word, ...] | None = None
+    """The listings whose results this action changes (a freeze ends the account's streams:
+    ``[accounts, streams]``). A playbook's dry run resolves a later query of one of them at
+    run time. Not given: every listing (the safe assumption); ``[]``: none."""
 
     @property
     def params(self) -> tuple[str, ...]:
@@ -447,6 +451,12 @@ class ActionSpec(Shape):
                 (*here, "target"),
                 f"unknown listing {self.target_kind!r}{did_you_mean(self.target_kind, listings)}.",
             )
+        for index, listing in enumerate(self.affects or ()):
+            if listings is not None and listing not in listings:
+                raise doc.fail(
+                    (*here, "affects", index),
+                    f"unknown listing {listing!r}{did_you_mean(listing, listings)}.",
+                )
         if self.batch is not None:
             batch_scope = Scope(variables or (), self.params, targets=True)
             if variables is not None:

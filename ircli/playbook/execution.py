@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -50,6 +51,14 @@ __all__ = [
 ]
 
 SAMPLE = 20
+READ_LATENCY_ASSUMED = 0.05
+"""Seconds a request takes, for estimates, until this run has timed a read of its own."""
+
+
+def step_batch_limit(loaded: LoadedProfile, step: ActionStep) -> int:
+    """The largest batch the profile's batch endpoint for ``step``'s action takes (1: none)."""
+    action = loaded.profile.actions.get(step.action)
+    return action.batch.max_size if action is not None and action.batch else 1
 
 
 @dataclass
@@ -64,6 +73,9 @@ class StepOutcome:
     targets: int = 0
     sample: list[str] = field(default_factory=list)
     estimate_s: float | None = None
+    at_run_time: bool = False
+    """Dry run: resolved against today's platform, which earlier steps will have changed;
+    the step resolves its targets again when it runs (``targets`` is an upper bound)."""
 
 
 @dataclass
@@ -119,6 +131,13 @@ class StepRunner:
         self.playbook: Playbook | None = None
         self.resumed: Resumed | None = None
         """Set when resuming: finished steps are read back, not run again."""
+        self.affected: set[str] = set()
+        """In a dry run, the listings earlier action steps would change (``*``: any): a later
+        query of one of them is resolved at run time, as is a step that uses its result."""
+        self.late: set[str] = set()
+        """Step ids resolved at run time (their dry-run result is today's, an upper bound)."""
+        self.read_seconds: list[float] = []
+        """How long a listing request of this run took, per query (for estimates)."""
         self._headers: dict[str, str] | None = None
 
     # -- records ---------------------------------------------------------------------------
@@ -223,13 +242,19 @@ class StepRunner:
         if isinstance(step, QueryStep):
             items = await self.query(step.query, context, step_id)
             ids = self._ids(step.query, items)
+            later = self._late_query(step.query)
+            summary = f"{step_id}: {len(ids):,} {step.query.listing}"
+            if later:
+                self.late.add(step.id)
+                summary += " today; resolved at run time (earlier steps change what it reads)"
             self._finish(
                 step_id,
                 "query",
                 "done",
-                f"{step_id}: {len(ids):,} {step.query.listing}",
+                summary,
                 targets=len(ids),
                 sample=ids[:SAMPLE],
+                at_run_time=later,
             )
             return {"ids": ids, "items": items, "count": len(ids)}
         if isinstance(step, ActionStep):
@@ -266,6 +291,7 @@ class StepRunner:
 
         filters = {k: str(_render(v, context)) for k, v in query.filters.items()}
         skipped = Skipped()
+        began = time.monotonic()
         async with self._client(1) as client:
             raw = [
                 item
@@ -274,6 +300,11 @@ class StepRunner:
                     headers=self.headers(), skipped=skipped,
                 )
             ]  # fmt: skip
+        # Per request: the listing's pages (page_size items each; at least one) shared it.
+        listing = self.loaded.profile.listings[query.listing]
+        size = listing.pagination.page_size if listing.pagination is not None else len(raw)
+        pages = max(1, -(-len(raw) // max(1, size)))
+        self.read_seconds.append((time.monotonic() - began) / pages)
         items = list(query.where.filter(raw, context)) if query.where else raw
         if query.limit is not None:
             items = items[: query.limit]
@@ -345,39 +376,52 @@ class StepRunner:
                 self.record("step.targets", step_id, params={"ids": ids, "count": len(ids)})
         params = render_value(dict(step.params), context)
         controls = step.controls
+        at_run_time = self._late_targets(step.targets)
+        warnings: list[str] = []
         cap = controls.max_targets
         if cap is not None and len(ids) > cap:
-            raise Stopped(
-                "refused",
-                f"{step.location}: step {step.id!r} resolved "
-                f"{len(ids):,} targets, over its max_targets of {cap:,}",
-            )
+            why = f"step {step.id!r} resolved {len(ids):,} targets, over its max_targets of {cap:,}"
+            if not self.dry_run:
+                raise Stopped("refused", f"{step.location}: {why}")
+            warnings.append(f"today {why}: refused at run time if still so")
         self.targets_total += len(ids)
         if playbook.max_targets is not None and self.targets_total > playbook.max_targets:
-            raise Stopped(
-                "refused",
-                f"the playbook's actions add up to {self.targets_total:,} "
-                f"targets, over its max_targets of {playbook.max_targets:,}",
+            why = (
+                f"the playbook's actions add up to {self.targets_total:,} targets, over its "
+                f"max_targets of {playbook.max_targets:,}"
             )
-        rate = controls.rate or self.loaded.profile.limits.rate
-        requests = len(ids) / controls.batch if controls.batch else len(ids)
-        estimate = round(requests / rate, 2) if rate else None
-        self.plan.append(
-            {"step": step_id, "action": step.action, "params": params, "targets": sorted(ids)}
-        )
+            if not self.dry_run:
+                raise Stopped("refused", why)
+            warnings.append(f"today {why}: refused at run time if still so")
+        estimate = self.estimate(step, len(ids))
+        if not at_run_time:  # what --plan pins; a step resolved at run time is not pinned
+            self.plan.append(
+                {"step": step_id, "action": step.action, "params": params, "targets": sorted(ids)}
+            )
         if not ids:
             self._finish(step_id, "action", "done", f"{step.action}: no targets")
             return {"ids": [], "count": 0, "succeeded": 0, "failed": 0, "failure_ratio": 0.0}
         if self.dry_run:
+            summary = f"{step.action} on {len(ids):,} targets (dry run: nothing sent)"
+            if at_run_time:
+                self.late.add(step.id)
+                summary = (
+                    f"{step.action}: resolved at run time (earlier steps change its targets); "
+                    f"today {len(ids):,} targets, an upper bound (dry run: nothing sent)"
+                )
             self._finish(
                 step_id,
                 "action",
                 "planned",
-                f"{step.action} on {len(ids):,} targets (dry run: nothing sent)",
+                "; ".join([summary, *warnings]),
                 targets=len(ids),
                 sample=ids[:SAMPLE],
                 estimate_s=estimate,
+                at_run_time=at_run_time,
             )
+            spec = self.loaded.profile.actions.get(step.action)
+            changes = spec.affects if spec is not None else None
+            self.affected.update(changes if changes is not None else ("*",))
             return {
                 "ids": ids,
                 "count": len(ids),
@@ -444,6 +488,45 @@ class StepRunner:
             "failed": failed,
             "failure_ratio": ratio,
         }
+
+    def _late_query(self, query: Query) -> bool:
+        """Dry run: whether earlier steps would change what ``query`` reads."""
+        if not self.dry_run or not self.affected:
+            return False
+        if "*" in self.affected or query.listing in self.affected:
+            return True
+        texts = [_text(value) for value in query.filters.values()]
+        return self._mentions_late([*texts, query.where.text if query.where else ""])
+
+    def _late_targets(self, targets: Targets) -> bool:
+        """Dry run: whether an action's targets come from a step resolved at run time."""
+        if not self.dry_run:
+            return False
+        if targets.query is not None:
+            return self._late_query(targets.query)
+        texts = [_text(value) for value in (*targets.ids, targets.reference, targets.file)]
+        return self._mentions_late(texts)
+
+    def _mentions_late(self, texts: Sequence[str]) -> bool:
+        return any(found in self.late for text in texts for found in _STEP_REFERENCE.findall(text))
+
+    def estimate(self, step: ActionStep, targets: int) -> float | None:
+        """Seconds ``step`` should take: its requests (targets, or batches of them) paced by
+        the rate, or, when slower, by the concurrency at the mean latency of this run's
+        listing requests so far (``READ_LATENCY_ASSUMED`` before any)."""
+        if not targets:
+            return 0.0
+        limits = self.loaded.profile.limits
+        controls = step.controls
+        rate = controls.rate or limits.rate
+        concurrency = controls.concurrency or limits.concurrency
+        batch = min(controls.batch, step_batch_limit(self.loaded, step)) if controls.batch else 1
+        requests = -(-targets // batch)
+        reads = self.read_seconds
+        latency = sum(reads) / len(reads) if reads else READ_LATENCY_ASSUMED
+        by_rate = requests / rate if rate else 0.0
+        by_latency = -(-requests // concurrency) * latency
+        return round(max(by_rate, by_latency), 2)
 
     async def _execute(
         self, step: ActionStep, params: Mapping[str, Any], ids: list[str], run: str
@@ -631,6 +714,16 @@ def _with_step(plan: service.ActionPlan, step: str) -> service.ActionPlan:
     from dataclasses import replace
 
     return replace(plan, step=step)
+
+
+_STEP_REFERENCE = re.compile(r"\bsteps\.([A-Za-z0-9_-]+)")
+
+
+def _text(value: Any) -> str:
+    """A template's text, or a plain value as text (None: empty)."""
+    if value is None:
+        return ""
+    return str(getattr(value, "text", value))
 
 
 def _render(value: Any, context: Context) -> Any:
