@@ -17,6 +17,7 @@ import json
 import os
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -94,13 +95,19 @@ class Leases:
     def _file_lease(self, name: str, now: datetime) -> Iterator[None]:
         path = self._path(name)
         path.parent.mkdir(mode=0o700, exist_ok=True)
+        tries = 0
         while True:
             descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
             try:
                 fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 os.close(descriptor)
-                raise LeaseHeld(name, self._file_holder(path) or "another process") from None
+                holder = self._file_holder(path)
+                tries += 1
+                if holder is None and tries < 20:  # only a reader's brief look (holder())
+                    time.sleep(0.005)
+                    continue
+                raise LeaseHeld(name, holder or "another process") from None
             # The file may have been removed (released) between open and lock: lock the
             # file that is at the path now, or two processes could each hold "the" lease.
             try:

@@ -78,8 +78,11 @@ def open_store(
         elif not path.is_file():
             raise _missing(str(path))
         elif not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)):
-            # A read-only copy (forensics, a read-only mount): read it as it is, never write.
-            url = f"sqlite:///file:{path.resolve()}?mode=ro&immutable=1&uri=true"
+            # Not ours to write: read it, never write. A copy (no -wal/-shm beside it) is read
+            # as it is; a live store someone else writes is read through its WAL, with locks.
+            live = any(Path(f"{path}{end}").exists() for end in ("-wal", "-shm"))
+            mode = "mode=ro" if live else "mode=ro&immutable=1"
+            url = f"sqlite:///file:{path.resolve()}?{mode}&uri=true"
             read_only = True
     options: dict[str, Any] = {"connect_args": _connect_args(parsed.get_backend_name())}
     if parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:"):
@@ -407,12 +410,13 @@ class AuditStore:
             raise AuditIntegrityError(f"a stored record cannot be decoded: {error}.") from None
         except AuditIntegrityError as damaged:
             last = read[-1] if read else 0
-            partial = verify_records(self._records_up_to(last), None) if read else None
+            # The same rows again (a LIMIT of as many as were read: nothing past the damage).
+            partial = verify_records(self.records(RecordFilter(limit=len(read)))) if read else None
+            if partial is not None and not partial.ok:  # a break before the damage comes first
+                return VerifyResult(len(read), partial.valid, partial.first_bad_seq,
+                                    partial.reason)  # fmt: skip
             valid = partial.valid if partial is not None else 0
             return VerifyResult(len(read), valid, last + 1, damaged.message.rstrip("."))
-
-    def _records_up_to(self, seq: int) -> Iterator[AuditRecord]:
-        return self.records(RecordFilter(limit=seq))
 
 
 _PLAIN_COLUMNS = ("ts", "operator", "kind", "incident", "run", "step", "target")

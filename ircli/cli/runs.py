@@ -208,7 +208,8 @@ def resume(
     display = state.display
     workspace = state.workspace(preflight=not skip_preflight)
     if _is_playbook_run(workspace.store, run):
-        _resume_playbook(state, workspace, run, yes=yes, allow_changed=allow_changed)
+        _resume_playbook(state, workspace, run, yes=yes, allow_changed=allow_changed,
+                         profile_changed=profile_changed)  # fmt: skip
         return
     before = load_run(workspace.store, run)
     settled = before.settled()
@@ -388,7 +389,13 @@ def approve(
 
 
 def _resume_playbook(
-    state: CliState, workspace: Workspace, run: str, *, yes: bool, allow_changed: bool
+    state: CliState,
+    workspace: Workspace,
+    run: str,
+    *,
+    yes: bool,
+    allow_changed: bool,
+    profile_changed: bool,
 ) -> None:
     from ircli.cli.actions import confirm
     from ircli.cli.asyncrun import run_draining
@@ -407,7 +414,12 @@ def _resume_playbook(
     async def main(stop: asyncio.Event) -> PlaybookOutcome:
         async with progress.shown():
             return await resume_playbook(
-                workspace, run, allow_changed=allow_changed, on_event=progress, stop=stop
+                workspace,
+                run,
+                allow_changed=allow_changed,
+                profile_changed=profile_changed,
+                on_event=progress,
+                stop=stop,
             )
 
     show_and_exit(state, run_draining(main, state.display))

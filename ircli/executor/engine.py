@@ -229,6 +229,7 @@ class Executor:
             current = asyncio.current_task()
             if current is not None:
                 current.uncancel()
+            self.journal.hurry = True  # a store refusing writes does not hold the abort up
         finally:
             tasks = [*workers, *self._waiting, flusher, self._prober, producer]
             for task in tasks:
@@ -391,7 +392,7 @@ class Executor:
         while item.pending:
             await self.breaker.acquire()
             if not self.journal.writable.is_set():  # the store refuses writes: send nothing
-                await self.journal.writable.wait()
+                await _first_of(self.journal.writable, self.stop)
             if self.stop.is_set():
                 self._settle_stopped(item)
                 return None
@@ -664,6 +665,16 @@ class Executor:
             self._settle_unsent(item)
         else:
             self._settle(item, item.pending, Outcome.RETRYABLE, None, "stopped before retry")
+
+
+async def _first_of(*events: asyncio.Event) -> None:
+    """Until one of ``events`` is set."""
+    waiting = [asyncio.ensure_future(event.wait()) for event in events]
+    try:
+        await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in waiting:
+            task.cancel()
 
 
 _NOT_RESENT = (

@@ -188,6 +188,8 @@ class RunJournal:
         """Told ``(cause, retry_in)`` when a write is refused, ``(None, 0)`` when writes work
         again."""
         self._failing_since: float | None = None
+        self.hurry = False
+        """Set when the run is aborted: a refused write is not retried."""
 
     @property
     def store_url(self) -> str:
@@ -256,6 +258,12 @@ class RunJournal:
                 await asyncio.to_thread(self._store.append_many, records)
             except OperationFailed as error:
                 if self.failure is not None:
+                    raise self.failure from None
+                if self.hurry:  # the operator aborts: one attempt, no waiting
+                    self.failure = StoreUnwritable(
+                        f"the audit store {self._store.url} refused writes "
+                        f"({error.message.rstrip('.')}); run {self.spec.run} stopped."
+                    )
                     raise self.failure from None
                 now = time.monotonic()
                 if self._failing_since is None:

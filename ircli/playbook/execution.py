@@ -55,6 +55,16 @@ READ_LATENCY_ASSUMED = 0.05
 """Seconds a request takes, for estimates, until this run has timed a read of its own."""
 
 
+def step_run_id(name: str) -> str:
+    """A step run's id: ``<run>.<step>[.canary]``, at most 64 characters; a longer one keeps
+    its start and ends in a hash of the whole (a canary and its step never share an id)."""
+    if len(name) <= 64:
+        return name
+    import hashlib
+
+    return f"{name[:51]}~{hashlib.sha256(name.encode()).hexdigest()[:12]}"
+
+
 def step_batch_limit(loaded: LoadedProfile, step: ActionStep) -> int:
     """The largest batch the profile's batch endpoint for ``step``'s action takes (1: none)."""
     action = loaded.profile.actions.get(step.action)
@@ -131,6 +141,8 @@ class StepRunner:
         self.playbook: Playbook | None = None
         self.resumed: Resumed | None = None
         """Set when resuming: finished steps are read back, not run again."""
+        self.profile_changed = False
+        """Resuming: the operator accepted a changed profile (passed to step runs)."""
         self.affected: set[str] = set()
         """In a dry run, the listings earlier action steps would change (``*``: any): a later
         query of one of them is resolved at run time, as is a step that uses its result."""
@@ -172,6 +184,8 @@ class StepRunner:
             if resumed is not None and step_id in resumed.results:
                 # Finished before the resume: its result, exactly as it was, for later steps.
                 results[step.id] = resumed.results[step_id]
+                if isinstance(step, ActionStep):  # the playbook's cap counts them too
+                    self.targets_total += int(results[step.id].get("count") or 0)
                 status = resumed.statuses.get(step_id, "done")
                 self.outcomes.append(
                     StepOutcome(
@@ -398,13 +412,17 @@ class StepRunner:
             self.plan.append(
                 {"step": step_id, "action": step.action, "params": params, "targets": sorted(ids)}
             )
+        if at_run_time:
+            self.late.add(step.id)
         if not ids:
-            self._finish(step_id, "action", "done", f"{step.action}: no targets")
+            summary = f"{step.action}: no targets"
+            if at_run_time:
+                summary += " today; resolved at run time (earlier steps change its targets)"
+            self._finish(step_id, "action", "done", summary, at_run_time=at_run_time)
             return {"ids": [], "count": 0, "succeeded": 0, "failed": 0, "failure_ratio": 0.0}
         if self.dry_run:
             summary = f"{step.action} on {len(ids):,} targets (dry run: nothing sent)"
             if at_run_time:
-                self.late.add(step.id)
                 summary = (
                     f"{step.action}: resolved at run time (earlier steps change its targets); "
                     f"today {len(ids):,} targets, an upper bound (dry run: nothing sent)"
@@ -545,7 +563,7 @@ class StepRunner:
             reason=f"playbook step {step.id}",
         )
         plan = _with_step(plan, step.id)
-        run_id = run[:64]
+        run_id = step_run_id(run)
         earlier = self._step_run(run_id)
         if earlier is not None and earlier.status == "completed":
             counts = earlier.counts()  # finished before the interruption: nothing to send
@@ -553,7 +571,11 @@ class StepRunner:
             return done, len(ids) - done
         if earlier is not None:  # interrupted inside it: exactly-once, as runs resume does
             outcome = await service.resume_run(
-                self.workspace, run_id, on_event=self.on_event, stop=self.stop
+                self.workspace,
+                run_id,
+                on_event=self.on_event,
+                stop=self.stop,
+                profile_changed=self.profile_changed,
             )
         else:
             outcome = await service.run_plan(

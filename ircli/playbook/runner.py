@@ -162,6 +162,7 @@ async def resume_playbook(
     run: str,
     *,
     allow_changed: bool = False,
+    profile_changed: bool = False,
     on_event: EventSink = ignore,
     stop: asyncio.Event | None = None,
 ) -> PlaybookOutcome:
@@ -171,19 +172,22 @@ async def resume_playbook(
     (``step.result``). The interrupted step goes on: an action step resumes its executor run
     exactly once with the targets it had resolved (``step.targets``), a wait counts the time
     since it started, and notes and status changes already written are not written again.
-    Refused (exit 3, recorded) when the playbook file changed, unless ``allow_changed``.
+    Refused (exit 3, recorded) when the playbook file changed, unless ``allow_changed``; when
+    the profile changed, unless ``profile_changed``; and for a run that applied an approved
+    plan (its later steps would act on targets nobody approved).
     """
     from ircli.audit.leases import LeaseHeld
     from ircli.playbook.loader import load_playbook
+    from ircli.playbook.plans import playbook_run_started
 
     store = workspace.store
-    history = _history(store, run)
-    started = history.started
-    source = Path(started.params["playbook"]["source"])
-    name = str(started.params["playbook"]["name"])
+    first = playbook_run_started(store, run)
+    if first is None:
+        raise InvalidInput(f"no playbook run {run!r} in the audit store.")
+    name = str(first.params["playbook"]["name"])
 
     def refuse(reason: str) -> None:
-        store.append(NewRecord(kind="run.refused", incident=started.incident, run=run,
+        store.append(NewRecord(kind="run.refused", incident=first.incident, run=run,
                                params={"playbook": name, "reason": reason}))  # fmt: skip
 
     with contextlib.ExitStack() as leased:
@@ -192,6 +196,16 @@ async def resume_playbook(
         except LeaseHeld as held:
             refuse(f"resume refused: {run} is running in {held.holder}")
             raise
+        history = _history(store, run)  # read once the lease is ours: nobody writes it now
+        started = history.started
+        source = Path(started.params["playbook"]["source"])
+        if started.params.get("applies_plan"):
+            refuse("resume refused: the run applied an approved plan")
+            raise GuardRefused(
+                f"{run} applied the approved plan {str(started.params['applies_plan'])[:12]}; "
+                "resuming would act on targets nobody approved; nothing was sent.",
+                hint="Plan again with --dry-run --plan-out, have it approved, and apply it.",
+            )
         if not source.is_file():
             raise InvalidInput(f"the playbook of {run} is gone: {source} is not a file.")
         sha = hashlib.sha256(source.read_bytes()).hexdigest()
@@ -204,6 +218,14 @@ async def resume_playbook(
             )
         profile_ref = str(started.params.get("profile") or "") or None
         loaded = service.load_platform(workspace, profile_ref)
+        if loaded.sha256 != history.profile_sha256 and not profile_changed:
+            refuse("resume refused: the profile changed since the run started")
+            raise GuardRefused(
+                f"the profile {loaded.ref!r} changed since {run} started (SHA-256 "
+                f"{history.profile_sha256[:12]}… then, {loaded.sha256[:12]}… now); "
+                "nothing was sent.",
+                hint="Restore it, or resume with --profile-changed to use it as it is now.",
+            )
         playbook = load_playbook(source, profile=loaded.profile)
         bound = bind(playbook, dict(started.params.get("inputs") or {}))
         runner = StepRunner(
@@ -216,12 +238,14 @@ async def resume_playbook(
             stop=stop or asyncio.Event(),
         )
         runner.resumed = history.resumed
+        runner.profile_changed = profile_changed
         runner.record(
             "run.resumed",
             params={
                 "summary": f"playbook {name} resumed after "
                 f"{len(history.resumed.results):,} finished steps",
                 "playbook_sha256": sha,
+                "profile_sha256": loaded.sha256,
                 "steps_done": sorted(history.resumed.results),
             },
         )
@@ -268,8 +292,12 @@ async def _walk(
 class _History:
     started: Any
     playbook_sha256: str
+    profile_sha256: str
     resumed: Resumed
-    status: str
+
+
+_OVER = ("completed", "aborted", "rolled_back", "refused")
+"""Playbook run statuses that resume does not reopen (a failed check would fail again)."""
 
 
 def _history(store: Any, run: str) -> _History:
@@ -279,7 +307,7 @@ def _history(store: Any, run: str) -> _History:
     started = None
     status = "running"
     resumed = Resumed()
-    sha = ""
+    sha = profile_sha = ""
     for record in store.records(RecordFilter(run=run)):
         step = record.step
         if record.kind == "run.started":
@@ -287,9 +315,11 @@ def _history(store: Any, run: str) -> _History:
                 raise InvalidInput(f"{run} is not a playbook run.")  # pragma: no cover
             started = record
             sha = str(record.params["playbook"].get("sha256") or "")
+            profile_sha = str(record.params.get("profile_sha256") or "")
         elif record.kind == "run.resumed":
             status = "running"
             sha = str(record.params.get("playbook_sha256") or sha)
+            profile_sha = str(record.params.get("profile_sha256") or profile_sha)
         elif record.kind == "run.finished":
             status = str(record.outcome.get("status"))
         elif step is None:
@@ -311,9 +341,14 @@ def _history(store: Any, run: str) -> _History:
             f"{run} is a dry run: it sent nothing, so there is nothing to resume.",
             hint="Apply its plan with 'ircli run PLAYBOOK --plan FILE', or run the playbook.",
         )
-    if status == "completed":
-        raise InvalidInput(f"the run {run} already completed; there is nothing to resume.")
-    return _History(started, sha, resumed, status)
+    if status in _OVER:
+        raise InvalidInput(
+            f"the run {run} is {status}; there is nothing to resume."
+            if status == "completed"
+            else f"the run {run} ended {status}; resuming would meet the same check again.",
+            hint=None if status == "completed" else "Run the playbook again if it should act.",
+        )
+    return _History(started, sha, profile_sha, resumed)
 
 
 async def _preflight(

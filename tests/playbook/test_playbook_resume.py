@@ -139,35 +139,42 @@ def test_a_playbook_run_killed_in_a_step_is_resumed_as_one(
     assert max(started.values()) == 1, started
 
 
-def test_a_changed_playbook_is_not_resumed_unless_allowed(
-    sandbox: RunningServer, tmp_path: Path
+@pytest.mark.parametrize(
+    ("changed", "flag"), [("playbook", "--allow-changed"), ("profile", "--profile-changed")]
+)
+def test_a_changed_playbook_or_profile_is_not_resumed_unless_allowed(
+    sandbox: RunningServer, tmp_path: Path, changed: str, flag: str
 ) -> None:
-    copy = tmp_path / "containment.yaml"
-    shutil.copy(PLAYBOOK, copy)
+    playbook, profile = tmp_path / "containment.yaml", tmp_path / "platform.yaml"
+    shutil.copy(PLAYBOOK, playbook)
+    shutil.copy(ROOT / "profiles" / "sandbox.yaml", profile)
     responder = Responder(tmp_path, sandbox.url)
     incident = open_incident(responder)
-    killed = responder("run", str(copy), "--incident", incident, "--yes",
-                       IRCLI_TEST_CRASH_AT="after-intent:3")  # fmt: skip
+    argv = ("run", str(playbook), "--profile", str(profile), "--incident", incident, "--yes")
+    killed = responder(*argv, IRCLI_TEST_CRASH_AT="after-intent:3")
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     run = responder.playbook_run()
     assert run is not None
-    copy.write_text(copy.read_text() + "\n# edited after the run started\n")
+    edited = playbook if changed == "playbook" else profile
+    edited.write_text(edited.read_text() + "\n# edited after the run started\n")
 
     refused = responder("runs", "resume", run, "--yes")
     assert refused.returncode == 3, refused.stderr
-    assert f"the playbook {copy} changed since {run} started" in refused.stderr
+    assert f"changed since {run} started" in refused.stderr
+    assert flag in refused.stderr
     reasons = [r["params"]["reason"] for r in responder.json("audit", "log", "--run", run)
                if r["kind"] == "run.refused"]  # fmt: skip
-    assert reasons == ["resume refused: the playbook changed since the run started"]
+    assert reasons == [f"resume refused: the {changed} changed since the run started"]
 
-    allowed = responder("runs", "resume", run, "--yes", "--allow-changed")
+    allowed = responder("runs", "resume", run, "--yes", flag)
     assert allowed.returncode == 0, allowed.stderr
-    resumes = [
-        r for r in responder.json("audit", "log", "--run", run) if r["kind"] == "run.resumed"
-    ]
-    assert len(resumes) == 1
-    assert resumes[0]["params"]["playbook_sha256"] != ""
+    (resumed,) = [r for r in responder.json("audit", "log", "--run", run)
+                  if r["kind"] == "run.resumed"]  # fmt: skip
+    assert resumed["params"][f"{changed}_sha256"] != ""
     check_contained(responder, sandbox, run, incident)
+    again = responder("runs", "resume", run, "--yes")
+    assert again.returncode == 2
+    assert "is completed; there is nothing to resume" in again.stderr
 
 
 @pytest.mark.slow
@@ -209,3 +216,14 @@ def test_killed_at_random_ten_times_and_resumed_until_done(
         process = responder.start("runs", "resume", run, "--yes")
     assert kills >= 10
     check_contained(responder, sandbox, run, incident)
+
+
+def test_step_run_ids_stay_distinct_when_long() -> None:
+    from ircli.playbook.execution import step_run_id
+
+    run = "RUN-20261201-ABCDEF." + "a_very_long_step_identifier_" * 2
+    main, canary = step_run_id(run), step_run_id(f"{run}.canary")
+    assert len(main) <= 64
+    assert len(canary) <= 64
+    assert main != canary
+    assert step_run_id("RUN-20261201-ABCDEF.freeze") == "RUN-20261201-ABCDEF.freeze"
