@@ -249,8 +249,7 @@ class AuditStore:
         """Append records in one transaction, in order; all or none are stored."""
         if not records:
             return []
-        ts = format_utc(self.clock())
-        contents = [self._content(record, ts) for record in records]
+        contents = [self._content(record) for record in records]  # ts is set under the lock
         for attempt in range(_FORK_RETRIES):
             try:
                 return self._append_contents(contents)
@@ -263,7 +262,7 @@ class AuditStore:
                 raise _database_error(self.url, error) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _content(self, record: NewRecord, ts: str) -> dict[str, Any]:
+    def _content(self, record: NewRecord) -> dict[str, Any]:
         redact = self.redactor
         params = redact.value(dict(record.params))
         outcome = redact.value(dict(record.outcome))
@@ -271,7 +270,7 @@ class AuditStore:
         check_json_value(outcome, "outcome")
         return hashed_content(
             seq=0,
-            ts=ts,
+            ts="",  # set when the write lock is held (_append_contents)
             operator=redact.text(self.operator),
             kind=record.kind,
             incident=record.incident,
@@ -287,6 +286,10 @@ class AuditStore:
         with self._writer() as connection:
             if connection.dialect.name == "postgresql":
                 connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_LOCK_KEY})")
+            # The time is read holding the write lock: a later seq never has an earlier ts.
+            ts = format_utc(self.clock())
+            for content in contents:
+                content["ts"] = ts
             linked = link_records(_head(connection), contents)
             rows = [
                 {

@@ -41,7 +41,9 @@ def test_eight_processes_append_without_loss_or_fork(tmp_path: Path) -> None:
 
     connection = sqlite3.connect(db)
     rows = connection.execute("SELECT seq, hash, prev_hash, target FROM audit_records").fetchall()
+    times = [ts for (ts,) in connection.execute("SELECT ts FROM audit_records ORDER BY seq")]
     connection.close()
+    assert times == sorted(times)  # the time is taken under the write lock: never backwards
     assert sorted(seq for seq, *_ in rows) == list(range(1, PROCESSES * APPENDS + 1))
     assert len({prev for _, _, prev, _ in rows}) == len(rows)  # no two share a prev_hash
     assert {seq: digest for seq, digest, _, _ in rows} == acknowledged
