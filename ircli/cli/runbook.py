@@ -112,8 +112,10 @@ def run(
 
 def show_and_exit(state: CliState, outcome: PlaybookOutcome) -> None:
     """Show a playbook run's outcome and leave with the exit code its status calls for."""
+    from ircli.playbook.runner import OVER
+
     _show(state, outcome)
-    if outcome.status in ("interrupted", "paused", "failed", "aborted") and not outcome.dry_run:
+    if outcome.status not in OVER and not outcome.dry_run:  # what runs resume reopens
         state.display.warning(
             f"playbook run {outcome.run} is {outcome.status}; continue it with: "
             f"ircli runs resume {outcome.run}"

@@ -436,6 +436,7 @@ def _show_playbook_run(state: CliState, run: str) -> None:
     from pathlib import Path
 
     from ircli.audit.records import RecordFilter
+    from ircli.executor.history import list_playbook_runs
     from ircli.playbook import plans
     from ircli.playbook.loader import load_playbook
 
@@ -448,16 +449,9 @@ def _show_playbook_run(state: CliState, run: str) -> None:
         for r in records
         if r.kind == "step.finished"
     ]
-    resumed_after = [r for r in records if r.kind == "run.resumed"]
-    if finished is not None and resumed_after and resumed_after[-1].seq > finished.seq:
-        finished = None  # resumed since: not over
-    open_steps = {r.step: r for r in records if r.kind == "step.started"}
-    for record in records:
-        if record.kind == "step.finished":
-            open_steps.pop(record.step, None)
-    stopped_in = next(reversed(open_steps), None) if finished is None else None
-    running = store.leases.holder(run) is not None
-    plan_hash = finished.outcome.get("plan_hash") if finished else None
+    (listing,) = list_playbook_runs(store, run)  # status and the step it stopped in
+    over = listing.status not in ("running", "crashed")  # not resumed since its finish
+    plan_hash = finished.outcome.get("plan_hash") if finished is not None and over else None
     needed = 0
     source = Path(started.params["playbook"]["source"])
     if source.is_file():
@@ -474,10 +468,8 @@ def _show_playbook_run(state: CliState, run: str) -> None:
         "playbook": started.params["playbook"]["name"],
         "dry_run": started.params.get("dry_run"),
         "operator": started.operator,
-        "status": finished.outcome.get("status")
-        if finished
-        else ("running" if running else "crashed"),
-        "stopped_in": stopped_in,
+        "status": listing.status,
+        "stopped_in": listing.stopped_in,
         "plan_hash": plan_hash,
         "approvals_needed": needed,
         "approved_by": approvers,
@@ -491,8 +483,10 @@ def _show_playbook_run(state: CliState, run: str) -> None:
         f"{run}  playbook {data['playbook']}  {data['status']}"
         + ("  (dry run)" if data["dry_run"] else "")
     )
-    if stopped_in is not None:
-        display.result(f"stopped in step {stopped_in}; continue with: ircli runs resume {run}")
+    if listing.stopped_in is not None:
+        display.result(
+            f"stopped in step {listing.stopped_in}; continue with: ircli runs resume {run}"
+        )
     display.result(f"plan hash {plan_hash}")
     if needed:
         waiting = max(0, needed - len(approvers))

@@ -123,11 +123,11 @@ class PlaybookListing:
     """The step that started and did not finish, when the run is not over."""
 
 
-def list_playbook_runs(store: AuditStore) -> list[PlaybookListing]:
-    """Every playbook run in the store, newest first."""
+def list_playbook_runs(store: AuditStore, run: str | None = None) -> list[PlaybookListing]:
+    """Every playbook run in the store (or only ``run``), newest first."""
     kinds = ("run.started", "run.resumed", "run.finished", "step.started", "step.finished")
     runs: dict[str, dict[str, Any]] = {}
-    for record in store.records(RecordFilter(kinds=kinds)):
+    for record in store.records(RecordFilter(run=run, kinds=kinds)):
         if record.run is None:
             continue
         if record.kind == "run.started":
@@ -135,23 +135,23 @@ def list_playbook_runs(store: AuditStore) -> list[PlaybookListing]:
                 runs[record.run] = {"started": record, "status": "running", "open": {},
                                     "done": set(), "failed": set()}  # fmt: skip
             continue
-        run = runs.get(record.run)
-        if run is None:
+        tally = runs.get(record.run)
+        if tally is None:
             continue
         if record.kind == "run.finished":
-            run["status"] = str(record.outcome.get("status"))
+            tally["status"] = str(record.outcome.get("status"))
         elif record.kind == "run.resumed":
-            run["status"] = "running"
+            tally["status"] = "running"
         elif record.kind == "step.started" and record.step is not None:
-            run["open"][record.step] = True
+            tally["open"][record.step] = True
         elif record.kind == "step.finished" and record.step is not None:
-            run["open"].pop(record.step, None)
+            tally["open"].pop(record.step, None)
             failed = record.outcome.get("status") == "failed"
-            (run["failed"] if failed else run["done"]).add(record.step)
+            (tally["failed"] if failed else tally["done"]).add(record.step)
     listings = []
-    for name, run in reversed(runs.items()):
-        started: AuditRecord = run["started"]
-        status = run["status"]
+    for name, tally in reversed(runs.items()):
+        started: AuditRecord = tally["started"]
+        status = tally["status"]
         if status == "running" and store.leases.holder(name) is None:
             status = "crashed"
         listings.append(
@@ -163,9 +163,9 @@ def list_playbook_runs(store: AuditStore) -> list[PlaybookListing]:
                 started_at=started.ts,
                 incident=started.incident,
                 dry_run=bool(started.params.get("dry_run")),
-                steps_done=len(run["done"]),
-                steps_failed=len(run["failed"]),
-                stopped_in=next(reversed(run["open"]), None) if status != "completed" else None,
+                steps_done=len(tally["done"]),
+                steps_failed=len(tally["failed"]),
+                stopped_in=next(reversed(tally["open"]), None) if status != "completed" else None,
             )
         )
     return listings

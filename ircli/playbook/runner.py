@@ -40,6 +40,7 @@ from ircli.playbook.plans import (
 )
 
 __all__ = [
+    "OVER",
     "PlaybookOutcome",
     "StepOutcome",
     "open_playbook",
@@ -296,7 +297,7 @@ class _History:
     resumed: Resumed
 
 
-_OVER = ("completed", "aborted", "rolled_back", "refused")
+OVER = ("completed", "aborted", "rolled_back", "refused")
 """Playbook run statuses that resume does not reopen (a failed check would fail again)."""
 
 
@@ -341,7 +342,7 @@ def _history(store: Any, run: str) -> _History:
             f"{run} is a dry run: it sent nothing, so there is nothing to resume.",
             hint="Apply its plan with 'ircli run PLAYBOOK --plan FILE', or run the playbook.",
         )
-    if status in _OVER:
+    if status in OVER:
         raise InvalidInput(
             f"the run {run} is {status}; there is nothing to resume."
             if status == "completed"

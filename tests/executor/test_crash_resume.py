@@ -27,6 +27,13 @@ def latest_run(ircli: Ircli) -> str:
     return str(runs[0]["run"])
 
 
+def resume_exactly_once(ircli: Ircli, platform: Platform, ids: list[str], run: str) -> None:
+    """``runs resume RUN --yes`` succeeds and leaves every target done exactly once."""
+    resumed = ircli("--json", "runs", "resume", run, "--yes")
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    check_exactly_once(ircli, platform, ids, run)
+
+
 def check_exactly_once(ircli: Ircli, platform: Platform, ids: list[str], run: str) -> None:
     shown = ircli.json("runs", "show", run)
     assert shown["status"] == "completed", shown
@@ -74,9 +81,7 @@ def test_kill_at_a_crash_point_then_resume(
     run = latest_run(ircli)
     before = ircli.json("runs", "show", run)
     assert before["status"] == "crashed"  # no finish record, and no live process
-    resumed = ircli("--json", "runs", "resume", run, "--yes")
-    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
-    check_exactly_once(ircli, platform, ids, run)
+    resume_exactly_once(ircli, platform, ids, run)
 
 
 def record_count(ircli: Ircli) -> int:
@@ -184,9 +189,7 @@ def test_ctrl_c_or_sigterm_drains_records_and_prints_the_resume_command(
     assert shown["status"] == "interrupted"
     assert 0 < shown["counts"]["done"] < len(ids)
     assert shown["counts"]["unknown"] == 0  # every request that left has its outcome recorded
-    resumed = ircli("--json", "runs", "resume", run, "--yes")
-    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
-    check_exactly_once(ircli, platform, ids, run)
+    resume_exactly_once(ircli, platform, ids, run)
 
 
 def test_a_second_ctrl_c_aborts_and_still_leaves_the_run_interrupted(
@@ -217,9 +220,7 @@ def test_a_second_ctrl_c_aborts_and_still_leaves_the_run_interrupted(
     assert f"continue it with: ircli runs resume {run}" in err
     assert ircli.json("runs", "show", run)["status"] == "interrupted"
     platform.faults()
-    resumed = ircli("--json", "runs", "resume", run, "--yes")
-    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
-    check_exactly_once(ircli, platform, ids, run)
+    resume_exactly_once(ircli, platform, ids, run)
 
 
 def test_resume_asks_first_and_refuses_without_an_answer(
@@ -260,6 +261,4 @@ def test_one_process_per_run_and_a_dead_one_is_taken_over(
     process.kill()  # the holder dies without a word: its lease goes with it
     process.communicate()
     assert {r["run"]: r for r in ircli.json("runs", "list")}[run]["status"] == "crashed"
-    resumed = ircli("--json", "runs", "resume", run, "--yes")
-    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
-    check_exactly_once(ircli, platform, ids, run)
+    resume_exactly_once(ircli, platform, ids, run)
