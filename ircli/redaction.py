@@ -30,6 +30,19 @@ _SECRET_WORDS = frozenset(
     }
 )  # fmt: skip
 _NOT_SECRET_KEYS = frozenset({"reset_password", "password_reset", "token_scopes"})
+# A key whose last word is one of these names a fact *about* a secret, not the secret:
+# ``password_reset_at``, ``token_env``, ``secret_count``, ``auth_method``.
+_ABOUT_WORDS = frozenset(
+    {
+        "at", "time", "date", "ts", "count", "total", "scope", "scopes", "type", "kind",
+        "method", "name", "env", "file", "path", "source", "length", "expires", "expiry",
+        "expired", "changed", "reset", "required", "status", "url", "endpoint", "hint",
+    }
+)  # fmt: skip
+# A key that starts with one of these verbs names an action (``accounts.reset_password``,
+# ``force_password_reset``) unless it ends in a noun that holds a credential (``reset_token``).
+_ACTION_VERBS = frozenset({"reset", "force", "revoke", "rotate", "expire", "require", "invalidate"})
+_CREDENTIAL_NOUNS = frozenset({"token", "key", "secret", "cookie", "otp", "pin", "signature"})
 _KEY_PARTS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 _KEY_VALUE = re.compile(
     # A key whose words (split on _ or -) include a secret word: "password", "client_secret",
@@ -58,10 +71,19 @@ def _may_hold_secret(text: str) -> bool:
 
 @functools.lru_cache(maxsize=4096)
 def is_secret_key(key: str) -> bool:
-    """Whether a field named ``key`` holds a secret."""
+    """Whether a field named ``key`` holds a secret: a secret word names its value
+    (``password``, ``client_secret``, ``X-Auth-Token``), not an action or a fact about one.
+
+    A dotted key is judged by its last part (``accounts.reset_password`` is an action).
+    """
+    key = key.rsplit(".", 1)[-1]
     if key.lower() in _NOT_SECRET_KEYS:
         return False
     parts = [part.lower() for part in _KEY_PARTS.findall(key)]
+    if not parts or parts[-1] in _ABOUT_WORDS:
+        return False
+    if parts[0] in _ACTION_VERBS and parts[-1] not in _CREDENTIAL_NOUNS:
+        return False
     joined = {a + b for a, b in itertools.pairwise(parts)}
     return any(part in _SECRET_WORDS for part in parts) or bool(joined & _SECRET_WORDS)
 
@@ -113,7 +135,7 @@ class Redactor:
         return _KEY_VALUE.sub(
             lambda m: (
                 f"{m['key']}{m['sep']}{m['quote']}{REDACTED}"
-                if m["value"] not in _KEEP_VALUES
+                if m["value"] not in _KEEP_VALUES and is_secret_key(m["key"])
                 else m.group()
             ),
             text,

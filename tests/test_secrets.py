@@ -82,9 +82,22 @@ def test_redactor_by_key_and_by_value() -> None:
 
 def test_secret_key_names() -> None:
     secret = ["password", "api_key", "X-Auth-Token", "client_secret", "sessionId", "cookie"]
+    secret += ["reset_token", "db.password", "IRCLI_DB_PASSWORD", "set_password", "auth"]
     plain = ["title", "author", "spinner", "reset_password", "target", "reason", "kind"]
-    assert all(is_secret_key(key) for key in secret)
-    assert not any(is_secret_key(key) for key in plain)
+    # Actions and facts about a secret name no secret value (issue 14).
+    plain += ["accounts.reset_password", "force_password_reset", "password_reset_required"]
+    plain += ["password_reset_at", "token_env", "secret_count", "revoke_sessions"]
+    assert [key for key in secret if not is_secret_key(key)] == []
+    assert [key for key in plain if is_secret_key(key)] == []
+
+
+def test_free_text_keeps_counts_after_an_action_name() -> None:
+    redactor = Redactor()
+    summary = "accounts.reset_password: 400 of 400 done"
+    assert redactor.text(summary) == summary
+    assert redactor.text("password_reset_required: true") == "password_reset_required: true"
+    assert redactor.text("reset_token=abcd1234 ok") == f"reset_token={REDACTED} ok"
+    assert redactor.text("db.password: hunter22") == f"db.password: {REDACTED}"
 
 
 def test_long_id_lists_are_scrubbed_like_single_strings() -> None:

@@ -1,4 +1,5 @@
-"""Audit exports: JSON Lines and CSV (safe against spreadsheet formula injection)."""
+"""Audit exports: JSON Lines and CSV (safe against spreadsheet formula injection, with control
+and bidi characters made visible)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import json
 from collections.abc import Iterable, Iterator
 
 from ircli.audit.records import AuditRecord
+from ircli.inert import visible
 
 __all__ = ["CSV_COLUMNS", "csv_cell", "to_csv", "to_jsonl"]
 
@@ -29,10 +31,11 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\u
 
 
 def csv_cell(value: object) -> str:
-    """A CSV cell that no spreadsheet will evaluate (OWASP: prefix risky cells with ``'``)."""
+    """A CSV cell that no spreadsheet will evaluate (OWASP: prefix risky cells with ``'``)
+    and that reads as it holds (control and bidi characters made visible, as ``visible``)."""
     if value is None:
         return ""
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    text = visible(value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
     if text.startswith(_FORMULA_STARTS) or text.lstrip().startswith(_FORMULA_STARTS):
         return "'" + text
     return text

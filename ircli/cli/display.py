@@ -18,13 +18,11 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from ircli.inert import visible
 from ircli.redaction import Redactor
 
 __all__ = ["Column", "Display", "safe", "short_time"]
 
-# C0/C1 controls (except tab and newline), DEL, and the Unicode bidi/format controls that can
-# make a terminal line read differently from what it holds.
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 _MAX_CELL = 200
 _PIPE_WIDTH = 200
 _WRAP_MIN = 12  # the narrowest a wrapping (free text) column gets before the table gives way
@@ -38,11 +36,6 @@ class Column:
     name: str
     drop: int = 0
     wrap: bool = False
-
-
-def _escape_char(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def _console(stream: TextIO) -> Console:
@@ -69,8 +62,7 @@ def safe(value: object, *, limit: int | None = None, single_line: bool = False) 
     Control and bidi characters become visible escapes (``\\x1b``, ``\\u202e``); with
     ``single_line`` newlines and tabs do too; with ``limit`` long text is cut with ``…``.
     """
-    text = "" if value is None else str(value)
-    text = _UNSAFE.sub(_escape_char, text)
+    text = visible(value)
     if single_line:
         text = text.replace("\n", "\\n").replace("\t", "\\t")
     if limit is not None and len(text) > limit:

@@ -1,7 +1,7 @@
 """The timeline as CSV: one row per timeline line, every cell formula-safe.
 
-Cells go through ``csv_cell`` (no cell starts a spreadsheet formula) after ``visible`` (no
-terminal escape or bidi override survives a ``cat``).
+Cells go through ``csv_cell``: no cell starts a spreadsheet formula, and no terminal escape or
+bidi override survives a ``cat``.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import io
 
 from ircli.audit.export import csv_cell
 from ircli.report.model import Report
-from ircli.report.text import visible
 
 __all__ = ["TIMELINE_COLUMNS", "render_csv"]
 
@@ -37,7 +36,5 @@ def render_csv(report: Report) -> str:
     writer.writerow(TIMELINE_COLUMNS)
     for item in report.timeline:
         row = {**item.__dict__, "incident": report.incident.id}
-        writer.writerow(
-            [csv_cell(None if row[c] is None else visible(row[c])) for c in TIMELINE_COLUMNS]
-        )
+        writer.writerow([csv_cell(row[c]) for c in TIMELINE_COLUMNS])
     return buffer.getvalue()

@@ -16,13 +16,10 @@ from __future__ import annotations
 import html
 import re
 
+from ircli.inert import visible
+
 __all__ = ["html_text", "md_cell", "md_inline", "one_line", "visible"]
 
-# C0/C1 controls (except tab and newline), DEL, zero-width and bidi/format controls, line and
-# paragraph separators, the BOM.
-_UNSAFE = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]"
-)
 # Inline Markdown syntax (CommonMark + GFM tables, strikethrough; GitHub math).
 _MD_INLINE = re.compile(r"([\\`*_{}\[\]()<>!|~&$])")
 # What would start a block (heading, list, quote, setext underline, numbered list) at the start.
@@ -32,17 +29,6 @@ _AUTOLINK_SCHEME = re.compile(r"(?i)(?<=[a-z0-9])://")
 _AUTOLINK_WWW = re.compile(r"(?i)\bwww\.")
 _AUTOLINK_EMAIL = re.compile(r"(?<=[\w.+-])@(?=[\w-]+\.)")
 _NEWLINES = re.compile(r"\r\n|\r|\n|\t")
-
-
-def _escape_char(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
-
-def visible(value: object) -> str:
-    """``value`` as text with every invisible or terminal-active character made visible."""
-    text = "" if value is None else str(value)
-    return _UNSAFE.sub(_escape_char, text)
 
 
 def one_line(value: object) -> str:

@@ -102,3 +102,20 @@ def test_csv_cells_never_start_a_formula() -> None:
     assert csv_cell("plain") == "plain"
     assert csv_cell(None) == ""
     assert csv_cell(7) == "7"
+
+
+def test_csv_export_neutralises_bidi_and_control_characters(  # type: ignore[no-untyped-def]
+    cli, store: AuditStore
+) -> None:
+    # U+202E (right-to-left override) and U+2066-U+2069 (isolates) make a line read
+    # differently from what it holds; the export shows them as escapes, like the report CSV.
+    hostile = "acc_\u202etxt.exe \u2066a\u2069 \u2067b\u2068 \x1b[31mred"
+    store.append(
+        NewRecord(kind="timeline.note", incident="A", target=hostile, params={"m": hostile})
+    )
+    csv_text = cli("audit", "export", "--format", "csv").stdout
+    for raw in ("\u202e", "\u2066", "\u2067", "\u2068", "\u2069", "\x1b"):
+        assert raw not in csv_text
+    assert "acc_\\u202etxt.exe \\u2066a\\u2069 \\u2067b\\u2068 \\x1b[31mred" in csv_text
+    # JSON Lines stay exact (ASCII-escaped): the export verifies against the chain.
+    assert "\\u202e" in cli("audit", "export").stdout

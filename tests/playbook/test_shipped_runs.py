@@ -17,12 +17,16 @@ from ircli.executor.service import Workspace
 from ircli.playbook.runner import PlaybookOutcome, open_playbook, run_playbook
 from ircli.redaction import Redactor
 from tests.executor.conftest import ROOT, TOKEN, Platform
+from tests.redacted import assert_nothing_redacted
 
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[AuditStore]:
     with open_store(str(tmp_path / "audit.db"), operator="tester") as opened:
         yield opened
+        # No secret went into these runs, so redaction must have changed nothing (issue 14:
+        # "accounts.reset_password: 400 of 400 done" was stored as "[REDACTED] of 400").
+        assert_nothing_redacted(opened)
 
 
 def run(
