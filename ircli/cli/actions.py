@@ -198,18 +198,21 @@ def _targets(
     incident: str | None,
     max_targets: int | None,
 ) -> tuple[list[str], dict[str, Any] | None]:
-    """The targets, and for ``--where`` how they were chosen (for ``run.started``)."""
+    """The targets, and how they were chosen (for ``run.started``): ``--id``, the ids file
+    (name, SHA-256, column) or ``--where`` (listing, filters, the reads it took)."""
     from ircli.cli.asyncrun import run_with_stop
     from ircli.executor import service
-    from ircli.executor.targets import read_ids_file, unique_ids
+    from ircli.executor.targets import read_ids_file_recorded, unique_ids
+    from ircli.platform.sent import counting, http_requests
 
     sources = sum(1 for given in (ids, ids_file, where) if given)
     if sources != 1:
         raise InvalidInput("give the targets with exactly one of --id, --ids-file or --where.")
     if ids:
-        return unique_ids(ids, "--id"), None
+        return unique_ids(ids, "--id"), {"source": "--id"}
     if ids_file is not None:
-        return read_ids_file(ids_file, column), None
+        chosen, source = read_ids_file_recorded(ids_file, column)
+        return chosen, {"source": "--ids-file", **source}
     filters = parse_pairs(
         where or [], "--where", shape="KEY=VALUE", example="status=live", strip_values=True
     )
@@ -223,15 +226,22 @@ def _targets(
         # One past the cap is enough to refuse: a flood's listing can be very long.
         return await service.select_targets(workspace, loaded, listing, filters, limit=cap + 1)
 
-    selected, skipped = run_with_stop(select, lambda _signal: None)
+    with counting() as reads:  # the asyncio task shares this tally (a copied context)
+        selected, skipped = run_with_stop(select, lambda _signal: None)
     if skipped.count:
         state.display.warning(
             f"skipped {skipped.count:,} {listing} whose id is missing or cannot name a target "
             f"(for example {', '.join(skipped.sample[:3])})."
         )
-    selection = {"listing": listing, "filters": dict(filters), **skipped.as_params()}
+    selection = {
+        "source": "--where",
+        "listing": listing,
+        "filters": dict(filters),
+        **skipped.as_params(),
+        "http_requests": http_requests(reads),
+    }
     if len(selected) > cap:
-        service.refuse(workspace, action, len(selected), incident, f"over the cap of {cap}")
+        service.refuse(workspace, action, len(selected), incident, f"over the cap of {cap}", reads)
         raise GuardRefused(
             f"the {listing} listing matches more than {cap:,} targets (the cap); nothing was sent.",
             hint="Narrow --where, or raise the cap deliberately with --max-targets N.",

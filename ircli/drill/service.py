@@ -14,8 +14,11 @@ import contextlib
 import secrets
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
+from ircli.audit.records import NewRecord
+from ircli.clock import format_utc, stored_time
 from ircli.drill.criteria import CriterionResult, evaluate_criteria
 from ircli.drill.model import DrillConfig, DrillResult
 from ircli.errors import IrcliError, OperationFailed
@@ -180,6 +183,7 @@ async def run_drill(
     verification = workspace.store.verify()
     results = tuple(evaluate_criteria(config.criteria, score, audit_ok=verification.ok))
     passed = all(r.passed for r in results)
+    workspace.store.append(_scored(incident.id, outcome.run, outcome.status, score, results))
     incidents.add_note(incident.id, _verdict(results, outcome.status, passed))
     if passed and incidents.get(incident.id).status not in ("resolved", "closed"):
         incidents.set_status(incident.id, "resolved")
@@ -233,7 +237,9 @@ async def fetch_score(workspace: Workspace, profile_ref: str) -> dict[str, Any]:
     headers = auth_headers(profile, workspace.env, workspace.redactor)
     async with platform_client(profile, headers, workspace.env, concurrency=1) as client:
         try:
-            reply = await client.send(PreparedRequest("GET", "/_sandbox/score", {}))
+            reply = await client.send(
+                PreparedRequest("GET", "/_sandbox/score", {}), kind="probe"
+            )  # outside any run: counted nowhere (not the platform's API)
         except TransportFailure as exc:
             raise OperationFailed(
                 f"cannot read the drill score from {profile.base_url}: {exc.detail}."
@@ -245,6 +251,49 @@ async def fetch_score(workspace: Workspace, profile_ref: str) -> dict[str, Any]:
             f"to GET /_sandbox/score{scope}."
         )
     return dict(reply.body)
+
+
+def _scored(
+    incident: str,
+    run: str,
+    run_status: str,
+    score: Mapping[str, Any],
+    results: Sequence[CriterionResult],
+) -> NewRecord:
+    """The ``drill.scored`` record: the score, each criterion, and the malicious live streams
+    over time (the ground truth the report's containment curve is drawn from)."""
+    from ircli.audit.chain import audit_safe
+
+    started_at = score.get("started_at")
+    malicious_live: list[list[Any]] = []
+    if isinstance(started_at, str):  # a sandbox older than this ircli has no series
+        started = stored_time(started_at)
+        malicious_live = [
+            [format_utc(started + timedelta(seconds=float(seconds))), int(count)]
+            for seconds, count in score.get("malicious_live_series") or ()
+        ]
+    return NewRecord(
+        kind="drill.scored",
+        incident=incident,
+        params={
+            "summary": "drill scored",
+            "run": run,
+            "run_status": run_status,
+            "passed": all(r.passed for r in results),
+            "criteria": [
+                {
+                    "label": r.label,
+                    "expression": r.expression,
+                    "passed": r.passed,
+                    "values": audit_safe(dict(r.values)),
+                    "error": r.error,
+                }
+                for r in results
+            ],
+            "score": audit_safe({k: v for k, v in score.items() if k != "malicious_live_series"}),
+            "malicious_live": malicious_live,
+        },
+    )
 
 
 def _verdict(results: Sequence[CriterionResult], run_status: str, passed: bool) -> str:

@@ -437,7 +437,7 @@ class Executor:
             )
         )
         try:
-            reply = await self.client.send(request, key)
+            reply = await self.client.send(request, key, kind="action")
             self.crash("after-send")
         except TransportFailure as failure:
             detail = self._masked(str(failure), pending)
@@ -543,7 +543,7 @@ class Executor:
             async with lanes:
                 await self.bucket.acquire()
                 try:
-                    reply = await self.client.send(request)
+                    reply = await self.client.send(request, kind="check")
                 except TransportFailure:
                     return None
             if reply.status in (404, 410):
@@ -618,7 +618,9 @@ class Executor:
                 continue  # a trial request is under way
             if health is not None:
                 try:
-                    reply = await self.client.send(render(health, variables=self.profile.variables))
+                    reply = await self.client.send(
+                        render(health, variables=self.profile.variables), kind="probe"
+                    )
                 except TransportFailure:
                     continue
                 if reply.status >= 500:

@@ -85,7 +85,8 @@ class RunSpec:
     reason: str | None = None
     """Why, in the operator's words (recorded even when the platform takes no reason)."""
     selection: Mapping[str, Any] | None = None
-    """How ``--where`` chose the targets: listing, filters, items skipped for unusable ids."""
+    """How the targets were chosen: ``--id``, an ids file (name, SHA-256), ``--where``
+    (listing, filters, items skipped for unusable ids, the reads it took) or a playbook step."""
 
     def as_params(self) -> dict[str, Any]:
         return {

@@ -48,7 +48,7 @@ async def preflight(profile: Profile, action: ActionSpec, client: PlatformClient
         return
     url = profile.base_url + request.path
     try:
-        reply = await asyncio.wait_for(client.send(request), PREFLIGHT_TIMEOUT)
+        reply = await asyncio.wait_for(client.send(request, kind="probe"), PREFLIGHT_TIMEOUT)
     except TimeoutError:
         raise OperationFailed(
             f"cannot reach {url}: no answer within {PREFLIGHT_TIMEOUT:g} s; nothing was sent.",

@@ -37,6 +37,7 @@ from ircli.platform.generate import shown
 from ircli.platform.listing import Skipped
 from ircli.platform.model import ActionSpec, Outcome, Profile
 from ircli.platform.render import PreparedRequest, render
+from ircli.platform.sent import counting, http_requests
 from ircli.redaction import Redactor
 
 __all__ = [
@@ -139,7 +140,7 @@ class ActionPlan:
     overrides: Mapping[str, Any] = field(default_factory=dict)
     reason: str | None = None
     selection: Mapping[str, Any] | None = None
-    """How ``--where`` chose the targets (recorded in ``run.started``)."""
+    """How the targets were chosen: ``--id``, an ids file or ``--where`` (``run.started``)."""
 
     def preview(self, run: str, count: int = 3) -> list[tuple[PreparedRequest, str]]:
         """The first requests exactly as they would be sent, with their idempotency keys."""
@@ -232,14 +233,25 @@ def check_request_headers(profile: Profile, action: ActionSpec, params: Mapping[
 
 
 def refuse(
-    workspace: Workspace, action: str, count: int, incident: str | None, reason: str
+    workspace: Workspace,
+    action: str,
+    count: int,
+    incident: str | None,
+    reason: str,
+    sent: Mapping[str, int] | None = None,
 ) -> None:
-    """Record that a guard refused a run before anything was sent (evidence too)."""
+    """Record that a guard refused a run before any action was sent (evidence too), with
+    the reads it took: ``sent``, else the open tally (``ircli.platform.sent``)."""
     workspace.store.append(
         NewRecord(
             kind="run.refused",
             incident=incident,
-            params={"action": action, "target_count": count, "reason": reason},
+            params={
+                "action": action,
+                "target_count": count,
+                "reason": reason,
+                "http_requests": http_requests(sent),
+            },
         )
     )
 
@@ -320,7 +332,19 @@ async def run_plan(
     on_event: EventSink = ignore,
     stop: asyncio.Event | None = None,
 ) -> RunOutcome:
-    """Start a new run of ``plan``: ``run.started``, the execution, ``run.finished``."""
+    """Start a new run of ``plan``: ``run.started``, the execution, ``run.finished`` (with
+    the HTTP requests the run sent, preflight included)."""
+    with counting():
+        return await _run_plan(workspace, plan, run_id, on_event, stop)
+
+
+async def _run_plan(
+    workspace: Workspace,
+    plan: ActionPlan,
+    run_id: str | None,
+    on_event: EventSink,
+    stop: asyncio.Event | None,
+) -> RunOutcome:
     run = run_id or workspace.new_run_id(workspace.store.clock())
     spec = RunSpec(
         run=run,
@@ -359,7 +383,7 @@ async def resume_run(
     since (another endpoint, other limits), resuming is refused unless ``profile_changed``.
     """
     store = workspace.store
-    with contextlib.ExitStack() as leased:
+    with contextlib.ExitStack() as leased, counting():
         try:
             leased.enter_context(store.leases.hold(run_id, store.clock()))
         except LeaseHeld as held:
@@ -500,6 +524,7 @@ def _aborted(spec: RunSpec) -> dict[str, Any]:
     return {
         "reason": "the execution stopped before it could be summed up",
         "summary": f"{spec.action}: stopped; see runs show {spec.run}",
+        "http_requests": http_requests(),
     }
 
 
@@ -509,6 +534,7 @@ def _summary(spec: RunSpec, counts: dict[str, int], report: ExecutionReport) -> 
         "counts": counts,
         "requests": report.requests,
         "retries": report.retries,
+        "http_requests": http_requests(),
         "elapsed_ms": int(report.elapsed * 1000),
         "reason": report.reason,
         "summary": f"{spec.action}: {done:,} of {len(spec.targets):,} targets done",

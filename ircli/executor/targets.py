@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import os
 import stat
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 from ircli.errors import InvalidInput
 from ircli.platform.ids import MAX_ID_LENGTH, all_usable, usable_id
 
-__all__ = ["MAX_FILE_BYTES", "MAX_ID_LENGTH", "read_ids_file", "unique_ids", "usable_id"]
+__all__ = [
+    "MAX_FILE_BYTES",
+    "MAX_ID_LENGTH",
+    "read_ids_file",
+    "read_ids_file_recorded",
+    "unique_ids",
+    "usable_id",
+]
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
 """The largest ids file read (64 MiB; about 2.7 million ids of 24 characters)."""
@@ -48,10 +57,29 @@ def read_ids_file(path: Path, column: str | None = None) -> list[str]:
     The format follows the suffix: ``.csv`` (``column``, default ``id``), ``.jsonl`` /
     ``.ndjson`` (field ``column``, default ``id``), anything else one id per line.
     """
+    return _parse_ids(path, _read_ids_bytes(path), column)
+
+
+def read_ids_file_recorded(
+    path: Path, column: str | None = None
+) -> tuple[list[str], dict[str, Any]]:
+    """``read_ids_file``, and what a run records of the file: its name as given, the SHA-256
+    of the bytes the ids were read from, and the column."""
+    data = _read_ids_bytes(path)
+    source = {"ids_file": str(path), "sha256": hashlib.sha256(data).hexdigest(), "column": column}
+    return _parse_ids(path, data, column), source
+
+
+def _read_ids_bytes(path: Path) -> bytes:
     try:
-        text = _read_capped(path).decode("utf-8-sig")  # a spreadsheet's byte-order mark too
+        return _read_capped(path)
     except OSError as exc:
         raise InvalidInput(f"{path}: cannot read the ids file ({exc.strerror}).") from None
+
+
+def _parse_ids(path: Path, data: bytes, column: str | None) -> list[str]:
+    try:
+        text = data.decode("utf-8-sig")  # a spreadsheet's byte-order mark too
     except UnicodeDecodeError:
         raise InvalidInput(f"{path}: the ids file is not valid UTF-8.") from None
     suffix = path.suffix.lower()

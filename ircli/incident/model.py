@@ -60,7 +60,8 @@ class Incident:
         return stored_time(value) if value else None
 
     def metrics(self) -> dict[str, float | None]:
-        """Seconds from impact start (or detection when unknown) to each later milestone."""
+        """Seconds from impact start (or detection when unknown) to each later milestone;
+        time to detect is unknown (None) when the impact start is."""
         start = self.milestone_time("impact_started") or self.milestone_time("detected")
         result: dict[str, float | None] = {}
         for metric, milestone in (
@@ -70,6 +71,8 @@ class Incident:
             ("time_to_resolve", "resolved"),
         ):
             moment = self.milestone_time(milestone)
+            if milestone == "detected" and self.milestone_time("impact_started") is None:
+                moment = None  # unknown: measured from itself it would read 0 s
             result[metric] = (moment - start).total_seconds() if moment and start else None
         return result
 

@@ -35,6 +35,7 @@ from httpx_aiohttp import AiohttpTransport
 
 from ircli.platform.bodies import MAX_BYTES, BodyTooLarge, parse_json
 from ircli.platform.render import PreparedRequest
+from ircli.platform.sent import RequestKind, count
 
 __all__ = ["PlatformClient", "Reply", "TransportFailure"]
 
@@ -143,11 +144,16 @@ class PlatformClient:
             timeout=httpx.Timeout(timeout, connect=connect_timeout),
             transport=transport,
             follow_redirects=False,
+            event_hooks={"request": [_listing_page]},  # ``http`` reads listings, a page a request
         )
 
-    async def send(self, request: PreparedRequest, idempotency_key: str | None = None) -> Reply:
-        """Send one request; raise ``TransportFailure`` when no response came back."""
+    async def send(
+        self, request: PreparedRequest, idempotency_key: str | None = None, *, kind: RequestKind
+    ) -> Reply:
+        """Send one request (counted as ``kind``, see ``ircli.platform.sent``); raise
+        ``TransportFailure`` when no response came back."""
         outgoing = self._outgoing(request, idempotency_key)
+        count(kind)
         with transport_failures():
             if self._session is not None:
                 return await self._send_aiohttp(self._session, outgoing)
@@ -217,6 +223,10 @@ class PlatformClient:
 
     async def __aexit__(self, *_exc: object) -> None:
         await self.aclose()
+
+
+async def _listing_page(_request: httpx.Request) -> None:
+    count("listing")
 
 
 class _Transport(AiohttpTransport):

@@ -561,6 +561,12 @@ class StepRunner:
             batch_size=controls.batch,
             overrides={**controls.overrides(), "timeout": controls.timeout},
             reason=f"playbook step {step.id}",
+            selection={
+                "source": "playbook",
+                "run": self.run,
+                "step": step.id,
+                **step.targets.described(),
+            },
         )
         plan = _with_step(plan, step.id)
         run_id = step_run_id(run)

@@ -310,6 +310,25 @@ class Targets(Located):
         """The playbook's directory (for a file source)."""
         return self._base if self.source == "file" else None
 
+    def described(self) -> dict[str, Any]:
+        """The source as the playbook writes it (references unrendered), for the step run's
+        ``run.started``: what chose its targets."""
+        if self.query is not None:
+            query = self.query
+            return {
+                "query": {
+                    "listing": query.listing,
+                    "filters": {key: _as_written(v) for key, v in query.filters.items()},
+                    "where": query.where.text if query.where is not None else None,
+                    "limit": query.limit,
+                }
+            }
+        if self.file is not None:
+            return {"ids_file": _as_written(self.file), "column": self.column}
+        if self.reference is not None:
+            return {"from": self.reference.text}
+        return {"inline_ids": len(self.ids)}
+
     def listing(self, doc: PlaybookDocument) -> str | None:
         """The kind of ids the source gives, when known (for matching the action)."""
         if self.query is not None:
@@ -498,3 +517,7 @@ StepId = Annotated[
         "a step id (lower-case letters, digits and '_', starting with a letter)",
     ),
 ]
+
+
+def _as_written(value: str | Template) -> str:
+    return value.text if isinstance(value, Template) else value

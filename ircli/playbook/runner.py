@@ -29,6 +29,7 @@ from ircli.errors import GuardRefused, InvalidInput, IrcliError
 from ircli.executor import service
 from ircli.executor.events import EventSink, ignore
 from ircli.executor.service import Workspace
+from ircli.platform.sent import counting, http_requests
 from ircli.playbook.execution import Resumed, StepOutcome, StepRunner, Stopped, bind, jsonable
 from ircli.playbook.model import Playbook
 from ircli.playbook.plans import (
@@ -258,12 +259,13 @@ async def _walk(
 ) -> PlaybookOutcome:
     """Run the steps, then record ``run.finished`` and sum the run up."""
     status, reason, invalid = "completed", None, False
-    try:
-        await runner.steps(playbook, bound)
-    except Stopped as stopped:
-        status, reason = stopped.status, stopped.reason
-    except IrcliError as exc:
-        status, reason, invalid = "failed", exc.message, isinstance(exc, InvalidInput)
+    with counting() as sent:  # the playbook's own reads; each step run counts its own
+        try:
+            await runner.steps(playbook, bound)
+        except Stopped as stopped:
+            status, reason = stopped.status, stopped.reason
+        except IrcliError as exc:
+            status, reason, invalid = "failed", exc.message, isinstance(exc, InvalidInput)
     digest = plan_hash(sha, bound, runner.plan)
     runner.record(
         "run.finished",
@@ -271,6 +273,7 @@ async def _walk(
             "status": status,
             "reason": reason,
             "plan_hash": digest,
+            "http_requests": http_requests(sent),
             "summary": f"playbook {playbook.name} {status}" + (f": {reason}" if reason else ""),
         },
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import datetime
 
 from ircli.audit.chain import GENESIS_HASH, verify_records
@@ -11,10 +12,20 @@ from ircli.audit.store import AuditStore
 from ircli.clock import format_utc
 from ircli.errors import InvalidInput
 from ircli.incident.model import Incident, replay
-from ircli.report.model import ChainCheck, IncidentFacts, Metrics, MinuteBucket, Report
-from ircli.report.runs import TallyBuilder, summarise_approvals, summarise_runs
+from ircli.platform.sent import REQUEST_KINDS
+from ircli.report.model import (
+    ChainCheck,
+    DrillCriterion,
+    DrillSummary,
+    IncidentFacts,
+    Metrics,
+    MinuteBucket,
+    Report,
+    RunSummary,
+)
+from ircli.report.runs import TallyBuilder, add_requests, summarise_approvals, summarise_runs
 from ircli.report.series import build_charts
-from ircli.report.timeline import build_timeline
+from ircli.report.timeline import build_timeline, text_of
 
 __all__ = ["build_report", "check_chain"]
 
@@ -37,15 +48,55 @@ def build_report(store: AuditStore, incident_id: str, *, now: datetime) -> Repor
         if record.kind == "action.outcome":
             tally.add(record)
     charts = build_charts(records, incident.milestones)
+    metrics = _metrics(incident, tally, charts.actions_per_minute, runs, records)
     return Report(
         generated_at=format_utc(now),
         incident=_facts(incident),
-        metrics=_metrics(incident, tally, charts.actions_per_minute),
+        http_requests=sum(metrics.http_requests.values()),
+        metrics=metrics,
         timeline=build_timeline(records),
         runs=runs,
         approvals=summarise_approvals(records),
         charts=charts,
         audit=check_chain(store, head_seq, head.hash if head else GENESIS_HASH),
+        drill=_drill(records),
+    )
+
+
+COLLATERAL = (
+    "collateral_streams",
+    "collateral_accounts",
+    "collateral_password_resets",
+    "honest_streams_ended_by_kill_switch",
+)
+"""The score fields that count honest streams and accounts a drill's response touched."""
+
+
+def _drill(records: list[AuditRecord]) -> DrillSummary | None:
+    """The incident's last drill verdict (``drill.scored``), if it is a drill."""
+    scored = next((r for r in reversed(records) if r.kind == "drill.scored"), None)
+    if scored is None:
+        return None
+    p = scored.params
+    score = dict(p["score"]) if isinstance(p.get("score"), Mapping) else {}
+    criteria = [
+        DrillCriterion(
+            label=text_of(item.get("label")),
+            expression=text_of(item.get("expression")),
+            passed=item.get("passed") is True,
+            values=dict(item["values"]) if isinstance(item.get("values"), Mapping) else {},
+            error=None if item.get("error") is None else text_of(item.get("error")),
+        )
+        for item in p.get("criteria") or ()
+        if isinstance(item, Mapping)
+    ]
+    return DrillSummary(
+        recorded_at=scored.ts,
+        run=None if p.get("run") is None else text_of(p.get("run")),
+        passed=p.get("passed") is True,
+        criteria=criteria,
+        collateral={name: score[name] for name in COLLATERAL if name in score},
+        score=score,
     )
 
 
@@ -76,16 +127,32 @@ def _facts(incident: Incident) -> IncidentFacts:
     )
 
 
-def _metrics(incident: Incident, tally: TallyBuilder, per_minute: list[MinuteBucket]) -> Metrics:
+def _metrics(
+    incident: Incident,
+    tally: TallyBuilder,
+    per_minute: list[MinuteBucket],
+    runs: list[RunSummary],
+    records: list[AuditRecord],
+) -> Metrics:
     durations = incident.metrics()
     actions = tally.tallies()
+    http: dict[str, int] = dict.fromkeys(REQUEST_KINDS, 0)
+    for run in runs:
+        add_requests(http, run.http_requests)
+    for record in records:  # refused before a run began: the reads that chose the targets
+        if record.kind == "run.refused":
+            add_requests(http, record.params.get("http_requests"))
     return Metrics(
         time_to_detect=durations["time_to_detect"],
         time_to_acknowledge=durations["time_to_acknowledge"],
         time_to_mitigate=durations["time_to_mitigate"],
         time_to_resolve=durations["time_to_resolve"],
         targets_affected=sum(t.outcomes.get("done", 0) for t in actions),
-        requests=sum(t.requests for t in actions),
+        target_attempts=sum(t.attempts for t in actions),
+        http_requests=http,
+        http_requests_unrecorded=[
+            run.run for run in runs if run.http_requests is None or run.finished_at is None
+        ],
         failures=sum(t.outcomes.get("failed", 0) + t.outcomes.get("retryable", 0) for t in actions),
         retries=sum(t.retries for t in actions),
         peak_actions_per_minute=max((sum(b.counts.values()) for b in per_minute), default=0),

@@ -72,15 +72,14 @@ def _section(section_id: str, title: str, *body: str) -> str:
 
 
 def render_html(report: Report) -> str:
-    """The whole report as one HTML document."""
+    """The whole report as one HTML document: the post-mortem skeleton, then the appendices."""
     title = f"Post-incident report: {report.incident.title}"
     action_header, action_rows = sections.action_rows(report)
-    run_header, run_rows = sections.run_rows(report)
+    run_rows = sections.run_rows(report)
     steps = sections.step_rows(report)
     approvals = sections.approval_rows(report)
     head, verification, command = sections.anchor_lines(report)
     overview = _table(("Field", "Value"), sections.overview_rows(report))
-    placeholder = '<li class="placeholder">{}</li>\n'
     body = [
         f"<header>\n<h1>{html_text(title)}</h1>\n{overview}\n</header>",
         _section("summary", "Summary", f"<p>{html_text(sections.summary(report))}</p>"),
@@ -89,30 +88,57 @@ def render_html(report: Report) -> str:
             "Impact",
             _list(
                 sections.impact(report),
-                placeholder.format(html_text(sections.PLACEHOLDERS["impact"])),
+                f'<li class="placeholder">{_placeholder("impact")}</li>\n',
             ),
         ),
         _section("detection", "Detection", _list(sections.detection(report))),
-        _section("response", "Response", _list(sections.response(report))),
-        _section("recovery", "Recovery", _list(sections.recovery(report))),
         _section(
-            "root-cause",
-            "Root cause",
-            f'<p class="placeholder">{html_text(sections.PLACEHOLDERS["root_cause"])}</p>',
+            "response",
+            "Response",
+            "<p>All times UTC, in time order.</p>",
+            _list(sections.response(report)),
         ),
+        _section(
+            "timeline",
+            "Timeline",
+            "<p>All times UTC.</p>",
+            _table(("Time", "Kind", "Operator", "Event"), sections.timeline_rows(report.timeline)),
+        ),
+        _section(
+            "went-well", "What went well", f'<p class="placeholder">{_placeholder("went_well")}</p>'
+        ),
+        _section(
+            "went-badly",
+            "What went badly",
+            f'<p class="placeholder">{_placeholder("went_badly")}</p>',
+        ),
+        _section(
+            "action-items",
+            "Action items",
+            '<p class="placeholder">To be filled in by the incident team.</p>',
+            _table(
+                sections.ACTION_ITEM_COLUMNS,
+                [(str(n), "", "", "", "", "") for n in range(1, sections.ACTION_ITEM_ROWS + 1)],
+                "actions",
+            ),
+        ),
+        _section(
+            "drill",
+            "Drill",
+            _list(sections.drill_lines(report)),
+            _table(sections.DRILL_COLUMNS, sections.drill_rows(report)),
+        )
+        if report.drill is not None
+        else "",
         _section(
             "charts",
             "Charts",
             f"<figure>\n{actions_chart(report.charts)}\n<figcaption>Every result in an "
             "<code>action.outcome</code> record is one target action, counted in the UTC minute "
-            "the record was written. Shaded bands: impact before detection, detected → "
-            "acknowledged, acknowledged → mitigated, mitigated → resolved.</figcaption>\n</figure>",
-            f"<figure>\n{containment_chart(report.charts)}\n<figcaption>Dots are observations: a "
-            "<code>query.result</code> count on a stream listing (or, without any, a "
-            f"<code>{html_text(CONTAINMENT_ACTION)}</code> run's target count). After each "
-            f"observation the line drops by every <code>{html_text(CONTAINMENT_ACTION)}</code> "
-            "result recorded as done. Streams started between two observations only appear at "
-            "the next one.</figcaption>\n</figure>",
+            "the record was written. Shaded bands run from each recorded milestone to the next "
+            "one recorded.</figcaption>\n</figure>",
+            f"<figure>\n{containment_chart(report.charts)}\n<figcaption>"
+            f"{_containment_caption(report)}</figcaption>\n</figure>",
         ),
         _section(
             "metrics",
@@ -126,15 +152,15 @@ def render_html(report: Report) -> str:
             else "<p>No target actions recorded.</p>",
         ),
         _section(
-            "timeline",
-            "Timeline",
-            "<p>All times UTC.</p>",
-            _table(("Time", "Kind", "Operator", "Event"), sections.timeline_rows(report.timeline)),
-        ),
-        _section(
             "runs",
             "Runs",
-            _table(run_header, run_rows, "hash") if run_rows else "<p>No runs recorded.</p>",
+            _table(sections.RUN_COLUMNS, run_rows) if run_rows else "<p>No runs recorded.</p>",
+            (
+                "<h3>Plans and files</h3>"
+                + _table(sections.PROVENANCE_COLUMNS, sections.provenance_rows(report), "hash")
+            )
+            if run_rows
+            else "",
             (
                 "<h3>Playbook steps</h3>"
                 + _table(("Run", "Step", "Kind", "Action", "Finished", "Outcome"), steps)
@@ -148,16 +174,6 @@ def render_html(report: Report) -> str:
             _table(("Time", "Approver", "Plan hash", "Expires", "Run"), approvals)
             if approvals
             else "<p>No approvals recorded.</p>",
-        ),
-        _section(
-            "action-items",
-            "Action items",
-            '<p class="placeholder">To be filled in by the incident team.</p>',
-            _table(
-                sections.ACTION_ITEM_COLUMNS,
-                [(str(n), "", "", "", "", "") for n in range(1, sections.ACTION_ITEM_ROWS + 1)],
-                "actions",
-            ),
         ),
         '<footer id="audit-anchor">\n<h2>Audit anchor</h2>\n<ul>\n'
         f'<li>Audit head (seq:hash): <span class="hash">{html_text(head)}</span></li>\n'
@@ -173,4 +189,25 @@ def render_html(report: Report) -> str:
         f"<title>{html_text(title)}</title>\n<style>{_STYLE}</style>\n</head>\n<body>\n"
         + "\n".join(body)
         + "\n</body>\n</html>\n"
+    )
+
+
+def _placeholder(name: str) -> str:
+    return "[placeholder] " + html_text(sections.PLACEHOLDERS[name])
+
+
+def _containment_caption(report: Report) -> str:
+    points = report.charts.containment
+    if points and points[0].source == "truth":
+        return (
+            "Malicious live streams only, from the sandbox's ground truth (the drill's "
+            "<code>drill.scored</code> record), a point every half second at most."
+        )
+    action = html_text(CONTAINMENT_ACTION)
+    return (
+        "An estimate from the run's own records, honest streams included: dots are "
+        "observations, a <code>query.result</code> count on a stream listing (or, without any, "
+        f"a <code>{action}</code> run's target count). After each observation the line drops "
+        f"by every <code>{action}</code> result recorded as done. Streams started between two "
+        "observations only appear at the next one."
     )

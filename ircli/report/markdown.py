@@ -29,25 +29,41 @@ def _bullets(lines: Iterable[str]) -> list[str]:
 
 
 def render_markdown(report: Report) -> str:
-    """The whole report as Markdown text."""
+    """The whole report as Markdown text: the post-mortem skeleton, then the appendices."""
     out = [f"# Post-incident report: {md_inline(report.incident.title)}", ""]
     out += _table(("Field", "Value"), sections.overview_rows(report))
     out += ["## Summary", "", md_inline(sections.summary(report)), ""]
     out += ["## Impact", "", *_bullets(sections.impact(report))[:-1]]
-    out += [f"- _{md_inline(sections.PLACEHOLDERS['impact'])}_", ""]
+    out += [f"- {_placeholder('impact')}", ""]
     out += ["## Detection", "", *_bullets(sections.detection(report))]
-    out += ["## Response", "", *_bullets(sections.response(report))]
-    out += ["## Recovery", "", *_bullets(sections.recovery(report))]
-    out += ["## Root cause", "", f"_{md_inline(sections.PLACEHOLDERS['root_cause'])}_", ""]
+    out += ["## Response", "", "All times UTC, in time order.", ""]
+    out += _bullets(sections.response(report))
+    out += ["## Timeline", "", "All times UTC.", ""]
+    out += _table(("Time", "Kind", "Operator", "Event"), sections.timeline_rows(report.timeline))
+    out += ["## What went well", "", _placeholder("went_well"), ""]
+    out += ["## What went badly", "", _placeholder("went_badly"), ""]
+    out += ["## Action items", "", "_To be filled in by the incident team._", ""]
+    out += _table(sections.ACTION_ITEM_COLUMNS, [])[:-1]
+    out += [
+        f"| {n} |" + "  |" * (len(sections.ACTION_ITEM_COLUMNS) - 1)
+        for n in range(1, sections.ACTION_ITEM_ROWS + 1)
+    ]
+    out.append("")
+    if report.drill is not None:
+        out += ["## Drill", "", *_bullets(sections.drill_lines(report))]
+        out += _table(sections.DRILL_COLUMNS, sections.drill_rows(report))
     out += ["## Metrics", "", *_table(("Metric", "Value"), sections.metric_rows(report))]
     header, rows = sections.action_rows(report)
     out += ["### Targets per action and outcome", ""]
     out += _table(header, rows) if rows else ["No target actions recorded.", ""]
-    out += ["## Timeline", "", "All times UTC.", ""]
-    out += _table(("Time", "Kind", "Operator", "Event"), sections.timeline_rows(report.timeline))
     out += ["## Runs", ""]
-    header, rows = sections.run_rows(report)
-    out += _table(header, rows) if rows else ["No runs recorded.", ""]
+    runs = sections.run_rows(report)
+    if runs:
+        out += _table(sections.RUN_COLUMNS, runs)
+        out += ["### Plans and files", ""]
+        out += _table(sections.PROVENANCE_COLUMNS, sections.provenance_rows(report))
+    else:
+        out += ["No runs recorded.", ""]
     steps = sections.step_rows(report)
     if steps:
         out += ["### Playbook steps", ""]
@@ -56,15 +72,14 @@ def render_markdown(report: Report) -> str:
     approvals = sections.approval_rows(report)
     header = ("Time", "Approver", "Plan hash", "Expires", "Run")
     out += _table(header, approvals) if approvals else ["No approvals recorded.", ""]
-    out += ["## Action items", "", "_To be filled in by the incident team._", ""]
-    out += _table(sections.ACTION_ITEM_COLUMNS, [])[:-1]
-    out += [
-        f"| {n} |" + "  |" * (len(sections.ACTION_ITEM_COLUMNS) - 1)
-        for n in range(1, sections.ACTION_ITEM_ROWS + 1)
-    ]
     head, verification, command = sections.anchor_lines(report)
-    out += ["", "## Audit anchor", "", f"- Audit head (seq:hash): {md_inline(head)}"]
+    out += ["## Audit anchor", "", f"- Audit head (seq:hash): {md_inline(head)}"]
     if command:
         out.append(f"- Re-check later: `{command}`")
     out.append(f"- Verification: {md_inline(verification)}")
     return "\n".join(out) + "\n"
+
+
+def _placeholder(name: str) -> str:
+    """A judgement section left to the team, marked as such."""
+    return f"_[placeholder] {md_inline(sections.PLACEHOLDERS[name])}_"

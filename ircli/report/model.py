@@ -17,6 +17,8 @@ __all__ = [
     "ChainCheck",
     "Charts",
     "ContainmentPoint",
+    "DrillCriterion",
+    "DrillSummary",
     "IncidentFacts",
     "Metrics",
     "MinuteBucket",
@@ -27,7 +29,7 @@ __all__ = [
     "TimelineItem",
 ]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -62,12 +64,13 @@ class TimelineItem:
 
 @dataclass(frozen=True)
 class ActionTally:
-    """One action's targets by final outcome, and the requests it took."""
+    """One action's targets by final outcome, and the attempts it took (a target sent in a
+    batch of 500 is one attempt of that one HTTP request)."""
 
     action: str
     targets: int
     outcomes: dict[str, int]
-    requests: int
+    attempts: int
     retries: int
 
 
@@ -98,10 +101,24 @@ class RunSummary:
     profile_sha256: str | None
     playbook: dict[str, str] | None
     plan_hash: str | None
-    target_count: int | None
+    targets: int | None
     resumed: int
     actions: list[ActionTally]
     steps: list[StepSummary]
+    reason: str | None
+    """Why, in the operator's words (``--reason``; a step run: the playbook step)."""
+    selection: dict[str, Any] | None
+    """What chose the targets, as ``run.started`` recorded it: ``source`` ``--id``,
+    ``--ids-file`` (``ids_file``, ``sha256``), ``--where`` (``listing``, ``filters``) or
+    ``playbook`` (``run``, ``step`` and the step's ``query`` / ``from`` / ``ids_file``)."""
+    parameters: dict[str, Any]
+    """The action's parameters (a flag's values, a suspension's reason …)."""
+    parent: str | None
+    """The playbook run a step run belongs to."""
+    http_requests: dict[str, int] | None
+    """HTTP requests the run sent, by kind (``ircli.platform.sent``), summed over its
+    sessions; None when no record of the run carries them (it never finished, or an older
+    ircli wrote it)."""
 
 
 @dataclass(frozen=True)
@@ -126,7 +143,11 @@ class Metrics:
     time_to_mitigate: float | None
     time_to_resolve: float | None
     targets_affected: int
-    requests: int
+    target_attempts: int
+    http_requests: dict[str, int]
+    """Every HTTP request ircli recorded sending for the incident, by kind."""
+    http_requests_unrecorded: list[str]
+    """Runs whose requests no record holds (crashed, or written by an older ircli)."""
     failures: int
     retries: int
     peak_actions_per_minute: int
@@ -157,8 +178,9 @@ class ContainmentPoint:
     at: str
     live: int
     source: str
-    """``query`` (a ``query.result`` count), ``selected`` (a run's target count) or
-    ``suspended`` (the last observation minus ``streams.suspend`` done outcomes since)."""
+    """``truth`` (a drill's ground truth: malicious streams only), ``query`` (a
+    ``query.result`` count), ``selected`` (a run's target count) or ``suspended`` (the last
+    observation minus ``streams.suspend`` done outcomes since)."""
 
 
 @dataclass(frozen=True)
@@ -170,6 +192,30 @@ class Charts:
     phases: list[Phase]
     actions_per_minute: list[MinuteBucket]
     containment: list[ContainmentPoint]
+
+
+@dataclass(frozen=True)
+class DrillCriterion:
+    """One pass criterion of a drill, as ``drill.scored`` recorded it."""
+
+    label: str
+    expression: str
+    passed: bool
+    values: dict[str, Any]
+    error: str | None
+
+
+@dataclass(frozen=True)
+class DrillSummary:
+    """A drill's verdict: the score, each criterion, and the collateral."""
+
+    recorded_at: str
+    run: str | None
+    passed: bool
+    criteria: list[DrillCriterion]
+    collateral: dict[str, Any]
+    """Honest streams and accounts touched (``collateral_*`` and the kill switch's cost)."""
+    score: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -193,12 +239,15 @@ class Report:
 
     generated_at: str
     incident: IncidentFacts
+    http_requests: int
+    """Every HTTP request ircli sent to the platform for the incident (all kinds)."""
     metrics: Metrics
     timeline: list[TimelineItem]
     runs: list[RunSummary]
     approvals: list[Approval]
     charts: Charts
     audit: ChainCheck
+    drill: DrillSummary | None = None
     schema_version: int = field(default=SCHEMA_VERSION)
 
     def as_dict(self) -> dict[str, Any]:

@@ -2,8 +2,10 @@
 
 A target's *final* outcome within a set of records is its first successful one (``done`` or
 ``already_done``) if any, else its latest — the same rule resume uses — so a target retried
-after a failure counts once. Requests are the attempts recorded in outcomes; retries are the
-attempts beyond the first.
+after a failure counts once. Attempts are the per-target attempts recorded in outcomes (one
+HTTP request carrying a batch of 500 targets is 500 attempts); retries are the attempts beyond
+the first. HTTP requests are what the runs recorded sending (``http_requests`` in
+``run.finished``, ``run.refused`` and a ``--where`` selection), summed over a run's sessions.
 """
 
 from __future__ import annotations
@@ -14,10 +16,17 @@ from typing import Any
 
 from ircli.audit.outcomes import outcome_groups
 from ircli.audit.records import AuditRecord
+from ircli.platform.sent import REQUEST_KINDS
 from ircli.report.model import ActionTally, Approval, RunSummary, StepSummary
 from ircli.report.timeline import text_of
 
-__all__ = ["OUTCOMES", "TallyBuilder", "summarise_approvals", "summarise_runs"]
+__all__ = [
+    "OUTCOMES",
+    "TallyBuilder",
+    "add_requests",
+    "summarise_approvals",
+    "summarise_runs",
+]
 
 OUTCOMES = ("done", "already_done", "retryable", "failed")
 _SUCCEEDED = frozenset({"done", "already_done"})
@@ -31,12 +40,21 @@ def _str_or_none(value: Any) -> str | None:
     return None if value is None else text_of(value)
 
 
+def add_requests(into: dict[str, int], recorded: Any) -> bool:
+    """Add a record's ``http_requests`` (by kind) to ``into``; False when it has none."""
+    if not isinstance(recorded, Mapping):
+        return False
+    for kind in REQUEST_KINDS:
+        into[kind] = into.get(kind, 0) + _int(recorded.get(kind))
+    return True
+
+
 @dataclass
 class TallyBuilder:
     """Accumulates ``action.outcome`` results into per-action tallies."""
 
     final: dict[tuple[str, str], str] = field(default_factory=dict)
-    requests: dict[str, int] = field(default_factory=dict)
+    attempts: dict[str, int] = field(default_factory=dict)
     retries: dict[str, int] = field(default_factory=dict)
 
     def add(self, record: AuditRecord, default_action: str | None = None) -> None:
@@ -45,7 +63,7 @@ class TallyBuilder:
         for targets, fields in outcome_groups(record.outcome):
             outcome = text_of(fields.get("outcome")) or "unknown"
             attempts = _int(fields.get("attempts"))
-            self.requests[action] = self.requests.get(action, 0) + attempts * len(targets)
+            self.attempts[action] = self.attempts.get(action, 0) + attempts * len(targets)
             self.retries[action] = self.retries.get(action, 0) + max(attempts - 1, 0) * len(targets)
             for target in map(text_of, targets):
                 previous = self.final.get((action, target))
@@ -58,14 +76,14 @@ class TallyBuilder:
         for (action, _target), outcome in self.final.items():
             counts = by_action.setdefault(action, dict.fromkeys(OUTCOMES, 0))
             counts[outcome] = counts.get(outcome, 0) + 1
-        for action in self.requests:
+        for action in self.attempts:
             by_action.setdefault(action, dict.fromkeys(OUTCOMES, 0))
         return [
             ActionTally(
                 action=action,
                 targets=sum(counts.values()),
                 outcomes=counts,
-                requests=self.requests.get(action, 0),
+                attempts=self.attempts.get(action, 0),
                 retries=self.retries.get(action, 0),
             )
             for action, counts in sorted(by_action.items())
@@ -84,12 +102,17 @@ class _RunBuilder:
     resumed: int = 0
     tally: TallyBuilder = field(default_factory=TallyBuilder)
     steps: dict[str, dict[str, Any]] = field(default_factory=dict)
+    http: dict[str, int] = field(default_factory=dict)
+    http_recorded: bool = False
 
     def add(self, record: AuditRecord) -> None:
         kind = record.kind
         if kind == "run.started" and not self.started_at:
             self.operator, self.started_at = record.operator, record.ts
             self.params, self.step = dict(record.params), record.step
+            selection = self.params.get("selection")
+            if isinstance(selection, Mapping):
+                add_requests(self.http, selection.get("http_requests"))
         elif kind == "run.resumed":
             self.resumed += 1
             self.status = "running (no finish record)"
@@ -97,6 +120,8 @@ class _RunBuilder:
         elif kind == "run.finished":
             self.status = text_of(record.outcome.get("status")) or "finished"
             self.finished_at = record.ts
+            if add_requests(self.http, record.outcome.get("http_requests")):
+                self.http_recorded = True
         elif kind == "action.outcome":
             self.tally.add(record, _str_or_none(self.params.get("action")))
         elif kind in ("step.started", "step.finished"):
@@ -121,6 +146,9 @@ class _RunBuilder:
         p = self.params
         playbook = p.get("playbook")
         count = p.get("target_count")
+        selection = p.get("selection")
+        parameters = p.get("params")
+        parent = selection.get("run") if isinstance(selection, Mapping) else None
         return RunSummary(
             run=self.run,
             operator=self.operator,
@@ -137,7 +165,7 @@ class _RunBuilder:
                 else None
             ),
             plan_hash=_str_or_none(p.get("plan_hash")),
-            target_count=count if isinstance(count, int) else None,
+            targets=count if isinstance(count, int) else None,
             resumed=self.resumed,
             actions=self.tally.tallies(),
             steps=[
@@ -151,6 +179,11 @@ class _RunBuilder:
                 )
                 for name, data in self.steps.items()
             ],
+            reason=_str_or_none(p.get("reason")),
+            selection=dict(selection) if isinstance(selection, Mapping) else None,
+            parameters=dict(parameters) if isinstance(parameters, Mapping) else {},
+            parent=_str_or_none(parent),
+            http_requests=dict(self.http) if self.http_recorded else None,
         )
 
 

@@ -1,17 +1,21 @@
 """The post-mortem's content as plain (unescaped) text, shared by the Markdown and HTML renderers.
 
-Sections follow the usual SRE post-mortem skeleton: summary, impact, detection, response,
-recovery, metrics, timeline, runs, approvals, action items, and the audit anchor. Every string
-here may contain attacker-controlled text: renderers escape it.
+Sections follow the usual post-mortem skeleton: Summary, Impact, Detection, Response, Timeline,
+What went well, What went badly, Action items; then the appendices (drill, metrics, runs,
+approvals, audit anchor). ircli fills in the facts; the judgement sections are marked
+placeholders. A value no record gives is ``unknown``; every count has thousands separators.
+Every string here may contain attacker-controlled text: renderers escape it.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from typing import Any
 
-from ircli.report.model import Report, RunSummary, TimelineItem
+from ircli.platform.sent import REQUEST_KINDS
+from ircli.report.model import ActionTally, Report, RunSummary, TimelineItem
 from ircli.report.runs import OUTCOMES
 from ircli.report.series import parse_utc
 from ircli.report.timeline import text_of
@@ -19,16 +23,26 @@ from ircli.report.timeline import text_of
 __all__ = [
     "ACTION_ITEM_COLUMNS",
     "ACTION_ITEM_ROWS",
+    "DRILL_COLUMNS",
     "PLACEHOLDERS",
+    "PROVENANCE_COLUMNS",
+    "RUN_COLUMNS",
+    "UNKNOWN",
     "action_rows",
     "anchor_lines",
     "approval_rows",
+    "chosen_by",
     "detection",
+    "drill_lines",
+    "drill_rows",
     "duration",
+    "http_text",
     "impact",
     "metric_rows",
+    "num",
     "overview_rows",
-    "recovery",
+    "parameters_text",
+    "provenance_rows",
     "response",
     "run_rows",
     "short_time",
@@ -48,18 +62,40 @@ ACTION_ITEM_COLUMNS = (
 ACTION_ITEM_ROWS = 3
 PLACEHOLDERS = {
     "impact": "Describe who was affected, how, and for how long (to be written by the team).",
-    "root_cause": "Root cause and contributing factors (to be written by the team).",
+    "went_well": "What went well (to be written by the team).",
+    "went_badly": (
+        "What went badly, the root cause and contributing factors (to be written by the team)."
+    ),
 }
+UNKNOWN = "unknown"
+RUN_COLUMNS = (
+    "Run",
+    "Operator",
+    "Started",
+    "Finished",
+    "Status",
+    "What",
+    "Reason",
+    "Targets chosen by",
+    "Parameters",
+    "Outcome",
+    "HTTP requests",
+)
+PROVENANCE_COLUMNS = ("Run", "Plan hash", "Playbook", "Playbook SHA-256", "Profile SHA-256")
+_KIND_WORDS = {"action": "action", "check": "check", "listing": "listing page", "probe": "probe"}
 _DETECTION_KINDS = frozenset({"detection"})
-_RECOVERY_KINDS = frozenset({"recovery"})
-_RESPONSE_KINDS = frozenset({"decision", "action", "communication", "note"})
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
+def num(value: int) -> str:
+    """``17,759``: every count in a report has thousands separators."""
+    return f"{value:,}"
+
+
 def duration(seconds: float | None) -> str:
-    """``1h 02m 03s`` / ``9m 00s`` / ``-``."""
+    """``1h 02m 03s`` / ``9m 00s`` / ``unknown``."""
     if seconds is None:
-        return "-"
+        return UNKNOWN
     total = int(seconds)
     sign = "-" if total < 0 else ""
     hours, rest = divmod(abs(total), 3600)
@@ -72,7 +108,7 @@ def duration(seconds: float | None) -> str:
 def short_time(at: str | None) -> str:
     """``2026-11-28 22:04:00`` (UTC) for an audit time; anything else as it is."""
     moment = parse_utc(at)
-    return moment.strftime("%Y-%m-%d %H:%M:%S") if moment else (at or "-")
+    return moment.strftime("%Y-%m-%d %H:%M:%S") if moment else (at or UNKNOWN)
 
 
 def overview_rows(report: Report) -> list[tuple[str, str]]:
@@ -83,30 +119,68 @@ def overview_rows(report: Report) -> list[tuple[str, str]]:
         ("Title", incident.title),
         ("Severity", incident.severity),
         ("Status", incident.status),
-        ("Commander", incident.commander or "-"),
+        ("Commander", incident.commander or UNKNOWN),
         ("Opened", f"{short_time(incident.opened_at)} UTC by {incident.opened_by}"),
         ("Report generated", f"{short_time(report.generated_at)} UTC"),
     ]
 
 
-def _totals(report: Report) -> dict[str, int]:
+def _totals(tallies: list[ActionTally]) -> dict[str, int]:
     totals = dict.fromkeys(OUTCOMES, 0)
-    for tally in report.metrics.actions:
+    for tally in tallies:
         for outcome, count in tally.outcomes.items():
             totals[outcome] = totals.get(outcome, 0) + count
     return totals
 
 
+def _outcome_text(tallies: list[ActionTally], targets: int | None) -> str:
+    """``400 of 400 targets done, 0 already done, 0 not done``."""
+    totals = _totals(tallies)
+    acted = sum(totals.values())
+    of = max(acted, targets or 0)
+    return (
+        f"{num(totals['done'])} of {num(of)} targets done, "
+        f"{num(totals['already_done'])} already done, "
+        f"{num(totals['failed'] + totals['retryable'] + of - acted)} not done"
+    )
+
+
+def http_text(requests: Mapping[str, int] | None) -> str:
+    """``226 (200 actions, 26 listing pages)``, or unknown when no record holds them."""
+    if requests is None:
+        return f"{UNKNOWN} (no finish record)"
+    parts = [
+        f"{num(n)} {word}{'' if n == 1 else 's'}"
+        for kind, word in _KIND_WORDS.items()
+        if (n := requests.get(kind, 0))
+    ]
+    total = num(sum(requests.get(kind, 0) for kind in REQUEST_KINDS))
+    return total + (f" ({', '.join(parts)})" if parts else "")
+
+
+def _incident_http(report: Report) -> str:
+    """The incident's HTTP requests, ``at least`` when some run recorded none."""
+    metrics = report.metrics
+    unrecorded = len(metrics.http_requests_unrecorded)
+    if unrecorded and unrecorded == len(report.runs):
+        return f"{UNKNOWN} (no run recorded a count)"
+    counted = http_text(metrics.http_requests)
+    if unrecorded:
+        return f"at least {counted}; {num(unrecorded)} run(s) recorded no count"
+    return counted
+
+
 def summary(report: Report) -> str:
     """One paragraph."""
     incident, metrics = report.incident, report.metrics
-    totals = _totals(report)
+    totals = _totals(metrics.actions)
     runs = len(report.runs)
     acted = (
-        f" {runs} run{'s' if runs != 1 else ''} acted on {sum(totals.values())} targets "
-        f"({totals['done']} done, {totals['already_done']} already done, "
-        f"{totals['failed'] + totals['retryable']} not done) with {metrics.requests} requests "
-        f"and {metrics.retries} retries."
+        f" {num(runs)} run{'s' if runs != 1 else ''} acted on {num(sum(totals.values()))} "
+        f"targets ({num(totals['done'])} done, {num(totals['already_done'])} already done, "
+        f"{num(totals['failed'] + totals['retryable'])} not done) in "
+        f"{num(metrics.target_attempts)} target attempts ({num(metrics.retries)} retries); "
+        f"HTTP requests sent: {_incident_http(report)}."
         if runs
         else " No runs are recorded for this incident."
     )
@@ -118,17 +192,18 @@ def summary(report: Report) -> str:
     )
 
 
-def _notes(report: Report, kinds: frozenset[str]) -> list[str]:
+def _notes(report: Report, detection: bool) -> list[tuple[str, str]]:
+    """(at, line) for the notes of the detection kinds, or of every other kind."""
     return [
-        f"{short_time(item.at)} — {item.message} ({item.operator})"
+        (item.at, f"{short_time(item.at)} — {item.message} ({item.operator})")
         for item in report.timeline
-        if item.record_kind == "timeline.note" and item.kind in kinds
+        if item.record_kind == "timeline.note" and (item.kind in _DETECTION_KINDS) == detection
     ]
 
 
 def _milestone(report: Report, name: str) -> str:
     value = report.incident.milestones.get(name)
-    return f"{short_time(value)} UTC" if value else "not recorded"
+    return f"{short_time(value)} UTC" if value else UNKNOWN
 
 
 def impact(report: Report) -> list[str]:
@@ -143,9 +218,14 @@ def impact(report: Report) -> list[str]:
     containment = report.charts.containment
     if containment:
         peak = max(point.live for point in containment)
+        what = (
+            "Malicious live streams (the sandbox's ground truth)"
+            if containment[0].source == "truth"
+            else "Live streams the containment counted (honest streams included)"
+        )
         lines.append(
-            f"Malicious live streams (from the run's own records): peak {peak}, "
-            f"{containment[-1].live} at {short_time(containment[-1].at)} UTC."
+            f"{what}: peak {num(peak)}, {num(containment[-1].live)} at "
+            f"{short_time(containment[-1].at)} UTC."
         )
     return lines
 
@@ -156,55 +236,130 @@ def detection(report: Report) -> list[str]:
         f"Detected at {_milestone(report, 'detected')}; acknowledged at "
         f"{_milestone(report, 'acknowledged')} "
         f"(time to acknowledge {duration(report.metrics.time_to_acknowledge)}).",
-        *_notes(report, _DETECTION_KINDS),
+        *(line for _, line in sorted(_notes(report, detection=True), key=_moment)),
     ]
+
+
+def _moment(entry: tuple[str, str]) -> tuple[str, str]:
+    moment = parse_utc(entry[0])
+    return (moment.isoformat() if moment else entry[0], entry[1])
 
 
 def response(report: Report) -> list[str]:
-    """Runs, approvals and the responders' notes."""
-    lines = [_run_line(run) for run in report.runs]
-    if report.approvals:
-        lines.append(f"{len(report.approvals)} plan approval(s) recorded (see Approvals).")
-    known = _DETECTION_KINDS | _RECOVERY_KINDS
-    other = frozenset(i.kind for i in report.timeline if i.record_kind == "timeline.note") - known
-    return lines + _notes(report, _RESPONSE_KINDS | other)
+    """Everything done, in time order: runs (why, what, how it went), approvals, the
+    mitigation and resolution milestones, and the responders' notes."""
+    entries = [(run.started_at, _run_line(run, report)) for run in report.runs]
+    entries += [
+        (a.at, f"{short_time(a.at)} — plan {a.plan_hash or UNKNOWN} approved by {a.approver}")
+        for a in report.approvals
+    ]
+    for name in ("acknowledged", "mitigated", "resolved"):
+        moment = report.incident.milestones.get(name)
+        if moment:
+            entries.append((moment, f"{short_time(moment)} — {name}"))
+    entries += _notes(report, detection=False)
+    return [line for _, line in sorted(entries, key=_moment)]
 
 
-def _run_line(run: RunSummary) -> str:
-    what = (run.playbook or {}).get("name") or run.action or "run"
-    done = sum(t.outcomes.get("done", 0) for t in run.actions)
-    targets = sum(t.targets for t in run.actions)
+def _run_line(run: RunSummary, report: Report) -> str:
+    head = f"{short_time(run.started_at)} — run {run.run}"
+    if run.playbook is not None:
+        steps = _step_runs(run, report)
+        tallies, targets = _with_steps(run, steps)
+        return (
+            f"{head} (playbook {run.playbook.get('name') or UNKNOWN}) by {run.operator}: "
+            f"{run.status}; {num(len(steps))} step run{'' if len(steps) == 1 else 's'}, "
+            f"{_outcome_text(tallies, targets)}; HTTP requests for its own reads: "
+            f"{http_text(run.http_requests)}."
+        )
+    parameters = parameters_text(run.parameters)
     return (
-        f"Run {run.run} ({what}) by {run.operator} at {short_time(run.started_at)} UTC: "
-        f"{run.status}; {done}/{targets} targets done."
+        f"{head} ({run.action or UNKNOWN}) by {run.operator}: {run.status}; "
+        f"why: {run.reason or UNKNOWN}; targets chosen by {chosen_by(run)}"
+        + (f"; parameters: {parameters}" if parameters else "")
+        + f"; {_outcome_text(run.actions, run.targets)}; "
+        f"HTTP requests: {http_text(run.http_requests)}."
     )
 
 
-def recovery(report: Report) -> list[str]:
-    """Mitigation, resolution and recovery notes."""
-    return [
-        f"Mitigated at {_milestone(report, 'mitigated')} "
-        f"(time to mitigate {duration(report.metrics.time_to_mitigate)}); resolved at "
-        f"{_milestone(report, 'resolved')} "
-        f"(time to resolve {duration(report.metrics.time_to_resolve)}).",
-        *_notes(report, _RECOVERY_KINDS),
-    ]
+def _step_runs(run: RunSummary, report: Report) -> list[RunSummary]:
+    return [child for child in report.runs if child.parent == run.run]
+
+
+def _with_steps(run: RunSummary, steps: list[RunSummary]) -> tuple[list[ActionTally], int]:
+    """A playbook run's tallies and targets: its own (if any) and its step runs'."""
+    tallies = [*run.actions, *(tally for child in steps for tally in child.actions)]
+    return tallies, (run.targets or 0) + sum(child.targets or 0 for child in steps)
+
+
+def _value(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def parameters_text(parameters: Mapping[str, Any]) -> str:
+    """``enabled=false, rollout_percent=0``."""
+    return ", ".join(f"{key}={_value(value)}" for key, value in parameters.items())
+
+
+def chosen_by(run: RunSummary) -> str:
+    """What chose the run's targets, from its ``run.started`` record."""
+    selection = run.selection
+    if run.playbook is not None:
+        return f"playbook {run.playbook.get('name') or UNKNOWN} (its steps)"
+    if not selection:
+        return f"{UNKNOWN} (not recorded)"
+    source = selection.get("source")
+    if source == "--id":
+        return "--id on the command line"
+    if source == "--ids-file":
+        column = f", column {_value(selection['column'])}" if selection.get("column") else ""
+        return (
+            f"ids file {_value(selection.get('ids_file'))} "
+            f"(SHA-256 {_value(selection.get('sha256'))}{column})"
+        )
+    if source == "playbook":
+        return f"playbook step {_value(selection.get('step'))}: {_step_source(selection)}"
+    filters = selection.get("filters")
+    where = parameters_text(filters) if isinstance(filters, Mapping) else ""
+    return f"--where on {_value(selection.get('listing'))}" + (f" ({where})" if where else "")
+
+
+def _step_source(selection: Mapping[str, Any]) -> str:
+    query = selection.get("query")
+    if isinstance(query, Mapping):
+        filters = query.get("filters")
+        text = f"query {_value(query.get('listing'))}"
+        if isinstance(filters, Mapping) and filters:
+            text += f" ({parameters_text(filters)})"
+        if query.get("where"):
+            text += f" where {_value(query['where'])}"
+        return text
+    if selection.get("from"):
+        return f"from {_value(selection['from'])}"
+    if selection.get("ids_file"):
+        return f"ids file {_value(selection['ids_file'])}"
+    count = selection.get("inline_ids")
+    return f"{num(count)} ids in the playbook" if type(count) is int else UNKNOWN
 
 
 def metric_rows(report: Report) -> list[tuple[str, str]]:
     """The metrics table."""
     m = report.metrics
-    return [
+    rows = [
         ("Time to detect", duration(m.time_to_detect)),
         ("Time to acknowledge", duration(m.time_to_acknowledge)),
         ("Time to mitigate", duration(m.time_to_mitigate)),
         ("Time to resolve", duration(m.time_to_resolve)),
-        ("Targets changed (done)", str(m.targets_affected)),
-        ("Requests", str(m.requests)),
-        ("Failures (targets not done)", str(m.failures)),
-        ("Retries", str(m.retries)),
-        ("Peak target actions per minute", str(m.peak_actions_per_minute)),
+        ("Targets changed (done)", num(m.targets_affected)),
+        ("HTTP requests sent", http_text(m.http_requests)),
+        ("Target attempts", num(m.target_attempts)),
+        ("Failures (targets not done)", num(m.failures)),
+        ("Retries (target attempts beyond the first)", num(m.retries)),
+        ("Peak target actions per minute", num(m.peak_actions_per_minute)),
     ]
+    if m.http_requests_unrecorded:
+        rows.append(("Runs without a request count", ", ".join(m.http_requests_unrecorded)))
+    return rows
 
 
 def action_rows(report: Report) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
@@ -216,16 +371,16 @@ def action_rows(report: Report) -> tuple[tuple[str, ...], list[tuple[str, ...]]]
         "Already done",
         "Retryable",
         "Failed",
-        "Requests",
+        "Target attempts",
         "Retries",
     )
     rows = [
         (
             t.action,
-            str(t.targets),
-            *(str(t.outcomes.get(outcome, 0)) for outcome in OUTCOMES),
-            str(t.requests),
-            str(t.retries),
+            num(t.targets),
+            *(num(t.outcomes.get(outcome, 0)) for outcome in OUTCOMES),
+            num(t.attempts),
+            num(t.retries),
         )
         for t in report.metrics.actions
     ]
@@ -237,38 +392,50 @@ def timeline_rows(items: list[TimelineItem]) -> list[tuple[str, str, str, str]]:
     return [(short_time(i.at), i.kind, i.operator, i.message) for i in items]
 
 
-def run_rows(report: Report) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
-    """One row per run, with its plan and playbook hashes."""
-    header = (
-        "Run",
-        "Started",
-        "Finished",
-        "Status",
-        "What",
-        "Targets",
-        "Plan hash",
-        "Playbook",
-        "Playbook SHA-256",
-        "Profile SHA-256",
-    )
+def run_rows(report: Report) -> list[tuple[str, ...]]:
+    """One row per run (``RUN_COLUMNS``): who, why, what chose the targets, with which
+    parameters, and how it went."""
+    rows: list[tuple[str, ...]] = []
+    for run in report.runs:
+        targets: int | None
+        if run.playbook is not None:
+            tallies, targets = _with_steps(run, _step_runs(run, report))
+            what = f"playbook {run.playbook.get('name') or UNKNOWN}"
+        else:
+            tallies, targets, what = run.actions, run.targets, run.action or UNKNOWN
+        rows.append(
+            (
+                run.run,
+                run.operator,
+                short_time(run.started_at),
+                short_time(run.finished_at),
+                run.status + (f" (resumed {run.resumed}×)" if run.resumed else ""),
+                what,
+                run.reason or UNKNOWN,
+                chosen_by(run),
+                parameters_text(run.parameters) or "none",
+                _outcome_text(tallies, targets),
+                http_text(run.http_requests),
+            )
+        )
+    return rows
+
+
+def provenance_rows(report: Report) -> list[tuple[str, ...]]:
+    """One row per run (``PROVENANCE_COLUMNS``): the plan and the files it ran from."""
     rows: list[tuple[str, ...]] = []
     for run in report.runs:
         playbook = run.playbook or {}
         rows.append(
             (
                 run.run,
-                short_time(run.started_at),
-                short_time(run.finished_at),
-                run.status + (f" (resumed {run.resumed}×)" if run.resumed else ""),
-                run.action or playbook.get("name") or "-",
-                "-" if run.target_count is None else str(run.target_count),
-                run.plan_hash or "-",
-                playbook.get("path") or playbook.get("name") or "-",
-                playbook.get("sha256") or "-",
-                run.profile_sha256 or "-",
+                run.plan_hash or "none",
+                playbook.get("path") or playbook.get("name") or "none",
+                playbook.get("sha256") or "none",
+                run.profile_sha256 or UNKNOWN,
             )
         )
-    return header, rows
+    return rows
 
 
 def step_rows(report: Report) -> list[tuple[str, ...]]:
@@ -277,8 +444,8 @@ def step_rows(report: Report) -> list[tuple[str, ...]]:
         (
             run.run,
             step.step,
-            step.kind or "-",
-            step.action or "-",
+            step.kind or UNKNOWN,
+            step.action or "none",
             short_time(step.finished_at),
             _step_outcome(step.counts),
         )
@@ -290,18 +457,24 @@ def step_rows(report: Report) -> list[tuple[str, ...]]:
 def _step_outcome(fields: Mapping[str, Any]) -> str:
     """``done, 15,241 targets`` from a ``step.finished`` outcome (else its fields)."""
     if "status" not in fields:
-        return ", ".join(f"{k}={v}" for k, v in fields.items()) or "-"
+        return ", ".join(f"{k}={v}" for k, v in fields.items()) or UNKNOWN
     count = fields.get("targets")
     parts = [text_of(fields["status"]) or "?"]
     if type(count) is int and count:
-        parts.append(f"{count:,} target{'' if count == 1 else 's'}")
+        parts.append(f"{num(count)} target{'' if count == 1 else 's'}")
     return ", ".join(parts)
 
 
 def approval_rows(report: Report) -> list[tuple[str, ...]]:
     """(time, approver, plan hash, expires, run)."""
     return [
-        (short_time(a.at), a.approver, a.plan_hash or "-", short_time(a.expires), a.run or "-")
+        (
+            short_time(a.at),
+            a.approver,
+            a.plan_hash or UNKNOWN,
+            short_time(a.expires) if a.expires else "no expiry",
+            a.run or "none",
+        )
         for a in report.approvals
     ]
 
@@ -312,3 +485,45 @@ def anchor_lines(report: Report) -> tuple[str, str, str | None]:
     head = f"{audit.head_seq}:{audit.head_hash}"
     command = f"ircli audit verify --anchor {head}" if _HEX64.fullmatch(audit.head_hash) else None
     return head, audit.summary, command
+
+
+DRILL_COLUMNS = ("Criterion", "Expression", "Result", "Values")
+_COLLATERAL_WORDS = {
+    "collateral_streams": "honest streams suspended",
+    "collateral_accounts": "non-bot accounts frozen",
+    "collateral_password_resets": "honest accounts forced to reset their password",
+    "honest_streams_ended_by_kill_switch": "honest streams ended by the kill switch",
+}
+
+
+def drill_lines(report: Report) -> list[str]:
+    """The drill's verdict and collateral (empty when the incident is not a drill)."""
+    drill = report.drill
+    if drill is None:
+        return []
+    held = sum(1 for criterion in drill.criteria if criterion.passed)
+    collateral = [
+        f"{num(value) if type(value) is int else _value(value)} {_COLLATERAL_WORDS[name]}"
+        for name, value in drill.collateral.items()
+    ]
+    return [
+        f"Drill {'passed' if drill.passed else 'FAILED'}: {num(held)} of "
+        f"{num(len(drill.criteria))} criteria held (run {drill.run or UNKNOWN}, scored "
+        f"{short_time(drill.recorded_at)} UTC).",
+        "Collateral: " + ("; ".join(collateral) or UNKNOWN) + ".",
+    ]
+
+
+def drill_rows(report: Report) -> list[tuple[str, ...]]:
+    """One row per pass criterion (``DRILL_COLUMNS``)."""
+    if report.drill is None:
+        return []
+    return [
+        (
+            c.label,
+            c.expression,
+            "pass" if c.passed else "FAIL",
+            c.error or parameters_text(c.values) or "none",
+        )
+        for c in report.drill.criteria
+    ]

@@ -2,10 +2,13 @@
 
 * **Actions per minute**: every result in an ``action.outcome`` record is one target action,
   counted in the UTC minute the record was written, by action name.
-* **Phases**: bands between the incident's milestones (impact started → detected →
-  acknowledged → mitigated → resolved); a band with no later milestone runs to the end.
-* **Containment curve** (malicious live streams over time): each ``query.result`` on a stream
-  listing *observes* the count at that moment; each later ``streams.suspend`` outcome lowers the
+* **Phases**: bands from each recorded milestone (impact started, detected, acknowledged,
+  mitigated, resolved) to the next recorded one; the last runs to the end. A milestone never
+  recorded gets no band ("detected → mitigated" when nobody acknowledged).
+* **Containment curve** (malicious live streams over time): in a drill, the sandbox's ground
+  truth (``drill.scored``: malicious streams only, every half second). Otherwise an estimate:
+  each ``query.result`` on a stream listing *observes* the count at that moment (honest
+  streams the query matched included); each later ``streams.suspend`` outcome lowers the
   estimate by its ``done`` results (``already_done`` streams were not live). Without any
   stream ``query.result``, a ``streams.suspend`` run's ``target_count`` at ``run.started`` is the
   observation. Streams that start between two observations are invisible until the next one.
@@ -25,12 +28,13 @@ from ircli.report.timeline import text_of
 __all__ = ["CONTAINMENT_ACTION", "build_charts", "parse_utc"]
 
 CONTAINMENT_ACTION = "streams.suspend"
-_PHASES = (
-    ("impact_started", "impact before detection"),
-    ("detected", "detected → acknowledged"),
-    ("acknowledged", "acknowledged → mitigated"),
-    ("mitigated", "mitigated → resolved"),
-)
+_LABELS = {
+    "impact_started": "impact started",
+    "detected": "detected",
+    "acknowledged": "acknowledged",
+    "mitigated": "mitigated",
+    "resolved": "resolved",
+}
 _ORDER = ("impact_started", "detected", "acknowledged", "mitigated", "resolved")
 
 
@@ -75,7 +79,23 @@ def _is_stream_query(record: AuditRecord) -> bool:
     )
 
 
+def _ground_truth(records: list[AuditRecord]) -> list[ContainmentPoint]:
+    """The last drill's malicious live streams over time (``drill.scored``), if any."""
+    for record in reversed(records):
+        series = record.params.get("malicious_live") if record.kind == "drill.scored" else None
+        if isinstance(series, list) and series:
+            return [
+                ContainmentPoint(str(point[0]), point[1], "truth")
+                for point in series
+                if isinstance(point, list) and len(point) == 2 and type(point[1]) is int
+            ]
+    return []
+
+
 def _containment(records: list[AuditRecord]) -> list[ContainmentPoint]:
+    truth = _ground_truth(records)
+    if truth:
+        return truth
     has_queries = any(_is_stream_query(record) for record in records)
     points: list[ContainmentPoint] = []
     observed: int | None = None
@@ -105,14 +125,22 @@ def _containment(records: list[AuditRecord]) -> list[ContainmentPoint]:
 
 
 def _phases(milestones: Mapping[str, str], end: datetime) -> list[Phase]:
+    """A band from each recorded milestone to the next recorded one (or the window's end),
+    named by both: no band claims a milestone that was never recorded."""
     stamped = {name: parse_utc(milestones.get(name)) for name in _ORDER}
     phases = []
-    for milestone, name in _PHASES:
+    for milestone in _ORDER[:-1]:
         start = stamped[milestone]
         if start is None:
             continue
-        following = (stamped[later] for later in _ORDER[_ORDER.index(milestone) + 1 :])
-        finish = next((moment for moment in following if moment is not None), end)
+        following = [
+            (later, stamped[later])
+            for later in _ORDER[_ORDER.index(milestone) + 1 :]
+            if stamped[later] is not None
+        ]
+        later, finish = following[0] if following else (None, end)
+        assert finish is not None
+        name = f"{_LABELS[milestone]} → {_LABELS[later] if later else 'now'}"
         phases.append(Phase(name, format_utc(start), format_utc(max(finish, start))))
     return phases
 

@@ -35,6 +35,8 @@ __all__ = [
 ]
 
 FLAG_LIVE = "live_streaming"
+SERIES_STEP = 0.5
+SERIES_MAX = 20_000
 FLAG_VERIFICATION = "new_account_verification"
 VERIFICATION_AGE = 7 * DAY
 
@@ -159,6 +161,9 @@ class Platform:
         self.killed_honest = 0
         mal = world.s_malicious
         self.mal_live = sum(mal)
+        self.mal_live_series: list[list[float]] = [[0.0, self.mal_live]]
+        """Malicious live streams over time: [seconds since the start, count], one point per
+        ``SERIES_STEP`` seconds at most (the last count in it), ``SERIES_MAX`` points."""
         self.honest_live = world.stream_count - self.mal_live
         self.mal_suspended = 0
         self.bots_frozen = 0
@@ -229,6 +234,15 @@ class Platform:
 
     # -- stream state ------------------------------------------------------------------------
 
+    def _note_malicious_live(self, now: float) -> None:
+        """Keep ``mal_live_series`` current: the point of this step, or a new one."""
+        series = self.mal_live_series
+        moment = (now - self.started_at) // SERIES_STEP * SERIES_STEP
+        if len(series) > 1 and series[-1][0] >= moment:  # the first point keeps the start
+            series[-1][1] = self.mal_live
+        elif len(series) < SERIES_MAX:
+            series.append([round(moment, 3), self.mal_live])
+
     def _set_stream(self, stream: int, new: int, now: float, reason: int) -> None:
         world = self.world
         old = world.s_status[stream]
@@ -246,6 +260,7 @@ class Platform:
                 self.exposure_weighted -= viewers * since
                 if self.mal_live == 0 and self.contained_at is None:
                     self.contained_at = now - self.started_at
+                self._note_malicious_live(now)
             else:
                 self.honest_live -= 1
         elif new == LIVE:
@@ -253,6 +268,7 @@ class Platform:
             if malicious:
                 self.mal_live += 1
                 self.exposure_viewers += viewers
+                self._note_malicious_live(now)
                 self.exposure_weighted += viewers * now
             else:
                 self.honest_live += 1

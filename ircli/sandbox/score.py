@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
+from ircli.clock import format_utc
 from ircli.sandbox.platform import FLAG_LIVE, Platform
 from ircli.sandbox.world import BOT, COMPROMISED, LIVE
 
@@ -65,6 +67,8 @@ def score(platform: Platform, now: float) -> dict[str, Any]:
         },
         "requests": dict(sorted(platform.requests.items())),
         "requests_total": sum(platform.requests.values()),
+        "started_at": format_utc(datetime.fromtimestamp(platform.started_at, UTC)),
+        "malicious_live_series": [list(point) for point in platform.mal_live_series],
     }
 
 

@@ -48,6 +48,25 @@ def test_a_weak_playbook_fails_the_drill_and_shows_which_criteria(
     markdown = (tmp_path / "out" / f"{incident['id']}.md").read_text(encoding="utf-8")
     assert "This is a drill" in markdown
     assert "Drill FAILED: 3 of 5 criteria held" in markdown
+    report = json.loads((tmp_path / "out" / f"{incident['id']}.json").read_text("utf-8"))
+    # Every HTTP request ircli sent, counted by ircli, is what the sandbox received.
+    assert report["http_requests"] == report["drill"]["score"]["requests_total"] > 0
+    assert report["metrics"]["http_requests_unrecorded"] == []
+    drill = report["drill"]
+    assert drill["passed"] is False
+    assert [c["passed"] for c in drill["criteria"]].count(True) == 3
+    assert set(drill["collateral"]) == {
+        "collateral_streams",
+        "collateral_accounts",
+        "collateral_password_resets",
+        "honest_streams_ended_by_kill_switch",
+    }
+    assert "## Drill" in markdown
+    assert "| no honest account frozen |" in markdown
+    # The containment curve is the ground truth: malicious streams only.
+    curve = report["charts"]["containment"]
+    assert {point["source"] for point in curve} == {"truth"}
+    assert curve[-1]["live"] == drill["score"]["malicious_live_streams"]
     # The sandbox's address and token went to the workspace, never to the process environment.
     assert "IRCLI_SANDBOX_URL" not in os.environ
     assert "IRCLI_SANDBOX_TOKEN" not in os.environ
@@ -88,9 +107,11 @@ def test_a_pass_expression_replaces_the_criteria_and_resolves_the_incident(
 
 
 @pytest.mark.slow
-def test_the_shipped_containment_playbook_passes_the_drill(cli: CliRunner) -> None:
+def test_the_shipped_containment_playbook_passes_the_drill(cli: CliRunner, tmp_path: Path) -> None:
     # By name, as `make demo` runs it; the world is small but the bots keep restarting.
-    result = cli("drill", "live-flood-containment", *SMALL, "--formats", "md")
+    result = cli(
+        "drill", "live-flood-containment", *SMALL, "--formats", "md,json", "--report-dir", "out"
+    )
     assert result.exit_code == 0, result.stdout + result.stderr
     for label in (
         "no malicious stream live",
@@ -103,6 +124,20 @@ def test_the_shipped_containment_playbook_passes_the_drill(cli: CliRunner) -> No
     assert "drill PASSED: 5 of 5 criteria held" in result.stdout
     (incident,) = incidents(cli)
     assert incident["status"] == "resolved"
+    report = json.loads((tmp_path / "out" / f"{incident['id']}.json").read_text("utf-8"))
+    # A playbook of queries, checks and batched actions: its HTTP requests, counted by ircli
+    # per run and kind, add up to what the sandbox received.
+    kinds = report["metrics"]["http_requests"]
+    assert kinds["action"] > 0
+    assert kinds["listing"] > 0
+    assert report["http_requests"] == report["drill"]["score"]["requests_total"]
+    assert report["metrics"]["target_attempts"] > kinds["action"]  # batches of many targets
+    assert report["drill"]["passed"] is True
+    assert report["charts"]["containment"][-1] == {
+        "at": report["charts"]["containment"][-1]["at"],
+        "live": 0,
+        "source": "truth",
+    }
 
 
 @pytest.mark.parametrize(

@@ -55,7 +55,7 @@ def send(
             tls=tls,
             proxy=proxy_for(base_url, env or {}),
         ) as client:
-            return [await client.send(request, f"key-{i}") for i in range(times)]
+            return [await client.send(request, f"key-{i}", kind="action") for i in range(times)]
 
     return asyncio.run(main())
 
@@ -94,7 +94,7 @@ def test_a_dropped_keep_alive_connection_is_noticed() -> None:
             ) as client:  # fmt: skip
                 for _ in range(5):
                     try:
-                        outcomes.append((await client.send(FREEZE)).status)
+                        outcomes.append((await client.send(FREEZE, kind="action")).status)
                     except TransportFailure as exc:
                         outcomes.append(exc.kind)
                     await asyncio.sleep(0.05)

@@ -165,6 +165,7 @@ def build(store: AuditStore, clock: FixedClock) -> str:
             "requests": 8,
             "retries": 2,
             "elapsed_ms": 1500,
+            "http_requests": {"action": 6, "check": 0, "listing": 1, "probe": 1},
         },
     )
     clock.advance(45)
@@ -178,6 +179,14 @@ def build(store: AuditStore, clock: FixedClock) -> str:
             "profile": "sandbox",
             "target_count": 2,
             "targets": ["a-1", "a-2"],
+            "reason": f"bot wave {HOSTILE}",
+            "params": {"reason": f"bot wave {HOSTILE}", "duration": "7d"},
+            "selection": {
+                "source": "--where",
+                "listing": "accounts",
+                "filters": {"status": "active", "cluster": HOSTILE_TARGET},
+                "http_requests": {"action": 0, "check": 0, "listing": 2, "probe": 0},
+            },
         },
     )
     append(
@@ -214,6 +223,7 @@ def build(store: AuditStore, clock: FixedClock) -> str:
             "counts": {"done": 1, "retryable": 1, "unknown": 0},
             "requests": 5,
             "retries": 3,
+            "http_requests": {"action": 5, "check": 1, "listing": 0, "probe": 1},
         },
     )
     append(

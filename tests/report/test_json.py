@@ -20,13 +20,18 @@ def test_json_document_shape(report: Report) -> None:
         "schema_version",
         "generated_at",
         "incident",
+        "http_requests",
         "metrics",
         "timeline",
         "runs",
         "approvals",
         "charts",
         "audit",
+        "drill",
     ]
+    # Every HTTP request the runs recorded (the --where selection's listing pages too).
+    assert data["http_requests"] == 8 + 2 + 7
+    assert data["metrics"]["http_requests"] == {"action": 11, "check": 1, "listing": 3, "probe": 2}
     assert data["schema_version"] == SCHEMA_VERSION
     assert data["generated_at"] == "2026-11-29T09:00:00.000000Z"
     assert data["audit"]["ok"] is True

@@ -25,16 +25,19 @@ def test_metrics_count_final_outcomes_requests_and_retries(report: Report) -> No
         "retryable": 0,
         "failed": 1,
     }
-    assert (tallies["streams.suspend"].requests, tallies["streams.suspend"].retries) == (8, 3)
+    assert (tallies["streams.suspend"].attempts, tallies["streams.suspend"].retries) == (8, 3)
     assert tallies["accounts.freeze"].outcomes["retryable"] == 1
-    assert (m.targets_affected, m.requests, m.failures, m.retries) == (5, 14, 2, 6)
+    assert (m.targets_affected, m.target_attempts, m.failures, m.retries) == (5, 14, 2, 6)
+    # HTTP requests are what the runs recorded sending, apart from target attempts.
+    assert m.http_requests == {"action": 11, "check": 1, "listing": 3, "probe": 2}
+    assert m.http_requests_unrecorded == []
     assert (m.time_to_detect, m.time_to_acknowledge) == (540.0, 600.0)
     assert m.peak_actions_per_minute == 3
 
 
 def test_runs_and_approvals(report: Report) -> None:
     streams, accounts = report.runs
-    assert (streams.run, streams.status, streams.target_count) == ("R-streams", "completed", 5)
+    assert (streams.run, streams.status, streams.targets) == ("R-streams", "completed", 5)
     assert streams.playbook == {
         "name": "live-flood",
         "path": "playbooks/live-flood.yaml",
@@ -42,6 +45,12 @@ def test_runs_and_approvals(report: Report) -> None:
     }
     assert [step.step for step in streams.steps] == ["suspend"]
     assert (accounts.run, accounts.status, accounts.plan_hash) == ("R-accounts", "incomplete", None)
+    assert accounts.reason is not None
+    assert accounts.reason.startswith("bot wave <script>")
+    assert accounts.selection is not None
+    assert accounts.selection["filters"]["status"] == "active"
+    assert accounts.parameters["duration"] == "7d"
+    assert accounts.http_requests == {"action": 5, "check": 1, "listing": 2, "probe": 1}
     assert [(a.approver, a.plan_hash) for a in report.approvals] == [("bob", "ef" * 32)]
 
 
@@ -53,7 +62,7 @@ def test_containment_curve_is_observed_then_lowered_by_done_suspensions(report: 
         ContainmentPoint("2026-11-28T22:03:35.000000Z", 2, "query"),
     ]
     assert [phase.name for phase in report.charts.phases] == [
-        "impact before detection",
+        "impact started → detected",
         "detected → acknowledged",
         "acknowledged → mitigated",
         "mitigated → resolved",
