@@ -1,6 +1,6 @@
-"""The hash is RFC 8785 (JCS): a real store and any storable value are checked against an
-independent implementation (the ``rfc8785`` package), and the store refuses what a JCS
-verifier would hash otherwise."""
+"""The hash is RFC 8785 (JCS): docs/audit.md's test vectors, a real store and any storable value
+are checked against an independent implementation (the ``rfc8785`` package), and the store
+refuses what a JCS verifier would hash otherwise."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import hashlib
 import json
 import re
 import sqlite3
+from datetime import datetime
 from enum import IntEnum
 from pathlib import Path
 from types import MappingProxyType
@@ -25,11 +26,33 @@ from ircli.audit.chain import (
     canonical_json,
     check_json_value,
     hashed_content,
+    record_hash,
 )
 from ircli.audit.records import NewRecord, RecordFilter
-from ircli.audit.store import AuditStore
+from ircli.audit.store import AuditStore, open_store
+from tests.conftest import FixedClock
 
+DOC = Path(__file__).resolve().parents[2] / "docs" / "audit.md"
+VECTOR = re.compile(
+    r"Fields:\n\n```json\n(?P<fields>.*?)\n```\n\n"
+    r"Canonical text:\n\n```text\n(?P<canonical>.*?)\n```\n\n"
+    r"SHA-256: `(?P<hash>[0-9a-f]{64})`",
+    re.DOTALL,
+)
 TOO_BIG = MAX_SAFE_INTEGER + 1
+
+
+def doc_vectors() -> list[dict[str, Any]]:
+    """The test vectors of docs/audit.md: fields, canonical text and hash of each."""
+    text = DOC.read_text(encoding="utf-8")
+    section = text[text.index("### Test vectors") : text.index("## Verifying")]
+    return [
+        {"fields": json.loads(found["fields"]), "text": found["canonical"], "hash": found["hash"]}
+        for found in VECTOR.finditer(section)
+    ]
+
+
+VECTORS = doc_vectors()
 
 
 def jcs_sha256(value: Any) -> str:
@@ -57,7 +80,44 @@ def rehash_stored_rows(db_path: Path) -> int:
     return len(rows)
 
 
+def new_record(fields: dict[str, Any]) -> NewRecord:
+    names = ("kind", "incident", "run", "step", "target", "params", "outcome")
+    return NewRecord(**{name: fields[name] for name in names})
+
+
+# -- the docs' test vectors ----------------------------------------------------------------
+
+
+def test_the_docs_hold_one_chain_of_vectors_covering_text_escapes_and_bounds() -> None:
+    assert [vector["fields"]["seq"] for vector in VECTORS] == [1, 2, 3, 4]
+    links = [vector["fields"]["prev_hash"] for vector in VECTORS]
+    assert links == [GENESIS_HASH] + [vector["hash"] for vector in VECTORS[:-1]]
+    texts = "".join(vector["text"] for vector in VECTORS)
+    for shown in ("Zoë", "配信", "🚨", '\\"', "\\\\", "\\n", "\\t", "\\u0001", "\x7f", "\u2028"):
+        assert shown in texts
+    assert f"[{MAX_SAFE_INTEGER},{-MAX_SAFE_INTEGER}]" in texts
+
+
+@pytest.mark.parametrize("vector", VECTORS, ids=lambda vector: vector["fields"]["kind"])
+def test_a_vector_is_what_ircli_and_an_independent_jcs_compute(vector: dict[str, Any]) -> None:
+    content = hashed_content(**vector["fields"])
+    check_json_value(content, "vector")
+    assert canonical_json(content) == vector["text"]
+    assert rfc8785.dumps(content) == vector["text"].encode("utf-8")
+    assert record_hash(content) == vector["hash"]
+    assert jcs_sha256(content) == vector["hash"]
+
+
 # -- a real store --------------------------------------------------------------------------
+
+
+def test_a_store_writes_the_documented_hashes(db_path: Path, clock: FixedClock) -> None:
+    with open_store(str(db_path), operator="zoë", clock=clock) as store:
+        for vector in VECTORS:
+            clock.now = datetime.fromisoformat(vector["fields"]["ts"])
+            assert store.append(new_record(vector["fields"])).hash == vector["hash"]
+        assert store.verify().ok
+    assert rehash_stored_rows(db_path) == len(VECTORS)
 
 
 def test_every_stored_record_rehashes_with_an_independent_jcs(
