@@ -1,12 +1,14 @@
 """The hash chain, as pure functions: canonical form, record hash, verification.
 
 Normative description in docs/audit.md. In short: a record's hash is the lowercase hex
-SHA-256 of the canonical JSON (RFC 8785 / JCS; no floats allowed) of the object
+SHA-256 of the canonical JSON (RFC 8785 / JCS) of the object
 
     {"v": 1, "seq", "ts", "operator", "kind", "incident", "run", "step", "target",
      "params", "outcome", "prev_hash"}
 
-where ``prev_hash`` is the previous record's ``hash`` (64 zeros for ``seq`` 1).
+where ``prev_hash`` is the previous record's ``hash`` (64 zeros for ``seq`` 1). Records hold
+no floats, no integers beyond ±(2^53−1) and no object keys outside the BMP
+(``check_json_value``): for such values ``canonical_json`` is byte for byte RFC 8785.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from ircli.audit.records import Anchor, AuditRecord
 __all__ = [
     "CHAIN_VERSION",
     "GENESIS_HASH",
+    "MAX_SAFE_INTEGER",
     "VerifyResult",
     "audit_safe",
     "canonical_json",
@@ -32,26 +35,44 @@ __all__ = [
 
 CHAIN_VERSION = 1
 GENESIS_HASH = "0" * 64
+MAX_SAFE_INTEGER = 2**53 - 1
+"""The largest integer a record may hold, and its negative the smallest. RFC 8785 reads
+numbers as IEEE 754 doubles: beyond this a JCS verifier would hash a rounded value."""
+_SAFE_BITS = MAX_SAFE_INTEGER.bit_length()  # |n| <= 2**53 - 1 exactly when n has <= 53 bits
 
 
 def check_json_value(value: Any, where: str = "value") -> None:
-    """Raise ``TypeError`` unless ``value`` is float-free JSON with string keys."""
+    """Raise ``TypeError`` unless ``value`` is JSON that ``canonical_json`` writes exactly as
+    RFC 8785 does: no floats, integers within ±``MAX_SAFE_INTEGER``, string keys with no
+    character outside the Basic Multilingual Plane (JCS orders keys by UTF-16 code units).
+    ``where`` names the value in the message; a lone surrogate raises ``UnicodeEncodeError``."""
     kind = type(value)
-    if kind is int or kind is bool or value is None:
+    if kind is int:
+        if value.bit_length() > _SAFE_BITS:
+            raise _unsafe_integer(value, where)
+        return
+    if kind is bool or value is None:
         return
     if kind is str:
         value.encode("utf-8")  # lone surrogates cannot be hashed canonically
         return
     if kind is dict:  # the common case, without the Mapping ABC check
+        _check_keys(value, where)
         for key, item in value.items():
-            if type(key) is not str:
-                raise TypeError(f"{where}: object keys must be strings, got {key!r}")
-            if type(item) is not int and item is not None:
-                check_json_value(item, where)
+            kind = type(item)
+            if kind is str:
+                item.encode("utf-8")
+            elif kind is int:
+                if item.bit_length() > _SAFE_BITS:
+                    raise _unsafe_integer(item, f"{where} -> {key}")
+            elif item is not None:
+                check_json_value(item, f"{where} -> {key}")
         return
-    if isinstance(value, bool | int | str):
-        if isinstance(value, str):
-            value.encode("utf-8")
+    if isinstance(value, int):  # an IntEnum and the like
+        check_json_value(int(value), where)
+        return
+    if isinstance(value, str):
+        value.encode("utf-8")
         return
     if isinstance(value, list | tuple):
         if all(type(item) is str for item in value):  # a list of ids: one pass
@@ -61,32 +82,68 @@ def check_json_value(value: Any, where: str = "value") -> None:
             check_json_value(item, where)
         return
     if isinstance(value, Mapping):
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise TypeError(f"{where}: object keys must be strings, got {key!r}")
-            check_json_value(item, where)
+        check_json_value(dict(value), where)
         return
     raise TypeError(f"{where}: {type(value).__name__} is not allowed in an audit record")
 
 
+def _check_keys(members: dict[Any, Any], where: str) -> None:
+    try:
+        keys = "".join(members)  # all keys in one pass: nearly always ASCII
+    except TypeError:
+        bad = next(key for key in members if not isinstance(key, str))
+        raise TypeError(f"{where}: object keys must be strings, got {bad!r}") from None
+    if keys.isascii():
+        return
+    keys.encode("utf-8")
+    if max(keys) > "\uffff":
+        bad = next(key for key in members if key and max(key) > "\uffff")
+        raise TypeError(
+            f"{where}: the key {bad!r} has a character outside the Basic Multilingual Plane, "
+            "which RFC 8785 sorts differently; it is not allowed in an audit record"
+        )
+
+
+def _unsafe_integer(value: int, where: str) -> TypeError:
+    bits = value.bit_length()
+    shown = f"the integer {value}" if bits <= 256 else f"a {bits}-bit integer"
+    return TypeError(
+        f"{where}: {shown} is outside ±(2^53−1), which RFC 8785 verifiers cannot hash "
+        "exactly; it is not allowed in an audit record (store it as a string)"
+    )
+
+
 def audit_safe(value: Any) -> Any:
-    """``value`` made storable: floats become their decimal text, tuples lists, other
-    non-JSON values their ``str``. For parameters that come from users (playbook inputs)."""
+    """``value`` made storable: floats become their decimal text, integers beyond
+    ±``MAX_SAFE_INTEGER`` their digits, tuples lists, keys outside the BMP their ``\\U``
+    escapes, other non-JSON values their ``str``. For parameters that come from users
+    (playbook inputs)."""
+    if isinstance(value, int) and value.bit_length() > _SAFE_BITS:
+        return str(value)
     if value is None or isinstance(value, bool | int | str):
         return value
     if isinstance(value, float):
         return repr(value)
     if isinstance(value, Mapping):
-        return {str(key): audit_safe(item) for key, item in value.items()}
+        return {_storable_key(str(key)): audit_safe(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
         return [audit_safe(item) for item in value]
     return str(value)
 
 
+def _storable_key(key: str) -> str:
+    if key.isascii() or max(key) <= "\uffff":
+        return key
+    return "".join(char if char <= "\uffff" else f"\\U{ord(char):08x}" for char in key)
+
+
 def canonical_json(value: Any) -> str:
     """Canonical JSON text: keys sorted, no whitespace, UTF-8 characters kept as they are.
 
-    For float-free values with ASCII keys this equals RFC 8785 (JCS) output.
+    For every value ``check_json_value`` accepts this is RFC 8785 (JCS) output: strings
+    escaped as JCS escapes them (``json`` does the same), integers in plain decimal, and keys
+    in code-point order, which is UTF-16 order for keys within the BMP. Existing records
+    are hashed with it as they always were, whatever they hold.
     """
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 

@@ -16,9 +16,10 @@ JsonObject = Mapping[str, Any]
 class NewRecord:
     """A record to append. ``seq``, time, operator and hashes are filled in by the store.
 
-    ``params`` and ``outcome`` hold JSON values without floats (strings, integers, booleans,
-    null, lists, objects) so that the canonical form is unambiguous for any verifier; record
-    durations as integer milliseconds or microseconds.
+    ``params`` and ``outcome`` hold JSON values without floats (strings, integers within
+    ±(2^53−1), booleans, null, lists, objects whose keys have no character outside the BMP)
+    so that any RFC 8785 verifier hashes them as ircli does; record durations as integer
+    milliseconds or microseconds.
     """
 
     kind: str
