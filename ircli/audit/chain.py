@@ -20,11 +20,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from ircli.audit.records import Anchor, AuditRecord
+from ircli.errors import InvalidInput
 
 __all__ = [
     "CHAIN_VERSION",
     "GENESIS_HASH",
     "MAX_SAFE_INTEGER",
+    "Unstorable",
     "VerifyResult",
     "audit_safe",
     "canonical_json",
@@ -98,16 +100,22 @@ def _check_keys(members: dict[Any, Any], where: str) -> None:
     keys.encode("utf-8")
     if max(keys) > "\uffff":
         bad = next(key for key in members if key and max(key) > "\uffff")
-        raise TypeError(
+        raise Unstorable(
             f"{where}: the key {bad!r} has a character outside the Basic Multilingual Plane, "
             "which RFC 8785 sorts differently; it is not allowed in an audit record"
         )
 
 
-def _unsafe_integer(value: int, where: str) -> TypeError:
+class Unstorable(InvalidInput, TypeError):
+    """A value the hash spec cannot hold (an integer beyond ±(2^53−1), a key outside the
+    BMP): bad input when it came from a user (exit 2, nothing written), a ``TypeError`` for
+    code that checks values."""
+
+
+def _unsafe_integer(value: int, where: str) -> Unstorable:
     bits = value.bit_length()
     shown = f"the integer {value}" if bits <= 256 else f"a {bits}-bit integer"
-    return TypeError(
+    return Unstorable(
         f"{where}: {shown} is outside ±(2^53−1), which RFC 8785 verifiers cannot hash "
         "exactly; it is not allowed in an audit record (store it as a string)"
     )

@@ -131,18 +131,27 @@ def _playbook_summary(listing: PlaybookListing) -> dict[str, Any]:
 
 @app.command("show", epilog=example("ircli runs show RUN-20261128-7QK2AB"))
 def show(ctx: typer.Context, run: RunId) -> None:
-    """Show a run: its action, parameters, status and per-outcome counts."""
+    """Show a run: its action, parameters, status, per-outcome counts and the HTTP requests
+    it sent (by kind), apart from its target attempts."""
+    from ircli.audit.records import RecordFilter
     from ircli.executor.history import RunListing
     from ircli.executor.journal import load_run
+    from ircli.platform.sent import describe, run_requests
 
     state = state_of(ctx)
     if _is_playbook_run(state.store(), run):
         _show_playbook_run(state, run)
         return
-    run_state = load_run(state.store(), run)
+    store = state.store()
+    run_state = load_run(store, run)
     data = _summary(RunListing.of(run_state))
     data["params"] = dict(run_state.spec.params)
     data["reason"] = run_state.spec.reason
+    data["selection"] = run_state.spec.selection
+    data["target_attempts"] = sum(result.attempts for result in run_state.results.values())
+    data["http_requests"] = run_requests(
+        store.records(RecordFilter(run=run, kinds=("run.started", "run.finished")))
+    )
     failures = [
         result.as_json(target)
         for target, result in run_state.results.items()
@@ -159,6 +168,10 @@ def show(ctx: typer.Context, run: RunId) -> None:
         f"incident {data['incident'] or '-'}; reason: {data['reason'] or '-'}"
     )
     display.table(("outcome", "targets"), sorted(data["counts"].items()))
+    display.result(
+        f"HTTP requests: {describe(data['http_requests'])}; "
+        f"target attempts: {data['target_attempts']:,}"
+    )
     if failures:
         display.table(
             ("target", "outcome", "status", "attempts", "error"),
@@ -437,6 +450,7 @@ def _show_playbook_run(state: CliState, run: str) -> None:
 
     from ircli.audit.records import RecordFilter
     from ircli.executor.history import list_playbook_runs
+    from ircli.platform.sent import describe, run_requests
     from ircli.playbook import plans
     from ircli.playbook.loader import load_playbook
 
@@ -463,6 +477,15 @@ def _show_playbook_run(state: CliState, run: str) -> None:
         if plan_hash
         else []
     )
+    step_runs = {
+        record.run
+        for record in store.records(RecordFilter(kinds=("run.started",)))
+        if record.run is not None and record.run.startswith(f"{run}.")
+    }
+    sent = {"playbook": run_requests(records)}
+    for step_run in sorted(step_runs):
+        kinds = ("run.started", "run.finished")
+        sent[step_run] = run_requests(store.records(RecordFilter(run=step_run, kinds=kinds)))
     data = {
         "run": run,
         "playbook": started.params["playbook"]["name"],
@@ -474,6 +497,7 @@ def _show_playbook_run(state: CliState, run: str) -> None:
         "approvals_needed": needed,
         "approved_by": approvers,
         "steps": [{"id": s, "status": st, "summary": sm} for s, st, sm in steps],
+        "http_requests": sent,
     }
     if state.display.json_mode:
         state.display.json(data)
@@ -496,3 +520,7 @@ def _show_playbook_run(state: CliState, run: str) -> None:
             + (f"; waits for {waiting} more" if waiting else "")
         )
     display.table(("step", "status", "summary"), steps)
+    display.table(
+        ("HTTP requests of", "requests"),
+        ((name, describe(counted)) for name, counted in sent.items()),
+    )

@@ -16,12 +16,21 @@ preflight read and the health probes of a paused run).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, Literal
 
-__all__ = ["REQUEST_KINDS", "RequestKind", "count", "counting", "http_requests", "total"]
+__all__ = [
+    "REQUEST_KINDS",
+    "RequestKind",
+    "add_recorded",
+    "count",
+    "counting",
+    "describe",
+    "http_requests",
+    "run_requests",
+]
 
 RequestKind = Literal["action", "check", "listing", "probe"]
 REQUEST_KINDS: tuple[RequestKind, ...] = ("action", "check", "listing", "probe")
@@ -55,9 +64,43 @@ def http_requests(tally: Mapping[str, int] | None = None) -> dict[str, int]:
     return {kind: int(tally.get(kind, 0)) for kind in REQUEST_KINDS}
 
 
-def total(recorded: Any) -> int | None:
-    """The sum of a record's ``http_requests``; None when the record has none (written by
-    an older ircli, or a run that never finished)."""
+def add_recorded(into: dict[str, int], recorded: Any) -> bool:
+    """Add a record's ``http_requests`` (by kind) to ``into``; False when it holds none
+    (written by an older ircli, or not a mapping)."""
     if not isinstance(recorded, Mapping):
-        return None
-    return sum(v for v in recorded.values() if type(v) is int)
+        return False
+    for kind in REQUEST_KINDS:
+        value = recorded.get(kind)
+        into[kind] = into.get(kind, 0) + (value if type(value) is int else 0)
+    return True
+
+
+def run_requests(records: Iterable[Any]) -> dict[str, int] | None:
+    """The HTTP requests a run's records hold: its ``--where`` selection (``run.started``)
+    and every session's ``run.finished``; None when no finish record holds a count."""
+    sent: dict[str, int] = dict.fromkeys(REQUEST_KINDS, 0)
+    finished = False
+    for record in records:
+        if record.kind == "run.started":
+            selection = record.params.get("selection")
+            if isinstance(selection, Mapping):
+                add_recorded(sent, selection.get("http_requests"))
+        elif record.kind == "run.finished":
+            finished = add_recorded(sent, record.outcome.get("http_requests")) or finished
+    return sent if finished else None
+
+
+_WORDS = {"action": "action", "check": "check", "listing": "listing page", "probe": "probe"}
+
+
+def describe(sent: Mapping[str, int] | None) -> str:
+    """``226 (200 actions, 26 listing pages)``; ``unknown (no finish record)`` for None."""
+    if sent is None:
+        return "unknown (no finish record)"
+    parts = [
+        f"{n:,} {word}{'' if n == 1 else 's'}"
+        for kind, word in _WORDS.items()
+        if (n := sent.get(kind, 0))
+    ]
+    total = sum(sent.get(kind, 0) for kind in REQUEST_KINDS)
+    return f"{total:,}" + (f" ({', '.join(parts)})" if parts else "")

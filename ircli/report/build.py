@@ -12,7 +12,7 @@ from ircli.audit.store import AuditStore
 from ircli.clock import format_utc
 from ircli.errors import InvalidInput
 from ircli.incident.model import Incident, replay
-from ircli.platform.sent import REQUEST_KINDS
+from ircli.platform.sent import REQUEST_KINDS, add_recorded
 from ircli.report.model import (
     ChainCheck,
     DrillCriterion,
@@ -23,7 +23,7 @@ from ircli.report.model import (
     Report,
     RunSummary,
 )
-from ircli.report.runs import TallyBuilder, add_requests, summarise_approvals, summarise_runs
+from ircli.report.runs import TallyBuilder, summarise_approvals, summarise_runs
 from ircli.report.series import build_charts
 from ircli.report.timeline import build_timeline, text_of
 
@@ -138,10 +138,10 @@ def _metrics(
     actions = tally.tallies()
     http: dict[str, int] = dict.fromkeys(REQUEST_KINDS, 0)
     for run in runs:
-        add_requests(http, run.http_requests)
+        add_recorded(http, run.http_requests)
     for record in records:  # refused before a run began: the reads that chose the targets
         if record.kind == "run.refused":
-            add_requests(http, record.params.get("http_requests"))
+            add_recorded(http, record.params.get("http_requests"))
     return Metrics(
         time_to_detect=durations["time_to_detect"],
         time_to_acknowledge=durations["time_to_acknowledge"],

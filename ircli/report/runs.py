@@ -16,14 +16,13 @@ from typing import Any
 
 from ircli.audit.outcomes import outcome_groups
 from ircli.audit.records import AuditRecord
-from ircli.platform.sent import REQUEST_KINDS
+from ircli.platform.sent import add_recorded
 from ircli.report.model import ActionTally, Approval, RunSummary, StepSummary
 from ircli.report.timeline import text_of
 
 __all__ = [
     "OUTCOMES",
     "TallyBuilder",
-    "add_requests",
     "summarise_approvals",
     "summarise_runs",
 ]
@@ -38,15 +37,6 @@ def _int(value: Any) -> int:
 
 def _str_or_none(value: Any) -> str | None:
     return None if value is None else text_of(value)
-
-
-def add_requests(into: dict[str, int], recorded: Any) -> bool:
-    """Add a record's ``http_requests`` (by kind) to ``into``; False when it has none."""
-    if not isinstance(recorded, Mapping):
-        return False
-    for kind in REQUEST_KINDS:
-        into[kind] = into.get(kind, 0) + _int(recorded.get(kind))
-    return True
 
 
 @dataclass
@@ -112,7 +102,7 @@ class _RunBuilder:
             self.params, self.step = dict(record.params), record.step
             selection = self.params.get("selection")
             if isinstance(selection, Mapping):
-                add_requests(self.http, selection.get("http_requests"))
+                add_recorded(self.http, selection.get("http_requests"))
         elif kind == "run.resumed":
             self.resumed += 1
             self.status = "running (no finish record)"
@@ -120,7 +110,7 @@ class _RunBuilder:
         elif kind == "run.finished":
             self.status = text_of(record.outcome.get("status")) or "finished"
             self.finished_at = record.ts
-            if add_requests(self.http, record.outcome.get("http_requests")):
+            if add_recorded(self.http, record.outcome.get("http_requests")):
                 self.http_recorded = True
         elif kind == "action.outcome":
             self.tally.add(record, _str_or_none(self.params.get("action")))

@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from ircli.platform.sent import REQUEST_KINDS
+from ircli.platform.sent import describe
 from ircli.report.model import ActionTally, Report, RunSummary, TimelineItem
 from ircli.report.runs import OUTCOMES
 from ircli.report.series import parse_utc
@@ -82,7 +82,6 @@ RUN_COLUMNS = (
     "HTTP requests",
 )
 PROVENANCE_COLUMNS = ("Run", "Plan hash", "Playbook", "Playbook SHA-256", "Profile SHA-256")
-_KIND_WORDS = {"action": "action", "check": "check", "listing": "listing page", "probe": "probe"}
 _DETECTION_KINDS = frozenset({"detection"})
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 
@@ -147,15 +146,7 @@ def _outcome_text(tallies: list[ActionTally], targets: int | None) -> str:
 
 def http_text(requests: Mapping[str, int] | None) -> str:
     """``226 (200 actions, 26 listing pages)``, or unknown when no record holds them."""
-    if requests is None:
-        return f"{UNKNOWN} (no finish record)"
-    parts = [
-        f"{num(n)} {word}{'' if n == 1 else 's'}"
-        for kind, word in _KIND_WORDS.items()
-        if (n := requests.get(kind, 0))
-    ]
-    total = num(sum(requests.get(kind, 0) for kind in REQUEST_KINDS))
-    return total + (f" ({', '.join(parts)})" if parts else "")
+    return describe(requests)
 
 
 def _incident_http(report: Report) -> str:

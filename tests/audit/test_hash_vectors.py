@@ -30,6 +30,7 @@ from ircli.audit.chain import (
 )
 from ircli.audit.records import NewRecord, RecordFilter
 from ircli.audit.store import AuditStore, open_store
+from ircli.errors import InvalidInput
 from tests.conftest import FixedClock
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "audit.md"
@@ -200,8 +201,10 @@ def test_what_jcs_would_hash_otherwise_is_refused_and_nothing_written(
 ) -> None:
     store.append(NewRecord(kind="before"))
     batch = [NewRecord(kind="fine"), NewRecord(kind="bad", params=params, outcome=outcome)]
-    with pytest.raises(TypeError, match=re.escape(message)):
+    # Bad input (exit 2, one sentence) when it came from a user, a TypeError for code.
+    with pytest.raises(InvalidInput, match=re.escape(message)) as refused:
         store.append_many(batch)
+    assert isinstance(refused.value, TypeError)
     assert store.count() == 1
     assert store.verify().ok
 

@@ -72,13 +72,46 @@ def test_guards_refuse_before_any_request(ircli: Ircli, platform: Platform, tmp_
 
 
 def test_where_selects_with_server_filters(ircli: Ircli, platform: Platform) -> None:
+    before = platform.score()["requests_total"]
     summary = ircli.json(
-        "streams", "suspend", "--where", "status=live", "--where", "min_reports=40", "--yes"
-    )
+        "streams", "suspend", "--where", "status=live", "--where", "min_reports=40",
+        "--batch", "8", "--reason", "report flood", "--yes",
+    )  # fmt: skip
+    received = platform.score()["requests_total"] - before
     assert summary["status"] == "completed"
-    assert summary["targets"] > 0
+    assert summary["targets"] > 8
     remaining = platform.get("/api/v1/streams?status=live&min_reports=40&limit=10")
     assert remaining["items"] == []
+    # runs show: the HTTP requests by kind, apart from the target attempts, and what chose
+    # the targets; they add up to what the platform received.
+    shown = ircli.json("runs", "show", summary["run"])
+    sent = shown["http_requests"]
+    assert sent["action"] == -(-summary["targets"] // 8)  # batches of 8
+    assert sent["listing"] >= 1  # the --where selection
+    assert sent["probe"] == 1  # the preflight read
+    assert shown["target_attempts"] == summary["targets"]
+    assert sum(sent.values()) == received
+    assert shown["selection"]["filters"] == {"status": "live", "min_reports": "40"}
+    assert shown["reason"] == "report flood"
+    text = ircli("runs", "show", summary["run"]).stdout
+    assert f"HTTP requests: {sum(sent.values()):,} (" in text
+    assert f"target attempts: {summary['targets']:,}" in text
+
+
+def test_an_ids_file_is_recorded_by_name_and_digest(
+    ircli: Ircli, platform: Platform, tmp_path: Path
+) -> None:
+    import hashlib
+
+    ids = write_ids(tmp_path / "ids.txt", stream_ids(3))
+    summary = ircli.json("streams", "suspend", "--ids-file", str(ids), "--yes")
+    shown = ircli.json("runs", "show", summary["run"])
+    assert shown["selection"] == {
+        "source": "--ids-file",
+        "ids_file": str(ids),
+        "sha256": hashlib.sha256(ids.read_bytes()).hexdigest(),
+        "column": None,
+    }
 
 
 def test_where_over_the_cap_stops_reading_and_refuses(ircli: Ircli, platform: Platform) -> None:
@@ -92,6 +125,9 @@ def test_where_over_the_cap_stops_reading_and_refuses(ircli: Ircli, platform: Pl
     assert platform.score()["requests_total"] - before <= 1
     [refusal] = ircli.json("audit", "log", "--kind", "run.refused")
     assert refusal["params"]["reason"] == "over the cap of 5"
+    # The read that found it out is on record too.
+    sent = refusal["params"]["http_requests"]
+    assert sum(sent.values()) == platform.score()["requests_total"] - before == sent["listing"]
 
 
 def test_circuit_breaker_pauses_and_resumes_by_itself(
