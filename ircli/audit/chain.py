@@ -220,6 +220,10 @@ class VerifyResult:
     first_bad_seq: int | None = None
     reason: str | None = None
     head: Anchor | None = None
+    time_decreases: int = 0
+    """Valid records whose ``ts`` is earlier than their predecessor's (the chain holds, but
+    a clock stepped back or writers' clocks disagree)."""
+    first_time_decrease_seq: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -236,6 +240,8 @@ def verify_records(records: Iterable[AuditRecord], anchor: Anchor | None = None)
     """
     expected_seq = 1
     prev_hash = GENESIS_HASH
+    prev_ts = ""
+    decreases: list[int] = []
     total = 0
     failure: tuple[int, str] | None = None
     anchor_seen = anchor is None or anchor == Anchor(0, GENESIS_HASH)
@@ -255,19 +261,25 @@ def verify_records(records: Iterable[AuditRecord], anchor: Anchor | None = None)
                     ),
                 )
         if failure is None:
-            prev_hash = record.hash
+            if record.ts < prev_ts:  # one fixed-width UTC format: text order is time order
+                decreases.append(record.seq)
+            prev_hash, prev_ts = record.hash, record.ts
             expected_seq += 1
     valid = expected_seq - 1
+    times: dict[str, Any] = {
+        "time_decreases": len(decreases),
+        "first_time_decrease_seq": decreases[0] if decreases else None,
+    }
     if failure is not None:
-        return VerifyResult(total, valid, failure[0], failure[1])
+        return VerifyResult(total, valid, failure[0], failure[1], **times)
     head = Anchor(valid, prev_hash) if total else None
     if not anchor_seen and anchor is not None:
         reason = (
             f"the chain ends at seq {valid} but the anchor names seq {anchor.seq}; "
             "records were removed from the tail"
         )
-        return VerifyResult(total, total, valid + 1, reason, head)
-    return VerifyResult(total, total, None, None, head)
+        return VerifyResult(total, total, valid + 1, reason, head, **times)
+    return VerifyResult(total, total, None, None, head, **times)
 
 
 def verify_tail(records: Sequence[AuditRecord]) -> str | None:

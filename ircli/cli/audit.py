@@ -72,7 +72,8 @@ def verify(
         ),
     ] = None,
 ) -> None:
-    """Verify the whole chain; exit 4 at the first bad record."""
+    """Verify the whole chain; exit 4 at the first bad record. A ts earlier than the
+    record before it is reported as a warning."""
     state = state_of(ctx)
     pinned = parse_anchor(anchor) if anchor else None
     result = state.store().verify(pinned)
@@ -87,7 +88,15 @@ def verify(
                 "head": None
                 if result.head is None
                 else {"seq": result.head.seq, "hash": result.head.hash},
+                "time_decreases": result.time_decreases,
+                "first_time_decrease_seq": result.first_time_decrease_seq,
             }
+        )
+    if result.time_decreases:
+        state.display.warning(
+            f"{result.time_decreases:,} record(s) carry an earlier ts than the record before "
+            f"them (first at seq {result.first_time_decrease_seq}): a clock stepped back or "
+            "the writers' clocks disagree; the chain itself is not affected."
         )
     if not result.ok:
         raise AuditIntegrityError(

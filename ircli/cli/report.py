@@ -10,6 +10,7 @@ import typer
 from ircli.cli.audit import write_private
 from ircli.cli.helptext import example
 from ircli.cli.state import state_of
+from ircli.errors import InvalidInput
 
 __all__ = ["EPILOG", "report"]
 
@@ -23,9 +24,13 @@ def report(
     ctx: typer.Context,
     incident_id: Annotated[str, typer.Argument(metavar="INCIDENT", help="The incident id.")],
     fmt: Annotated[
-        str,
-        typer.Option("--format", "-f", help="md, html, json, csv (timeline) or timesketch."),
-    ] = "md",
+        str | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="md (default; json with --json), html, json, csv (timeline) or timesketch.",
+        ),
+    ] = None,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write to FILE (0600), not stdout.")
     ] = None,
@@ -33,8 +38,10 @@ def report(
     """Write an incident's report, ending with the audit head and its verification."""
     from ircli.report import build_report, check_format, render
 
-    check_format(fmt)
     state = state_of(ctx)
+    if state.display.json_mode and fmt not in (None, "json"):
+        raise InvalidInput(f"--json prints the JSON report; drop --json to write {fmt}.")
+    fmt = check_format(fmt or ("json" if state.display.json_mode else "md"))
     built = build_report(state.store(), incident_id, now=state.environment.clock())
     text = render(built, fmt)
     if output is None:

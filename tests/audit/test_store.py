@@ -119,3 +119,23 @@ def test_csv_export_neutralises_bidi_and_control_characters(  # type: ignore[no-
     assert "acc_\\u202etxt.exe \\u2066a\\u2069 \\u2067b\\u2068 \\x1b[31mred" in csv_text
     # JSON Lines stay exact (ASCII-escaped): the export verifies against the chain.
     assert "\\u202e" in cli("audit", "export").stdout
+
+
+def test_verify_reports_a_ts_that_goes_back(  # type: ignore[no-untyped-def]
+    cli, store: AuditStore, clock: FixedClock
+) -> None:
+    store.append(NewRecord(kind="timeline.note", incident="A"))
+    clock.advance(-5)  # a clock stepped back: the chain holds, the times do not
+    store.append(NewRecord(kind="timeline.note", incident="A"))
+    clock.advance(10)
+    store.append(NewRecord(kind="timeline.note", incident="A"))
+    result = store.verify()
+    assert result.ok
+    assert (result.time_decreases, result.first_time_decrease_seq) == (1, 2)
+    shown = cli("audit", "verify")
+    assert shown.exit_code == 0
+    assert "3/3 records valid" in shown.stdout
+    assert "1 record(s) carry an earlier ts than the record before them (first at seq 2)" in (
+        shown.stderr
+    )
+    assert cli("--json", "audit", "verify").stdout.count('"time_decreases": 1') == 1

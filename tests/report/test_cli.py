@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from ircli.report import SCHEMA_VERSION
 from tests.conftest import CliRunner
 
 UNSAFE = ("\x1b", "\u202e", "\x07")
@@ -51,3 +52,15 @@ def test_unknown_format_and_incident_are_invalid_input(cli: CliRunner, incident:
     missing = cli("report", "INC-NOPE")
     assert missing.exit_code == 2
     assert "no incident 'INC-NOPE' in the audit store." in missing.stderr
+
+
+def test_json_mode_prints_the_json_report(cli: CliRunner, incident: str) -> None:
+    result = cli("--json", "report", incident)
+    assert result.exit_code == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document["incident"]["id"] == incident
+    assert document["schema_version"] == SCHEMA_VERSION
+    clash = cli("--json", "report", incident, "--format", "html")
+    assert clash.exit_code == 2
+    assert "--json prints the JSON report; drop --json to write html." in clash.stderr
+    assert clash.stdout == ""
