@@ -193,7 +193,10 @@ def show_incident(
     )
     display.table(
         ("metric", "value"),
-        ((name.replace("_", " "), _duration(value)) for name, value in metrics.items()),
+        (
+            (name.removesuffix("_seconds").replace("_", " "), _duration(value))
+            for name, value in metrics.items()
+        ),
     )
     print_timeline(state, incident)
 

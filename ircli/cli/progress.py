@@ -194,14 +194,15 @@ def outcome_json(outcome: RunOutcome) -> dict[str, Any]:
         "run": outcome.spec.run,
         "action": outcome.spec.action,
         "status": report.status,
-        "reason": report.reason,
+        "status_reason": report.reason,
+        "reason": outcome.spec.reason,
         "store_failed": report.store_failed,
         "targets": len(outcome.spec.targets),
         "counts": outcome.counts,
-        "requests": report.requests,
+        "http_requests": outcome.http_requests,
         "retries": report.retries,
-        "elapsed_s": round(elapsed, 3),
-        "actions_per_s": round(settled / elapsed, 1) if elapsed > 0 else None,
+        "elapsed_seconds": round(elapsed, 3),
+        "actions_per_second": round(settled / elapsed, 1) if elapsed > 0 else None,
         "audit_head": None
         if outcome.head is None
         else {"seq": outcome.head.seq, "hash": outcome.head.hash},
@@ -218,9 +219,10 @@ def print_outcome(display: Display, data: dict[str, Any]) -> None:
         [(
             data["run"], data["action"], data["status"], data["targets"], counts["done"],
             counts["already_done"], counts["failed"],
-            counts["retryable"] + counts["unknown"] + counts["untouched"], data["requests"],
-            data["retries"], f"{data['elapsed_s']:.1f}s",
-            f"{data['actions_per_s']:,.0f}/s" if data["actions_per_s"] else "-",
+            counts["retryable"] + counts["unknown"] + counts["untouched"],
+            sum(data["http_requests"].values()), data["retries"],
+            f"{data['elapsed_seconds']:.1f}s",
+            f"{data['actions_per_second']:,.0f}/s" if data["actions_per_second"] else "-",
         )],
     )  # fmt: skip
     head = data["audit_head"]
@@ -232,13 +234,13 @@ def resume_hint(display: Display, data: dict[str, Any]) -> None:
     """On stderr, for a run that did not finish: how to continue it (also with ``--json``)."""
     if data["store_failed"]:
         display.error(
-            f"{data['reason']} Targets sent without a recorded outcome are checked or resent "
-            "with the same keys on resume.",
+            f"{data['status_reason']} Targets sent without a recorded outcome are checked or "
+            "resent with the same keys on resume.",
             f"When the store takes writes again: ircli runs resume {data['run']}",
         )
     elif data["status"] in ("interrupted", "paused", "incomplete"):
         display.warning(
             f"run {data['run']} is {data['status']}"
-            + (f" ({data['reason']})" if data["reason"] else "")
+            + (f" ({data['status_reason']})" if data["status_reason"] else "")
             + f"; continue it with: ircli runs resume {data['run']}"
         )

@@ -171,7 +171,7 @@ def outcome_data(outcome: PlaybookOutcome) -> dict[str, Any]:
     return {
         "run": outcome.run,
         "status": outcome.status,
-        "reason": outcome.reason,
+        "status_reason": outcome.reason,
         "dry_run": outcome.dry_run,
         "plan_hash": outcome.plan_hash,
         "steps": [
@@ -182,7 +182,7 @@ def outcome_data(outcome: PlaybookOutcome) -> dict[str, Any]:
                 "summary": s.summary,
                 "targets": s.targets,
                 "sample": s.sample,
-                "estimate_s": s.estimate_s,
+                "estimate_seconds": s.estimate_seconds,
                 "at_run_time": s.at_run_time,
             }
             for s in outcome.steps
@@ -231,7 +231,7 @@ def _show(state: CliState, outcome: PlaybookOutcome) -> None:
                 (f"≤{s['targets']:,}" if s["at_run_time"] else f"{s['targets']:,}")
                 if s["targets"]
                 else "",
-                _seconds(s["estimate_s"]),
+                _seconds(s["estimate_seconds"]),
                 ", ".join(s["sample"][:3]) + (" …" if len(s["sample"]) > 3 else ""),
                 s["summary"],
             )

@@ -41,7 +41,7 @@ def _summary(listing: RunListing) -> dict[str, Any]:
         "action": listing.action,
         "status": listing.status,
         "operator": listing.operator,
-        "started": listing.started_at,
+        "started_at": listing.started_at,
         "incident": listing.incident,
         "profile": listing.profile,
         "targets": listing.targets,
@@ -58,7 +58,7 @@ def list_runs(ctx: typer.Context) -> None:
     store = state.store()
     summaries = [_summary(run) for run in list_run_summaries(store)]
     summaries += [_playbook_summary(run) for run in list_playbook_runs(store)]
-    summaries.sort(key=lambda s: (s["started"], s["run"]), reverse=True)
+    summaries.sort(key=lambda s: (s["started_at"], s["run"]), reverse=True)
     if state.display.json_mode:
         state.display.json(summaries)
         return
@@ -78,7 +78,7 @@ def list_runs(ctx: typer.Context) -> None:
         (
             (
                 s["run"],
-                short_time(s["started"]),
+                short_time(s["started_at"]),
                 s["operator"],
                 s["action"],
                 s["status"],
@@ -120,7 +120,7 @@ def _playbook_summary(listing: PlaybookListing) -> dict[str, Any]:
         "playbook": listing.playbook,
         "status": listing.status,
         "operator": listing.operator,
-        "started": listing.started_at,
+        "started_at": listing.started_at,
         "incident": listing.incident,
         "dry_run": listing.dry_run,
         "steps_done": listing.steps_done,
@@ -164,7 +164,7 @@ def show(ctx: typer.Context, run: RunId) -> None:
     display = state.display
     display.result(f"{data['run']}  {data['action']}  {data['status']}")
     display.result(
-        f"started {data['started']} by {data['operator']}; profile {data['profile']}; "
+        f"started {data['started_at']} by {data['operator']}; profile {data['profile']}; "
         f"incident {data['incident'] or '-'}; reason: {data['reason'] or '-'}"
     )
     display.table(("outcome", "targets"), sorted(data["counts"].items()))
@@ -298,7 +298,7 @@ def rollback(
     data = {
         "run": run,
         "status": outcome.status,
-        "reason": outcome.reason,
+        "status_reason": outcome.reason,
         "reverted": outcome.reverted,
         "failed": outcome.failed,
         "stages": outcome.stages,
@@ -391,7 +391,15 @@ def approve(
             raise InvalidInput(f"--expires {expires!r}: expected a duration such as 30m.")
         ttl = seconds
     record = plans.approve(store, run, now=state.environment.clock(), ttl=ttl)
-    data = {"run": run, **record.params, "seq": record.seq}
+    params = record.params
+    data = {
+        "run": run,
+        "plan_hash": params["plan_hash"],
+        "approver": params["approver"],
+        "requester": params["requester"],
+        "expires_at": params["expires"],
+        "seq": record.seq,
+    }
     if state.display.json_mode:
         state.display.json(data)
     else:

@@ -322,6 +322,8 @@ class RunOutcome:
     state: RunState
     counts: dict[str, int]
     """``state.counts()`` as the ``run.finished`` record holds them (counted once)."""
+    http_requests: dict[str, int] = field(default_factory=dict)
+    """The HTTP requests this execution sent, by kind (``ircli.platform.sent``)."""
 
 
 async def run_plan(
@@ -517,7 +519,7 @@ async def _execute(
             forget_key(spec.run, workspace.data_dir)  # nothing left to resend
         if delivery is not None:
             delivery.close()  # after the run's records: a failed delivery is said on its own
-    return RunOutcome(spec, report, workspace.store.head(), state, counts)
+    return RunOutcome(spec, report, workspace.store.head(), state, counts, http_requests())
 
 
 def _aborted(spec: RunSpec) -> dict[str, Any]:

@@ -37,7 +37,7 @@ class TimelineEntry:
     message: str
     operator: str
     seq: int
-    recorded: str
+    recorded_at: str
 
 
 @dataclass
@@ -65,10 +65,10 @@ class Incident:
         start = self.milestone_time("impact_started") or self.milestone_time("detected")
         result: dict[str, float | None] = {}
         for metric, milestone in (
-            ("time_to_detect", "detected"),
-            ("time_to_acknowledge", "acknowledged"),
-            ("time_to_mitigate", "mitigated"),
-            ("time_to_resolve", "resolved"),
+            ("time_to_detect_seconds", "detected"),
+            ("time_to_acknowledge_seconds", "acknowledged"),
+            ("time_to_mitigate_seconds", "mitigated"),
+            ("time_to_resolve_seconds", "resolved"),
         ):
             moment = self.milestone_time(milestone)
             if milestone == "detected" and self.milestone_time("impact_started") is None:
@@ -135,7 +135,7 @@ def _opened(record: AuditRecord) -> Incident:
             message=f"Incident opened ({incident.severity}): {incident.title}",
             operator=record.operator,
             seq=record.seq,
-            recorded=record.ts,
+            recorded_at=record.ts,
         )
     )
     return incident
@@ -154,7 +154,7 @@ def _apply_status(incident: Incident, record: AuditRecord) -> None:
             message=f"Status changed from {record.params.get('from')} to {status}",
             operator=record.operator,
             seq=record.seq,
-            recorded=record.ts,
+            recorded_at=record.ts,
         )
     )
 
@@ -176,5 +176,5 @@ def _entry(record: AuditRecord) -> TimelineEntry:
         message=message,
         operator=record.operator,
         seq=record.seq,
-        recorded=record.ts,
+        recorded_at=record.ts,
     )

@@ -82,7 +82,7 @@ class StepOutcome:
     summary: str = ""
     targets: int = 0
     sample: list[str] = field(default_factory=list)
-    estimate_s: float | None = None
+    estimate_seconds: float | None = None
     at_run_time: bool = False
     """Dry run: resolved against today's platform, which earlier steps will have changed;
     the step resolves its targets again when it runs (``targets`` is an upper bound)."""
@@ -434,7 +434,7 @@ class StepRunner:
                 "; ".join([summary, *warnings]),
                 targets=len(ids),
                 sample=ids[:SAMPLE],
-                estimate_s=estimate,
+                estimate_seconds=estimate,
                 at_run_time=at_run_time,
             )
             spec = self.loaded.profile.actions.get(step.action)
@@ -489,7 +489,7 @@ class StepRunner:
             summary,
             targets=len(ids),
             sample=ids[:SAMPLE],
-            estimate_s=estimate,
+            estimate_seconds=estimate,
         )
         if over and step.on_error == "rollback":
             await self.roll_back(playbook, context, f"step {step.id!r} failed for {ratio:.1%}")

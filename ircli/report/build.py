@@ -143,10 +143,10 @@ def _metrics(
         if record.kind == "run.refused":
             add_recorded(http, record.params.get("http_requests"))
     return Metrics(
-        time_to_detect=durations["time_to_detect"],
-        time_to_acknowledge=durations["time_to_acknowledge"],
-        time_to_mitigate=durations["time_to_mitigate"],
-        time_to_resolve=durations["time_to_resolve"],
+        time_to_detect_seconds=durations["time_to_detect_seconds"],
+        time_to_acknowledge_seconds=durations["time_to_acknowledge_seconds"],
+        time_to_mitigate_seconds=durations["time_to_mitigate_seconds"],
+        time_to_resolve_seconds=durations["time_to_resolve_seconds"],
         targets_affected=sum(t.outcomes.get("done", 0) for t in actions),
         target_attempts=sum(t.attempts for t in actions),
         http_requests=http,

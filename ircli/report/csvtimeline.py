@@ -25,7 +25,7 @@ TIMELINE_COLUMNS = (
     "step",
     "target",
     "seq",
-    "recorded",
+    "recorded_at",
 )
 
 

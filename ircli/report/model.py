@@ -48,14 +48,14 @@ class IncidentFacts:
 
 @dataclass(frozen=True)
 class TimelineItem:
-    """One line of the report's timeline (``at`` may be backfilled; ``recorded`` never is)."""
+    """One line of the report's timeline (``at`` may be backfilled; ``recorded_at`` never is)."""
 
     at: str
     kind: str
     message: str
     operator: str
     seq: int
-    recorded: str
+    recorded_at: str
     record_kind: str
     run: str | None = None
     step: str | None = None
@@ -129,7 +129,7 @@ class Approval:
     approver: str
     recorded_by: str
     plan_hash: str | None
-    expires: str | None
+    expires_at: str | None
     run: str | None
     seq: int
 
@@ -138,10 +138,10 @@ class Approval:
 class Metrics:
     """The numbers a post-mortem asks for first."""
 
-    time_to_detect: float | None
-    time_to_acknowledge: float | None
-    time_to_mitigate: float | None
-    time_to_resolve: float | None
+    time_to_detect_seconds: float | None
+    time_to_acknowledge_seconds: float | None
+    time_to_mitigate_seconds: float | None
+    time_to_resolve_seconds: float | None
     targets_affected: int
     target_attempts: int
     http_requests: dict[str, int]
@@ -159,15 +159,16 @@ class Phase:
     """A shaded band on the charts: from one milestone to the next."""
 
     name: str
-    start: str
-    end: str
+    start_at: str
+    end_at: str
 
 
 @dataclass(frozen=True)
 class MinuteBucket:
     """Target actions recorded during one UTC minute, by action."""
 
-    minute: str
+    at: str
+    """The UTC minute's start."""
     counts: dict[str, int]
 
 
@@ -187,8 +188,8 @@ class ContainmentPoint:
 class Charts:
     """The data behind the HTML charts (also part of the JSON report)."""
 
-    window_start: str
-    window_end: str
+    window_start_at: str
+    window_end_at: str
     phases: list[Phase]
     actions_per_minute: list[MinuteBucket]
     containment: list[ContainmentPoint]

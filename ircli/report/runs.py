@@ -150,7 +150,12 @@ class _RunBuilder:
             profile=_str_or_none(p.get("profile")),
             profile_sha256=_str_or_none(p.get("profile_sha256")),
             playbook=(
-                {key: text_of(playbook.get(key)) for key in ("name", "path", "sha256")}
+                {
+                    "name": text_of(playbook.get("name")),
+                    # The runner records where the playbook was read from as ``source``.
+                    "path": text_of(playbook.get("path") or playbook.get("source")),
+                    "sha256": text_of(playbook.get("sha256")),
+                }
                 if isinstance(playbook, Mapping)
                 else None
             ),
@@ -198,7 +203,7 @@ def summarise_approvals(records: Iterable[AuditRecord]) -> list[Approval]:
             approver=text_of(r.params.get("approver")) or r.operator,
             recorded_by=r.operator,
             plan_hash=_str_or_none(r.params.get("plan_hash")),
-            expires=_str_or_none(r.params.get("expires")),
+            expires_at=_str_or_none(r.params.get("expires")),
             run=r.run,
             seq=r.seq,
         )

@@ -178,8 +178,8 @@ def summary(report: Report) -> str:
     commander = f" Commander: {incident.commander}." if incident.commander else ""
     return (
         f"{incident.title} — severity {incident.severity}, status {incident.status}."
-        f"{commander} Time to mitigate: {duration(metrics.time_to_mitigate)}; "
-        f"time to resolve: {duration(metrics.time_to_resolve)}.{acted}"
+        f"{commander} Time to mitigate: {duration(metrics.time_to_mitigate_seconds)}; "
+        f"time to resolve: {duration(metrics.time_to_resolve_seconds)}.{acted}"
     )
 
 
@@ -202,7 +202,7 @@ def impact(report: Report) -> list[str]:
     lines = [
         f"Impact started: {_milestone(report, 'impact_started')}.",
         f"Detected: {_milestone(report, 'detected')} "
-        f"(time to detect {duration(report.metrics.time_to_detect)}).",
+        f"(time to detect {duration(report.metrics.time_to_detect_seconds)}).",
         f"Mitigated: {_milestone(report, 'mitigated')}; "
         f"resolved: {_milestone(report, 'resolved')}.",
     ]
@@ -226,7 +226,7 @@ def detection(report: Report) -> list[str]:
     return [
         f"Detected at {_milestone(report, 'detected')}; acknowledged at "
         f"{_milestone(report, 'acknowledged')} "
-        f"(time to acknowledge {duration(report.metrics.time_to_acknowledge)}).",
+        f"(time to acknowledge {duration(report.metrics.time_to_acknowledge_seconds)}).",
         *(line for _, line in sorted(_notes(report, detection=True), key=_moment)),
     ]
 
@@ -337,10 +337,10 @@ def metric_rows(report: Report) -> list[tuple[str, str]]:
     """The metrics table."""
     m = report.metrics
     rows = [
-        ("Time to detect", duration(m.time_to_detect)),
-        ("Time to acknowledge", duration(m.time_to_acknowledge)),
-        ("Time to mitigate", duration(m.time_to_mitigate)),
-        ("Time to resolve", duration(m.time_to_resolve)),
+        ("Time to detect", duration(m.time_to_detect_seconds)),
+        ("Time to acknowledge", duration(m.time_to_acknowledge_seconds)),
+        ("Time to mitigate", duration(m.time_to_mitigate_seconds)),
+        ("Time to resolve", duration(m.time_to_resolve_seconds)),
         ("Targets changed (done)", num(m.targets_affected)),
         ("HTTP requests sent", http_text(m.http_requests)),
         ("Target attempts", num(m.target_attempts)),
@@ -463,7 +463,7 @@ def approval_rows(report: Report) -> list[tuple[str, ...]]:
             short_time(a.at),
             a.approver,
             a.plan_hash or UNKNOWN,
-            short_time(a.expires) if a.expires else "no expiry",
+            short_time(a.expires_at) if a.expires_at else "no expiry",
             a.run or "none",
         )
         for a in report.approvals

@@ -64,7 +64,7 @@ def _actions_per_minute(records: Iterable[AuditRecord]) -> list[MinuteBucket]:
             counts = buckets.setdefault(_minute(moment), {})
             counts[action] = counts.get(action, 0) + total
     return [
-        MinuteBucket(minute=format_utc(minute), counts=dict(sorted(counts.items())))
+        MinuteBucket(at=format_utc(minute), counts=dict(sorted(counts.items())))
         for minute, counts in sorted(buckets.items())
     ]
 
@@ -150,19 +150,19 @@ def build_charts(records: list[AuditRecord], milestones: Mapping[str, str]) -> C
     per_minute = _actions_per_minute(records)
     containment = _containment(records)
     moments = [parse_utc(milestones.get(name)) for name in _ORDER]
-    moments += [parse_utc(bucket.minute) for bucket in per_minute]
+    moments += [parse_utc(bucket.at) for bucket in per_minute]
     moments += [parse_utc(point.at) for point in containment]
     known = [moment for moment in moments if moment is not None]
     if per_minute:
-        last = parse_utc(per_minute[-1].minute)
+        last = parse_utc(per_minute[-1].at)
         if last is not None:
             known.append(last + timedelta(minutes=1))
     start = min(known) if known else datetime(1970, 1, 1, tzinfo=UTC)
     end = max(known) if known else start
     end = max(end, start + timedelta(minutes=1))
     return Charts(
-        window_start=format_utc(start),
-        window_end=format_utc(end),
+        window_start_at=format_utc(start),
+        window_end_at=format_utc(end),
         phases=_phases(milestones, end),
         actions_per_minute=per_minute,
         containment=containment,

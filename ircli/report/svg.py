@@ -25,8 +25,8 @@ class _Axes:
     """Maps times and values to pixels inside the plot area."""
 
     def __init__(self, charts: Charts, top_value: int) -> None:
-        self.start = parse_utc(charts.window_start) or datetime(1970, 1, 1, tzinfo=UTC)
-        end = parse_utc(charts.window_end) or self.start + timedelta(minutes=1)
+        self.start = parse_utc(charts.window_start_at) or datetime(1970, 1, 1, tzinfo=UTC)
+        end = parse_utc(charts.window_end_at) or self.start + timedelta(minutes=1)
         self.seconds = max((end - self.start).total_seconds(), 60.0)
         self.top_value = max(top_value, 1)
 
@@ -85,7 +85,7 @@ def _frame(axes: _Axes, y_label: str) -> list[str]:
 def _phases(charts: Charts, axes: _Axes) -> list[str]:
     parts = []
     for index, phase in enumerate(charts.phases):
-        x1, x2 = axes.x(parse_utc(phase.start)), axes.x(parse_utc(phase.end))
+        x1, x2 = axes.x(parse_utc(phase.start_at)), axes.x(parse_utc(phase.end_at))
         fill = PHASE_FILLS[index % len(PHASE_FILLS)]
         parts.append(
             f'<rect class="phase" x="{x1:.1f}" y="{TOP}" width="{max(x2 - x1, 0.5):.1f}" '
@@ -132,7 +132,7 @@ def actions_chart(charts: Charts) -> str:
     parts += _phases(charts, axes) + _frame(axes, "actions / min")
     bar = max((WIDTH - LEFT - RIGHT) / (axes.seconds / 60) * 0.8, 1.0)
     for bucket in charts.actions_per_minute:
-        x = axes.x(parse_utc(bucket.minute))
+        x = axes.x(parse_utc(bucket.at))
         base = 0
         for name in names:
             count = bucket.counts.get(name, 0)
@@ -142,7 +142,7 @@ def actions_chart(charts: Charts) -> str:
             y_top, y_base = axes.y(base + count), axes.y(base)
             parts.append(
                 f'<rect class="bar" x="{x:.1f}" y="{y_top:.1f}" width="{bar:.1f}" '
-                f'height="{y_base - y_top:.1f}" fill="{colour}"><title>{html_text(bucket.minute)} '
+                f'height="{y_base - y_top:.1f}" fill="{colour}"><title>{html_text(bucket.at)} '
                 f"{html_text(name)}: {count}</title></rect>"
             )
             base += count
@@ -167,7 +167,7 @@ def containment_chart(charts: Charts) -> str:
         for index, point in enumerate(points):
             x, y = axes.x(parse_utc(point.at)), axes.y(point.live)
             path.append(f"M{x:.1f},{y:.1f}" if index == 0 else f"H{x:.1f} V{y:.1f}")
-        path.append(f"H{axes.x(parse_utc(charts.window_end)):.1f}")
+        path.append(f"H{axes.x(parse_utc(charts.window_end_at)):.1f}")
         parts.append(f'<path class="curve" d="{" ".join(path)}"/>')
         for point in points:
             if point.source != "suspended":

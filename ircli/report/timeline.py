@@ -143,7 +143,7 @@ def build_timeline(records: Iterable[AuditRecord]) -> list[TimelineItem]:
                 message=message,
                 operator=record.operator,
                 seq=record.seq,
-                recorded=record.ts,
+                recorded_at=record.ts,
                 record_kind=record.kind,
                 run=record.run,
                 step=record.step,

@@ -22,8 +22,8 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 def timesketch_event(item: TimelineItem, incident: str) -> dict[str, Any]:
     """One Timesketch event for a timeline line."""
-    moment = parse_utc(item.at) or parse_utc(item.recorded)
-    backfilled = item.at != item.recorded and parse_utc(item.at) is not None
+    moment = parse_utc(item.at) or parse_utc(item.recorded_at)
+    backfilled = item.at != item.recorded_at and parse_utc(item.at) is not None
     micros, iso = 0, "1970-01-01T00:00:00.000000+00:00"
     if moment is not None:
         utc = moment.astimezone(UTC)
@@ -40,7 +40,7 @@ def timesketch_event(item: TimelineItem, incident: str) -> dict[str, Any]:
         "record_kind": item.record_kind,
         "operator": item.operator,
         "seq": item.seq,
-        "recorded": item.recorded,
+        "recorded": item.recorded_at,
         "run": item.run,
         "step": item.step,
         "target": item.target,

@@ -33,7 +33,7 @@ def test_faults_storm_every_target_done_exactly_once(
     sample = account_ids(600)[::25]
     assert all(platform.get(f"/api/v1/accounts/{a}")["password_reset_required"] for a in sample)
     # Within the retry budget: first attempts + 20% of them + a floor of 20.
-    assert summary["requests"] <= 600 + 0.2 * 600 + 20
+    assert summary["http_requests"]["action"] <= 600 + 0.2 * 600 + 20
     assert summary["retries"] > 0
     verify = ircli("audit", "verify")
     assert verify.returncode == 0, verify.stderr
@@ -45,7 +45,7 @@ def test_batch_mode_with_faults(ircli: Ircli, platform: Platform, tmp_path: Path
     summary = ircli.json("streams", "suspend", "--ids-file", str(ids), "--batch", "100", "--yes")
     assert summary["status"] == "completed", summary
     assert summary["counts"]["done"] + summary["counts"]["already_done"] == 1500
-    assert summary["requests"] < 60
+    assert summary["http_requests"]["action"] < 60
     assert platform.score()["duplicate_effects"] == 0
 
 

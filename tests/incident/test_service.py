@@ -30,7 +30,7 @@ def test_open_stamps_impact_and_detection(service: IncidentService) -> None:
         "impact_started": "2026-11-28T21:51:00.000000Z",
         "detected": "2026-11-28T22:00:00.000000Z",
     }
-    assert incident.metrics()["time_to_detect"] == 540.0
+    assert incident.metrics()["time_to_detect_seconds"] == 540.0
 
 
 def test_lifecycle_stamps_milestones_and_metrics(
@@ -45,10 +45,10 @@ def test_lifecycle_stamps_milestones_and_metrics(
     clock.advance(3000)
     final = service.set_status(incident.id, "resolved")
     assert final.metrics() == {
-        "time_to_detect": 300.0,
-        "time_to_acknowledge": 360.0,
-        "time_to_mitigate": 960.0,
-        "time_to_resolve": 3960.0,
+        "time_to_detect_seconds": 300.0,
+        "time_to_acknowledge_seconds": 360.0,
+        "time_to_mitigate_seconds": 960.0,
+        "time_to_resolve_seconds": 3960.0,
     }
     assert [e.kind for e in final.timeline] == ["detection", "status", "status", "status", "status"]
 
@@ -105,7 +105,9 @@ def test_cli_flow(cli: CliRunner, clock: FixedClock) -> None:
     moved = cli("incident", "status", incident_id, "mitigated")
     assert moved.stdout == f"{incident_id} is now mitigated\n"
     shown = json.loads(cli("--json", "incident", "show", incident_id).stdout)
-    assert shown["metrics"]["time_to_mitigate"] == 120.0
+    assert shown["metrics"]["time_to_mitigate_seconds"] == 120.0
+    # No impact start: the time to detect is unknown, not 0 s.
+    assert shown["metrics"]["time_to_detect_seconds"] is None
     timeline = json.loads(cli("--json", "timeline", "show", incident_id).stdout)
     assert [entry["message"] for entry in timeline] == [
         "Incident opened (P1): Live flood",

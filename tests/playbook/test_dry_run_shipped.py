@@ -49,7 +49,7 @@ def test_every_shipped_playbook_dry_runs_without_refusal(
     flood: RunningServer, tmp_path: Path, path: Path
 ) -> None:
     plan = dry_run(flood, tmp_path, path.stem)
-    assert plan["status"] == "completed", plan["reason"]
+    assert plan["status"] == "completed", plan["status_reason"]
     assert all(step["status"] != "failed" for step in plan["steps"])
 
 
@@ -71,7 +71,7 @@ def test_the_containment_dry_run_resolves_later_steps_at_run_time(
     assert "over its max_targets of 10,000: refused at run time if still so" in over["summary"]
     # … which is a warning in a dry run, and every action step has an estimate.
     actions = [s for s in plan["steps"] if s["kind"] == "action" and s["status"] == "planned"]
-    assert all(s["estimate_s"] and s["estimate_s"] > 0 for s in actions)
+    assert all(s["estimate_seconds"] and s["estimate_seconds"] > 0 for s in actions)
     # The saved plan pins only the steps resolved at plan time.
     pinned = {action["step"] for action in json.loads(out.read_text())["actions"]}
     assert "freeze_bots" in pinned

@@ -181,7 +181,7 @@ def test_on_error_rollback_undoes_the_run(ircli: Ircli, platform: Platform, tmp_
     before = platform.get("/api/v1/streams?status=live&min_reports=40&limit=1000")["items"]
     result = ircli.json("run", str(write(tmp_path, text)), "--yes")
     assert result["status"] == "rolled_back", result
-    assert "rolled back" in result["reason"]
+    assert "rolled back" in result["status_reason"]
     after = platform.get("/api/v1/streams?status=live&min_reports=40&limit=1000")["items"]
     assert {s["id"] for s in after} == {s["id"] for s in before}
 

@@ -31,7 +31,7 @@ def test_metrics_count_final_outcomes_requests_and_retries(report: Report) -> No
     # HTTP requests are what the runs recorded sending, apart from target attempts.
     assert m.http_requests == {"action": 11, "check": 1, "listing": 3, "probe": 2}
     assert m.http_requests_unrecorded == []
-    assert (m.time_to_detect, m.time_to_acknowledge) == (540.0, 600.0)
+    assert (m.time_to_detect_seconds, m.time_to_acknowledge_seconds) == (540.0, 600.0)
     assert m.peak_actions_per_minute == 3
 
 
@@ -67,7 +67,7 @@ def test_containment_curve_is_observed_then_lowered_by_done_suspensions(report: 
         "acknowledged → mitigated",
         "mitigated → resolved",
     ]
-    minutes = [bucket.minute[11:16] for bucket in report.charts.actions_per_minute]
+    minutes = [bucket.at[11:16] for bucket in report.charts.actions_per_minute]
     assert minutes == ["22:01", "22:02", "22:03"]
 
 
