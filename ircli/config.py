@@ -78,9 +78,13 @@ def read_config_file(path: Path) -> dict[str, Any]:
         if key == "webhooks":
             values[key] = _webhooks(loaded, value)
             continue
+        if key == "dsa":  # read with its shape where it is used (ircli.dsarules.Reasons)
+            if not isinstance(value, dict):
+                raise loaded.error((key,), "expected a mapping of statement fields to values.")
+            continue
         spec = _BY_KEY.get(key)
         if spec is None:
-            close = difflib.get_close_matches(key, [*_BY_KEY, "webhooks"], n=1)
+            close = difflib.get_close_matches(key, [*_BY_KEY, "webhooks", "dsa"], n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise loaded.error((key,), f"unknown setting{hint}.", at_key=True)
         if spec.kind is int and (isinstance(value, bool) or not isinstance(value, int)):

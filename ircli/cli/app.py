@@ -28,6 +28,7 @@ GROUPS: dict[str, tuple[str, str]] = {
     "sandbox": ("ircli.cli.sandbox", "app"),
     "profile": ("ircli.cli.profile", "app"),
     "playbook": ("ircli.cli.playbook", "app"),
+    "dsa": ("ircli.cli.dsa", "app"),
 }
 """Command groups: name → (module, its Typer app)."""
 COMMANDS: dict[str, tuple[str, str]] = {

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from rich.progress import Progress
 
     from ircli.drill import DrillResult
+    from ircli.dsarules import Reasons
 
 __all__ = ["EPILOG", "drill"]
 
@@ -30,7 +31,14 @@ EPILOG = example(
     "ircli drill my-playbook.yaml --pass 'malicious_live_streams == 0 and audit_ok'",
 )
 
-_EXTENSIONS = {"md": "md", "html": "html", "json": "json", "csv": "csv", "timesketch": "jsonl"}
+_EXTENSIONS = {
+    "md": "md",
+    "html": "html",
+    "json": "json",
+    "csv": "csv",
+    "timesketch": "jsonl",
+    "dsa": "dsa.jsonl",
+}
 # The score fields shown in the table, in reading order (the full score is in --json).
 _SHOWN = (
     "elapsed_seconds",
@@ -147,6 +155,8 @@ def drill(
     )
     workspace = state.workspace()
     checked = check_config(workspace, config)  # bad options exit 2 before anything happens
+    if "dsa" in chosen:
+        _check_reasons(state, checked.dsa)
     progress = DrillProgress(state.display)
 
     async def main(stop: asyncio.Event) -> DrillResult:
@@ -173,6 +183,7 @@ def _write_reports(
     state: CliState, incident: str, formats: list[str], directory: Path
 ) -> list[Path]:
     from ircli.cli.audit import write_private
+    from ircli.cli.report import statements_text
     from ircli.report import build_report, render
 
     folder = directory if directory.is_absolute() else state.environment.cwd / directory
@@ -184,9 +195,25 @@ def _write_reports(
     written: list[Path] = []
     for fmt in formats:
         target = folder / f"{incident}.{_EXTENSIONS[fmt]}"
-        write_private(target, [render(built, fmt)])
+        text = statements_text(state, incident, None) if fmt == "dsa" else render(built, fmt)
+        write_private(target, [text])
         written.append(directory / target.name)
     return written
+
+
+def _check_reasons(state: CliState, playbook: Reasons | None) -> None:
+    """``--formats …,dsa`` needs the reasons of its statements from the playbook or
+    ``ircli.yaml``: refused before anything runs when they are not there."""
+    from ircli.cli.report import config_reasons
+    from ircli.dsarules import Reasons, missing_reasons
+
+    missing = missing_reasons(Reasons.merge(config_reasons(state), playbook))
+    if missing:
+        raise InvalidInput(
+            f"--formats dsa: neither the playbook's dsa block nor ircli.yaml gives "
+            f"{', '.join(missing)}; nothing was run.",
+            hint="See docs/dsa.md for the reasons a statement needs.",
+        )
 
 
 def _show(state: CliState, result: DrillResult, reports: list[Path]) -> None:

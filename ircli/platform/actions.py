@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from pydantic import BeforeValidator, Field, PrivateAttr, ValidationInfo, model_validator
 
+from ircli.dsarules import DecisionMapping
 from ircli.platform.outcome import Outcome
 from ircli.platform.templates import Scope, check_values, placeholders
 from ircli.shapes import (
@@ -411,6 +412,9 @@ class ActionSpec(Shape):
     """The listings whose results this action changes (a freeze ends the account's streams:
     ``[accounts, streams]``). A playbook's dry run resolves a later query of one of them at
     run time. Not given: every listing (the safe assumption); ``[]``: none."""
+    dsa: DecisionMapping | None = None
+    """The EU DSA decision this action carries out on its targets, for statements of reasons
+    (``ircli report -f dsa``; docs/dsa.md). Not given: the action decides nothing there."""
 
     @property
     def params(self) -> tuple[str, ...]:

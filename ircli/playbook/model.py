@@ -11,6 +11,7 @@ Nothing here performs I/O. The format is documented in docs/playbooks.md.
     Playbook
     ├── inputs: {name: Input}
     ├── approvals: ApprovalPolicy | None          playbook-wide gate before the first step
+    ├── dsa: Reasons | None                       why, for DSA statements of reasons (dsarules)
     └── steps: (Step, ...)                        one of (ircli.playbook.steps):
         QueryStep      query: Query                              → steps.ID.ids/items/count
         ActionStep     action, targets: Targets, params, controls, canary, on_error, undo
@@ -38,6 +39,7 @@ from pydantic import (
     model_validator,
 )
 
+from ircli.dsarules import Reasons
 from ircli.platform.catalog import looks_like_path
 from ircli.playbook.document import PlaybookDocument
 from ircli.playbook.inputs import INPUT_TYPES, Input
@@ -177,6 +179,9 @@ class Playbook(Located):
     """Cap on the targets of all action steps together (checked in the plan)."""
     approvals: Approvals | None = None
     """A gate before the first step."""
+    dsa: Reasons | None = None
+    """Why its actions were taken, for EU DSA statements of reasons: decision_ground,
+    category, decision_facts … (``ircli report -f dsa``; docs/dsa.md)."""
     steps: Annotated[tuple[AnyStep, ...], Field(min_length=1, max_length=MAX_STEPS)]
     source: str = Field("", exclude=True)
     """The file it was loaded from (as given)."""

@@ -8,9 +8,9 @@ the platform (queries) but sends no change, and ends with the plan and its hash.
 
 Record kinds of the playbook run itself (``run`` = the playbook run id):
 ``run.started`` (params ``playbook {name, source, sha256}``, ``inputs``, ``profile``,
-``dry_run``), ``step.started``, ``query.result`` (``listing``, ``filters``, ``count``,
-``sample``), ``step.finished`` (outcome ``status``, ``summary``), ``run.finished``
-(outcome ``status``, ``plan_hash``, ``summary``).
+``dry_run``, and the playbook's ``dsa`` reasons when it has them), ``step.started``,
+``query.result`` (``listing``, ``filters``, ``count``, ``sample``), ``step.finished`` (outcome
+``status``, ``summary``), ``run.finished`` (outcome ``status``, ``plan_hash``, ``summary``).
 """
 
 from __future__ import annotations
@@ -154,6 +154,8 @@ async def run_playbook(
                 "dry_run": dry_run,
                 "applies_plan": plan.plan_hash if plan is not None else None,
                 "approvers": approvers,
+                # Read back by ``ircli report -f dsa`` for the statements of this run's actions.
+                **({"dsa": playbook.dsa.model_dump(exclude_none=True)} if playbook.dsa else {}),
             },
         )
         return await _walk(runner, playbook, bound, sha)

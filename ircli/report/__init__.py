@@ -7,6 +7,8 @@
 
 Every format is escaped for where it goes (see ``ircli.report.text``) and ends with the audit
 head and the verification of the chain up to it. docs/reports.md describes each format.
+``dsa`` (EU DSA statements of reasons) is built from the audit records by
+``ircli.report.dsa.build_statements`` rather than rendered from a ``Report``; docs/dsa.md.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from ircli.report.model import SCHEMA_VERSION, Report
 from ircli.report.timesketch import render_timesketch
 
 __all__ = [
+    "EXPORTS",
     "FORMATS",
     "SCHEMA_VERSION",
     "Report",
@@ -43,15 +46,20 @@ FORMATS: dict[str, Callable[[Report], str]] = {
     "csv": render_csv,
     "timesketch": render_timesketch,
 }
+EXPORTS = ("dsa",)
+"""Formats built from the audit records themselves, not rendered from a ``Report``."""
 
 
 def check_format(fmt: str) -> str:
     """``fmt`` if it is a known format, else ``InvalidInput`` naming the known ones."""
-    if fmt not in FORMATS:
-        raise InvalidInput(f"unknown report format {fmt!r}; expected one of {', '.join(FORMATS)}.")
+    if fmt not in FORMATS and fmt not in EXPORTS:
+        known = ", ".join([*FORMATS, *EXPORTS])
+        raise InvalidInput(f"unknown report format {fmt!r}; expected one of {known}.")
     return fmt
 
 
 def render(report: Report, fmt: str) -> str:
     """The report in format ``fmt`` (one of ``FORMATS``)."""
-    return FORMATS[check_format(fmt)](report)
+    if check_format(fmt) in EXPORTS:
+        raise InvalidInput(f"the {fmt} format is built from audit records, not from a report.")
+    return FORMATS[fmt](report)

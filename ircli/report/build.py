@@ -27,7 +27,7 @@ from ircli.report.runs import TallyBuilder, summarise_approvals, summarise_runs
 from ircli.report.series import build_charts
 from ircli.report.timeline import build_timeline, text_of
 
-__all__ = ["build_report", "check_chain"]
+__all__ = ["build_report", "check_chain", "incident_records"]
 
 
 def build_report(store: AuditStore, incident_id: str, *, now: datetime) -> Report:
@@ -38,7 +38,7 @@ def build_report(store: AuditStore, incident_id: str, *, now: datetime) -> Repor
     """
     head = store.head()
     head_seq = head.seq if head else 0
-    records = _incident_records(store, incident_id, head_seq)
+    records = incident_records(store, incident_id, head_seq)
     incident = replay(records).get(incident_id)
     if incident is None:
         raise InvalidInput(f"no incident {incident_id!r} in the audit store.")
@@ -100,7 +100,7 @@ def _drill(records: list[AuditRecord]) -> DrillSummary | None:
     )
 
 
-def _incident_records(store: AuditStore, incident_id: str, head_seq: int) -> list[AuditRecord]:
+def incident_records(store: AuditStore, incident_id: str, head_seq: int) -> list[AuditRecord]:
     """The incident's records, plus every record of its runs (seq order, up to the head)."""
     found = {
         record.seq: record

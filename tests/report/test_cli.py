@@ -46,7 +46,7 @@ def test_default_format_is_markdown(cli: CliRunner, incident: str) -> None:
 def test_unknown_format_and_incident_are_invalid_input(cli: CliRunner, incident: str) -> None:
     bad_format = cli("report", incident, "--format", "pdf")
     assert bad_format.exit_code == 2
-    assert "unknown report format 'pdf'; expected one of md, html, json, csv, timesketch." in (
+    assert "unknown report format 'pdf'; expected one of md, html, json, csv, timesketch, dsa." in (
         bad_format.stderr
     )
     missing = cli("report", "INC-NOPE")

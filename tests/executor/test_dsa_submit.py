@@ -1,0 +1,214 @@
+"""``ircli dsa submit``: a statements file sent, 100 a call, to a stub of the DSA Transparency
+Database on loopback (the real one is on the internet, never in tests)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ircli.audit.records import NewRecord, RecordFilter
+from ircli.audit.store import AuditStore
+from tests.conftest import CliRunner
+
+TOKEN = "tdb-test-token"
+REASONS = (
+    "--dsa-ground", "DECISION_GROUND_INCOMPATIBLE_CONTENT",
+    "--dsa-field", "incompatible_content_ground=Terms of service 4.2",
+    "--dsa-field", "incompatible_content_explanation=A bot account.",
+    "--dsa-category", "STATEMENT_CATEGORY_SCOPE_OF_PLATFORM_SERVICE",
+    "--dsa-facts", "Frozen in a bot flood.",
+    "--dsa-field", "automated_detection=Yes",
+)  # fmt: skip
+
+
+@dataclass
+class Database:
+    """What the stub saw: each call's statements and Authorization header."""
+
+    url: str = ""
+    calls: list[list[dict[str, Any]]] = field(default_factory=list)
+    authorizations: list[str | None] = field(default_factory=list)
+    puids: set[str] = field(default_factory=set)
+    refuse_next: int = 0
+    """Answer this many calls 500 (a server error) before accepting again."""
+
+
+def stub_database() -> tuple[ThreadingHTTPServer, Database]:
+    seen = Database()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            statements = body["statements"]
+            seen.calls.append(statements)
+            seen.authorizations.append(self.headers.get("Authorization"))
+            status, answer = 201, {"statements": statements}
+            taken = [i for i, s in enumerate(statements) if s["puid"] in seen.puids]
+            if self.path != "/api/v1/statements" or not 1 <= len(statements) <= 100:
+                status, answer = 422, {"message": "The statements field must have 1 - 100 items."}
+            elif seen.refuse_next:
+                seen.refuse_next -= 1
+                status, answer = 500, {"message": "Server Error"}
+            elif taken:  # the database's answer to a puid it holds
+                message = "The identifier given is not unique within this platform."
+                status, answer = 422, {"errors": {f"statement_{taken[0]}": {"puid": [message]}}}
+            else:
+                seen.puids.update(s["puid"] for s in statements)
+            data = json.dumps(answer).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *_args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    seen.url = f"http://127.0.0.1:{server.server_address[1]}"
+    return server, seen
+
+
+@pytest.fixture
+def database() -> Iterator[Database]:
+    server, seen = stub_database()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield seen
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def profile(tmp_path: Path, database: Database) -> Path:
+    path = tmp_path / "dsa-tdb.yaml"
+    path.write_text(
+        "profile: 1\nname: dsa-tdb\n"
+        f"base_url: {{env: DSA_TDB_URL, default: '{database.url}'}}\n"
+        "auth: {type: bearer, secret: {env: DSA_TDB_TOKEN}}\n"
+    )
+    return path
+
+
+def statements_file(
+    cli: CliRunner, store: AuditStore, directory: Path, count: int
+) -> tuple[str, Path]:
+    """An incident with one ad-hoc run that froze ``count`` accounts (its records only), and
+    its statements file from ``report -f dsa``."""
+    opened = cli("--json", "incident", "open", "Flood", "-s", "P1")
+    incident = str(json.loads(opened.stdout)["id"])
+    targets = [f"acc_{i:07d}" for i in range(count)]
+    run = "RUN-20261128-SUBMIT"
+    store.append(NewRecord("run.started", incident=incident, run=run, params={
+        "action": "accounts.freeze", "profile": "sandbox", "targets": targets}))  # fmt: skip
+    group = {"outcome": "done", "status": 200, "attempts": 1, "latency_ms": 3, "error": None}
+    store.append(NewRecord("action.outcome", incident=incident, run=run,
+                           params={"action": "accounts.freeze"},
+                           outcome={"groups": [{**group, "targets": targets}]}))  # fmt: skip
+    file = directory / "statements.jsonl"
+    written = cli("report", incident, "-f", "dsa", *REASONS, "-o", str(file))
+    assert written.exit_code == 0, written.stderr
+    return incident, file
+
+
+def test_statements_go_100_a_call_and_are_not_sent_twice(
+    cli: CliRunner, store: AuditStore, database: Database, profile: Path, tmp_path: Path
+) -> None:
+    incident, file = statements_file(cli, store, tmp_path, 250)
+    database.refuse_next = 1
+    env = {"DSA_TDB_TOKEN": TOKEN}
+
+    first = cli("dsa", "submit", str(file), "--profile", str(profile), "--incident", incident,
+                env=env)  # fmt: skip
+
+    assert first.exit_code == 1, first.stderr
+    assert [len(call) for call in database.calls] == [100, 100, 50]
+    assert database.authorizations == [f"Bearer {TOKEN}"] * 3
+    assert "150 of 250 statements sent were accepted" in first.stdout
+    assert "HTTP 500: Server Error" in first.stdout
+    records = list(store.records(RecordFilter(kinds=("dsa.submitted",))))
+    assert [r.outcome["status"] for r in records] == [500, 201, 201]
+    assert [len(r.params["puids"]) for r in records] == [100, 100, 50]
+    assert all(r.incident == incident for r in records)
+    assert TOKEN not in json.dumps([r.as_dict() for r in records])
+
+    again = cli("--json", "dsa", "submit", str(file), "--profile", str(profile), env=env)
+
+    assert again.exit_code == 0, again.stderr
+    summary = json.loads(again.stdout)
+    assert summary["skipped"] == 150  # accepted the first time: not sent again
+    assert [b["statements"] for b in summary["batches"]] == [100]
+    assert [len(call) for call in database.calls] == [100, 100, 50, 100]
+    assert len(database.puids) == 250
+
+
+def test_a_puid_the_database_holds_is_its_refusal(
+    cli: CliRunner, store: AuditStore, database: Database, profile: Path, tmp_path: Path
+) -> None:
+    _incident, file = statements_file(cli, store, tmp_path, 3)
+    database.puids.add(json.loads(file.read_text().splitlines()[1])["puid"])
+
+    result = cli("dsa", "submit", str(file), "--profile", str(profile),
+                 env={"DSA_TDB_TOKEN": TOKEN})  # fmt: skip
+
+    assert result.exit_code == 1
+    assert "statement_1: puid: The identifier given is not unique within this platform." in (
+        result.stdout
+    )
+
+
+def test_a_file_that_breaks_the_rules_sends_nothing(
+    cli: CliRunner, database: Database, profile: Path, tmp_path: Path
+) -> None:
+    good = {
+        "decision_account": "DECISION_ACCOUNT_SUSPENDED",
+        "decision_ground": "DECISION_GROUND_INCOMPATIBLE_CONTENT",
+        "incompatible_content_ground": "Terms 4.2",
+        "incompatible_content_explanation": "A bot.",
+        "content_type": ["CONTENT_TYPE_VIDEO"],
+        "category": "STATEMENT_CATEGORY_VIOLENCE",
+        "content_date": "2026-11-28",
+        "application_date": "2026-11-28",
+        "decision_facts": "Frozen.",
+        "source_type": "SOURCE_VOLUNTARY",
+        "automated_detection": "No",
+        "automated_decision": "AUTOMATED_DECISION_NOT_AUTOMATED",
+        "puid": "ircli-1",
+    }
+    bad = {**good, "puid": "ircli 2", "decision_facts": "x" * 5001}
+    file = tmp_path / "statements.jsonl"
+    file.write_text("\n".join(json.dumps(s) for s in (good, bad, good, "nope")) + "\n")
+
+    result = cli("dsa", "submit", str(file), "--profile", str(profile))
+    checked = cli("dsa", "submit", str(file.with_name("none.jsonl")), "--profile", str(profile))
+
+    assert result.exit_code == 2
+    assert f"{file}:2: decision_facts: String should have at most 5000 characters." in (
+        result.stderr
+    )
+    assert f"{file}:2: puid: must be 1 to 500 letters" in result.stderr
+    assert f"{file}:3: puid: the same as on line 1. (and 1 more) Nothing was sent." in (
+        result.stderr
+    )
+    assert database.calls == []
+    assert checked.exit_code == 2
+    assert "cannot read the statements file" in checked.stderr
+
+
+def test_a_dry_run_counts_the_calls(
+    cli: CliRunner, store: AuditStore, database: Database, profile: Path, tmp_path: Path
+) -> None:
+    _incident, file = statements_file(cli, store, tmp_path, 101)
+    result = cli("dsa", "submit", str(file), "--profile", str(profile), "--dry-run")
+    assert result.exit_code == 0, result.stderr
+    assert "101 valid statements, 2 call(s); not sent" in result.stdout
+    assert database.calls == []
