@@ -11,6 +11,7 @@ from typing import Any
 
 from ircli.audit.outcomes import outcome_tally
 from ircli.audit.records import AuditRecord
+from ircli.platform.sent import describe
 from ircli.report.model import TimelineItem
 
 __all__ = ["build_timeline", "text_of"]
@@ -89,7 +90,13 @@ def _describe(record: AuditRecord) -> tuple[str, str, str] | None:
         # An action run's counts (targets by outcome); a playbook run has none of its own.
         counts = o.get("counts")
         counted = f" ({_counts_text(counts)})" if isinstance(counts, Mapping) else ""
-        return (at, "run", f"Run {record.run or ''} finished: {text_of(o.get('status'))}{counted}")
+        sent = o.get("http_requests")
+        requests = f"; HTTP requests: {describe(sent)}" if isinstance(sent, Mapping) else ""
+        return (
+            at,
+            "run",
+            f"Run {record.run or ''} finished: {text_of(o.get('status'))}{counted}{requests}",
+        )
     if kind == "step.started":
         action = f" {text_of(p.get('action'))}" if p.get("action") else ""
         return (
