@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from ircli.report import sections
+from ircli.report import runtext, sections
 from ircli.report.model import Report
 from ircli.report.series import CONTAINMENT_ACTION
 from ircli.report.svg import actions_chart, containment_chart
@@ -75,8 +75,8 @@ def render_html(report: Report) -> str:
     """The whole report as one HTML document: the post-mortem skeleton, then the appendices."""
     title = f"Post-incident report: {report.incident.title}"
     action_header, action_rows = sections.action_rows(report)
-    run_rows = sections.run_rows(report)
-    steps = sections.step_rows(report)
+    run_rows = runtext.run_rows(report)
+    steps = runtext.step_rows(report)
     approvals = sections.approval_rows(report)
     head, verification, command = sections.anchor_lines(report)
     overview = _table(("Field", "Value"), sections.overview_rows(report))
@@ -154,10 +154,10 @@ def render_html(report: Report) -> str:
         _section(
             "runs",
             "Runs",
-            _table(sections.RUN_COLUMNS, run_rows) if run_rows else "<p>No runs recorded.</p>",
+            _table(runtext.RUN_COLUMNS, run_rows) if run_rows else "<p>No runs recorded.</p>",
             (
                 "<h3>Plans and files</h3>"
-                + _table(sections.PROVENANCE_COLUMNS, sections.provenance_rows(report), "hash")
+                + _table(runtext.PROVENANCE_COLUMNS, runtext.provenance_rows(report), "hash")
             )
             if run_rows
             else "",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from ircli.report import sections
+from ircli.report import runtext, sections
 from ircli.report.model import Report
 from ircli.report.text import md_cell, md_inline
 
@@ -57,14 +57,14 @@ def render_markdown(report: Report) -> str:
     out += ["### Targets per action and outcome", ""]
     out += _table(header, rows) if rows else ["No target actions recorded.", ""]
     out += ["## Runs", ""]
-    runs = sections.run_rows(report)
+    runs = runtext.run_rows(report)
     if runs:
-        out += _table(sections.RUN_COLUMNS, runs)
+        out += _table(runtext.RUN_COLUMNS, runs)
         out += ["### Plans and files", ""]
-        out += _table(sections.PROVENANCE_COLUMNS, sections.provenance_rows(report))
+        out += _table(runtext.PROVENANCE_COLUMNS, runtext.provenance_rows(report))
     else:
         out += ["No runs recorded.", ""]
-    steps = sections.step_rows(report)
+    steps = runtext.step_rows(report)
     if steps:
         out += ["### Playbook steps", ""]
         out += _table(("Run", "Step", "Kind", "Action", "Finished", "Outcome"), steps)

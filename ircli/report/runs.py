@@ -16,7 +16,7 @@ from typing import Any
 
 from ircli.audit.outcomes import outcome_groups
 from ircli.audit.records import AuditRecord
-from ircli.platform.sent import add_recorded
+from ircli.platform.sent import run_requests
 from ircli.report.model import ActionTally, Approval, RunSummary, StepSummary
 from ircli.report.timeline import text_of
 
@@ -92,17 +92,15 @@ class _RunBuilder:
     resumed: int = 0
     tally: TallyBuilder = field(default_factory=TallyBuilder)
     steps: dict[str, dict[str, Any]] = field(default_factory=dict)
-    http: dict[str, int] = field(default_factory=dict)
-    http_recorded: bool = False
+    lifecycle: list[AuditRecord] = field(default_factory=list)
+    """``run.started`` and ``run.finished`` records: what ``run_requests`` reads."""
 
     def add(self, record: AuditRecord) -> None:
         kind = record.kind
         if kind == "run.started" and not self.started_at:
             self.operator, self.started_at = record.operator, record.ts
             self.params, self.step = dict(record.params), record.step
-            selection = self.params.get("selection")
-            if isinstance(selection, Mapping):
-                add_recorded(self.http, selection.get("http_requests"))
+            self.lifecycle.append(record)
         elif kind == "run.resumed":
             self.resumed += 1
             self.status = "running (no finish record)"
@@ -110,8 +108,7 @@ class _RunBuilder:
         elif kind == "run.finished":
             self.status = text_of(record.outcome.get("status")) or "finished"
             self.finished_at = record.ts
-            if add_recorded(self.http, record.outcome.get("http_requests")):
-                self.http_recorded = True
+            self.lifecycle.append(record)
         elif kind == "action.outcome":
             self.tally.add(record, _str_or_none(self.params.get("action")))
         elif kind in ("step.started", "step.finished"):
@@ -178,7 +175,7 @@ class _RunBuilder:
             selection=dict(selection) if isinstance(selection, Mapping) else None,
             parameters=dict(parameters) if isinstance(parameters, Mapping) else {},
             parent=_str_or_none(parent),
-            http_requests=dict(self.http) if self.http_recorded else None,
+            http_requests=run_requests(self.lifecycle),
         )
 
 

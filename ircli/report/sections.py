@@ -9,44 +9,37 @@ Every string here may contain attacker-controlled text: renderers escape it.
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Mapping
-from typing import Any
 
-from ircli.platform.sent import describe
-from ircli.report.model import ActionTally, Report, RunSummary, TimelineItem
+from ircli.report.model import Report, TimelineItem
 from ircli.report.runs import OUTCOMES
+from ircli.report.runtext import outcome_totals, run_line
 from ircli.report.series import parse_utc
-from ircli.report.timeline import text_of
+from ircli.report.words import (
+    UNKNOWN,
+    duration,
+    http_text,
+    num,
+    parameters_text,
+    short_time,
+    value_text,
+)
 
 __all__ = [
     "ACTION_ITEM_COLUMNS",
     "ACTION_ITEM_ROWS",
     "DRILL_COLUMNS",
     "PLACEHOLDERS",
-    "PROVENANCE_COLUMNS",
-    "RUN_COLUMNS",
-    "UNKNOWN",
     "action_rows",
     "anchor_lines",
     "approval_rows",
-    "chosen_by",
     "detection",
     "drill_lines",
     "drill_rows",
-    "duration",
-    "http_text",
     "impact",
     "metric_rows",
-    "num",
     "overview_rows",
-    "parameters_text",
-    "provenance_rows",
     "response",
-    "run_rows",
-    "short_time",
-    "step_rows",
     "summary",
     "timeline_rows",
 ]
@@ -67,47 +60,8 @@ PLACEHOLDERS = {
         "What went badly, the root cause and contributing factors (to be written by the team)."
     ),
 }
-UNKNOWN = "unknown"
-RUN_COLUMNS = (
-    "Run",
-    "Operator",
-    "Started",
-    "Finished",
-    "Status",
-    "What",
-    "Reason",
-    "Targets chosen by",
-    "Parameters",
-    "Outcome",
-    "HTTP requests",
-)
-PROVENANCE_COLUMNS = ("Run", "Plan hash", "Playbook", "Playbook SHA-256", "Profile SHA-256")
 _DETECTION_KINDS = frozenset({"detection"})
 _HEX64 = re.compile(r"[0-9a-f]{64}")
-
-
-def num(value: int) -> str:
-    """``17,759``: every count in a report has thousands separators."""
-    return f"{value:,}"
-
-
-def duration(seconds: float | None) -> str:
-    """``1h 02m 03s`` / ``9m 00s`` / ``unknown``."""
-    if seconds is None:
-        return UNKNOWN
-    total = int(seconds)
-    sign = "-" if total < 0 else ""
-    hours, rest = divmod(abs(total), 3600)
-    minutes, secs = divmod(rest, 60)
-    return (
-        f"{sign}{hours}h {minutes:02d}m {secs:02d}s" if hours else f"{sign}{minutes}m {secs:02d}s"
-    )
-
-
-def short_time(at: str | None) -> str:
-    """``2026-11-28 22:04:00`` (UTC) for an audit time; anything else as it is."""
-    moment = parse_utc(at)
-    return moment.strftime("%Y-%m-%d %H:%M:%S") if moment else (at or UNKNOWN)
 
 
 def overview_rows(report: Report) -> list[tuple[str, str]]:
@@ -122,31 +76,6 @@ def overview_rows(report: Report) -> list[tuple[str, str]]:
         ("Opened", f"{short_time(incident.opened_at)} UTC by {incident.opened_by}"),
         ("Report generated", f"{short_time(report.generated_at)} UTC"),
     ]
-
-
-def _totals(tallies: list[ActionTally]) -> dict[str, int]:
-    totals = dict.fromkeys(OUTCOMES, 0)
-    for tally in tallies:
-        for outcome, count in tally.outcomes.items():
-            totals[outcome] = totals.get(outcome, 0) + count
-    return totals
-
-
-def _outcome_text(tallies: list[ActionTally], targets: int | None) -> str:
-    """``400 of 400 targets done, 0 already done, 0 not done``."""
-    totals = _totals(tallies)
-    acted = sum(totals.values())
-    of = max(acted, targets or 0)
-    return (
-        f"{num(totals['done'])} of {num(of)} targets done, "
-        f"{num(totals['already_done'])} already done, "
-        f"{num(totals['failed'] + totals['retryable'] + of - acted)} not done"
-    )
-
-
-def http_text(requests: Mapping[str, int] | None) -> str:
-    """``226 (200 actions, 26 listing pages)``, or unknown when no record holds them."""
-    return describe(requests)
 
 
 def _incident_http(report: Report) -> str:
@@ -164,7 +93,7 @@ def _incident_http(report: Report) -> str:
 def summary(report: Report) -> str:
     """One paragraph."""
     incident, metrics = report.incident, report.metrics
-    totals = _totals(metrics.actions)
+    totals = outcome_totals(metrics.actions)
     runs = len(report.runs)
     acted = (
         f" {num(runs)} run{'s' if runs != 1 else ''} acted on {num(sum(totals.values()))} "
@@ -239,7 +168,7 @@ def _moment(entry: tuple[str, str]) -> tuple[str, str]:
 def response(report: Report) -> list[str]:
     """Everything done, in time order: runs (why, what, how it went), approvals, the
     mitigation and resolution milestones, and the responders' notes."""
-    entries = [(run.started_at, _run_line(run, report)) for run in report.runs]
+    entries = [(run.started_at, run_line(run, report)) for run in report.runs]
     entries += [
         (a.at, f"{short_time(a.at)} — plan {a.plan_hash or UNKNOWN} approved by {a.approver}")
         for a in report.approvals
@@ -250,87 +179,6 @@ def response(report: Report) -> list[str]:
             entries.append((moment, f"{short_time(moment)} — {name}"))
     entries += _notes(report, detection=False)
     return [line for _, line in sorted(entries, key=_moment)]
-
-
-def _run_line(run: RunSummary, report: Report) -> str:
-    head = f"{short_time(run.started_at)} — run {run.run}"
-    if run.playbook is not None:
-        steps = _step_runs(run, report)
-        tallies, targets = _with_steps(run, steps)
-        return (
-            f"{head} (playbook {run.playbook.get('name') or UNKNOWN}) by {run.operator}: "
-            f"{run.status}; {num(len(steps))} step run{'' if len(steps) == 1 else 's'}, "
-            f"{_outcome_text(tallies, targets)}; HTTP requests for its own reads: "
-            f"{http_text(run.http_requests)}."
-        )
-    parameters = parameters_text(run.parameters)
-    return (
-        f"{head} ({run.action or UNKNOWN}) by {run.operator}: {run.status}; "
-        f"why: {run.reason or UNKNOWN}; targets chosen by {chosen_by(run)}"
-        + (f"; parameters: {parameters}" if parameters else "")
-        + f"; {_outcome_text(run.actions, run.targets)}; "
-        f"HTTP requests: {http_text(run.http_requests)}."
-    )
-
-
-def _step_runs(run: RunSummary, report: Report) -> list[RunSummary]:
-    return [child for child in report.runs if child.parent == run.run]
-
-
-def _with_steps(run: RunSummary, steps: list[RunSummary]) -> tuple[list[ActionTally], int]:
-    """A playbook run's tallies and targets: its own (if any) and its step runs'."""
-    tallies = [*run.actions, *(tally for child in steps for tally in child.actions)]
-    return tallies, (run.targets or 0) + sum(child.targets or 0 for child in steps)
-
-
-def _value(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-
-
-def parameters_text(parameters: Mapping[str, Any]) -> str:
-    """``enabled=false, rollout_percent=0``."""
-    return ", ".join(f"{key}={_value(value)}" for key, value in parameters.items())
-
-
-def chosen_by(run: RunSummary) -> str:
-    """What chose the run's targets, from its ``run.started`` record."""
-    selection = run.selection
-    if run.playbook is not None:
-        return f"playbook {run.playbook.get('name') or UNKNOWN} (its steps)"
-    if not selection:
-        return f"{UNKNOWN} (not recorded)"
-    source = selection.get("source")
-    if source == "--id":
-        return "--id on the command line"
-    if source == "--ids-file":
-        column = f", column {_value(selection['column'])}" if selection.get("column") else ""
-        return (
-            f"ids file {_value(selection.get('ids_file'))} "
-            f"(SHA-256 {_value(selection.get('sha256'))}{column})"
-        )
-    if source == "playbook":
-        return f"playbook step {_value(selection.get('step'))}: {_step_source(selection)}"
-    filters = selection.get("filters")
-    where = parameters_text(filters) if isinstance(filters, Mapping) else ""
-    return f"--where on {_value(selection.get('listing'))}" + (f" ({where})" if where else "")
-
-
-def _step_source(selection: Mapping[str, Any]) -> str:
-    query = selection.get("query")
-    if isinstance(query, Mapping):
-        filters = query.get("filters")
-        text = f"query {_value(query.get('listing'))}"
-        if isinstance(filters, Mapping) and filters:
-            text += f" ({parameters_text(filters)})"
-        if query.get("where"):
-            text += f" where {_value(query['where'])}"
-        return text
-    if selection.get("from"):
-        return f"from {_value(selection['from'])}"
-    if selection.get("ids_file"):
-        return f"ids file {_value(selection['ids_file'])}"
-    count = selection.get("inline_ids")
-    return f"{num(count)} ids in the playbook" if type(count) is int else UNKNOWN
 
 
 def metric_rows(report: Report) -> list[tuple[str, str]]:
@@ -383,79 +231,6 @@ def timeline_rows(items: list[TimelineItem]) -> list[tuple[str, str, str, str]]:
     return [(short_time(i.at), i.kind, i.operator, i.message) for i in items]
 
 
-def run_rows(report: Report) -> list[tuple[str, ...]]:
-    """One row per run (``RUN_COLUMNS``): who, why, what chose the targets, with which
-    parameters, and how it went."""
-    rows: list[tuple[str, ...]] = []
-    for run in report.runs:
-        targets: int | None
-        if run.playbook is not None:
-            tallies, targets = _with_steps(run, _step_runs(run, report))
-            what = f"playbook {run.playbook.get('name') or UNKNOWN}"
-        else:
-            tallies, targets, what = run.actions, run.targets, run.action or UNKNOWN
-        rows.append(
-            (
-                run.run,
-                run.operator,
-                short_time(run.started_at),
-                short_time(run.finished_at),
-                run.status + (f" (resumed {run.resumed}×)" if run.resumed else ""),
-                what,
-                run.reason or UNKNOWN,
-                chosen_by(run),
-                parameters_text(run.parameters) or "none",
-                _outcome_text(tallies, targets),
-                http_text(run.http_requests),
-            )
-        )
-    return rows
-
-
-def provenance_rows(report: Report) -> list[tuple[str, ...]]:
-    """One row per run (``PROVENANCE_COLUMNS``): the plan and the files it ran from."""
-    rows: list[tuple[str, ...]] = []
-    for run in report.runs:
-        playbook = run.playbook or {}
-        rows.append(
-            (
-                run.run,
-                run.plan_hash or "none",
-                playbook.get("path") or playbook.get("name") or "none",
-                playbook.get("sha256") or "none",
-                run.profile_sha256 or UNKNOWN,
-            )
-        )
-    return rows
-
-
-def step_rows(report: Report) -> list[tuple[str, ...]]:
-    """(run, step, kind, action, finished, outcome) for playbook steps."""
-    return [
-        (
-            run.run,
-            step.step,
-            step.kind or UNKNOWN,
-            step.action or "none",
-            short_time(step.finished_at),
-            _step_outcome(step.counts),
-        )
-        for run in report.runs
-        for step in run.steps
-    ]
-
-
-def _step_outcome(fields: Mapping[str, Any]) -> str:
-    """``done, 15,241 targets`` from a ``step.finished`` outcome (else its fields)."""
-    if "status" not in fields:
-        return ", ".join(f"{k}={v}" for k, v in fields.items()) or UNKNOWN
-    count = fields.get("targets")
-    parts = [text_of(fields["status"]) or "?"]
-    if type(count) is int and count:
-        parts.append(f"{num(count)} target{'' if count == 1 else 's'}")
-    return ", ".join(parts)
-
-
 def approval_rows(report: Report) -> list[tuple[str, ...]]:
     """(time, approver, plan hash, expires, run)."""
     return [
@@ -494,7 +269,7 @@ def drill_lines(report: Report) -> list[str]:
         return []
     held = sum(1 for criterion in drill.criteria if criterion.passed)
     collateral = [
-        f"{num(value) if type(value) is int else _value(value)} {_COLLATERAL_WORDS[name]}"
+        f"{num(value) if type(value) is int else value_text(value)} {_COLLATERAL_WORDS[name]}"
         for name, value in drill.collateral.items()
     ]
     return [
