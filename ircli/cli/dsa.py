@@ -59,8 +59,8 @@ def submit(
     """Send FILE's statements, at most 100 a call, to the profile's /api/v1/statements.
 
     Every line is checked against the database's rules first (exit 2, nothing sent). Each
-    call is an audit record; statements an earlier submission through the same profile saw
-    accepted are not sent again. Exit 1 when a call was refused or got no answer.
+    call is an audit record; statements an earlier submission to the same URL saw accepted
+    are not sent again. Exit 1 when a call was refused or got no answer.
     """
     from ircli.dsarules import MAX_BATCH
     from ircli.executor.dsa import read_statements, submit_statements

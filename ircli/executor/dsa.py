@@ -4,8 +4,8 @@
 and checks every line against the database's rules (``ircli.dsarules``) before anything is sent.
 ``submit_statements`` posts them, at most 100 a call, as ``{"statements": [...]}`` to the
 profile's base URL + ``/api/v1/statements`` with the profile's auth, TLS and proxy; each call is
-one ``dsa.submitted`` audit record (the puids sent, the answer). Statements an earlier
-submission through the same profile saw accepted (``201 Created``) are not sent again: the
+one ``dsa.submitted`` audit record (the URL, the puids sent, the answer). Statements an
+earlier submission to the same URL saw accepted (``201 Created``) are not sent again: the
 database refuses a puid it holds. docs/dsa.md.
 """
 
@@ -70,7 +70,7 @@ class SubmissionReport:
 
     total: int
     skipped: int
-    """Statements accepted by an earlier submission through the same profile."""
+    """Statements accepted by an earlier submission to the same URL."""
     batches: list[BatchResult] = field(default_factory=list)
 
     @property
@@ -118,11 +118,12 @@ def read_statements(path: Path) -> StatementsFile:
     return StatementsFile(path, hashlib.sha256(raw).hexdigest(), tuple(statements))
 
 
-def _accepted_before(store: AuditStore, profile: str) -> set[str]:
-    """The puids earlier submissions through ``profile`` saw accepted."""
+def _accepted_before(store: AuditStore, url: str) -> set[str]:
+    """The puids earlier submissions to ``url`` saw accepted, whichever profile sent them: the
+    same profile pointed at another database (its sandbox, then production) starts afresh."""
     accepted: set[str] = set()
     for record in store.records(RecordFilter(kinds=(RECORD_KIND,))):
-        if record.params.get("profile") == profile and record.outcome.get("status") == 201:
+        if record.params.get("url") == url and record.outcome.get("status") == 201:
             accepted.update(p for p in record.params.get("puids") or () if isinstance(p, str))
     return accepted
 
@@ -143,7 +144,7 @@ async def submit_statements(
     from ircli.platform.client import TransportFailure
     from ircli.platform.render import PreparedRequest
 
-    done = _accepted_before(workspace.store, loaded.ref)
+    done = _accepted_before(workspace.store, loaded.profile.base_url + ENDPOINT)
     pending = [s for s in file.statements if s["puid"] not in done]
     total = len(file.statements)
     report = SubmissionReport(total=total, skipped=total - len(pending))

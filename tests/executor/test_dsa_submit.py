@@ -3,6 +3,7 @@ Database on loopback (the real one is on the internet, never in tests)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from collections.abc import Iterator
@@ -76,8 +77,8 @@ def stub_database() -> tuple[ThreadingHTTPServer, Database]:
     return server, seen
 
 
-@pytest.fixture
-def database() -> Iterator[Database]:
+@contextlib.contextmanager
+def running_database() -> Iterator[Database]:
     server, seen = stub_database()
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -86,6 +87,12 @@ def database() -> Iterator[Database]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def database() -> Iterator[Database]:
+    with running_database() as seen:
+        yield seen
 
 
 @pytest.fixture
@@ -149,6 +156,30 @@ def test_statements_go_100_a_call_and_are_not_sent_twice(
     assert [b["statements"] for b in summary["batches"]] == [100]
     assert [len(call) for call in database.calls] == [100, 100, 50, 100]
     assert len(database.puids) == 250
+
+
+def test_the_same_profile_pointed_at_another_database_sends_everything_there(
+    cli: CliRunner, store: AuditStore, database: Database, profile: Path, tmp_path: Path
+) -> None:
+    _incident, file = statements_file(cli, store, tmp_path, 150)
+    submit = ("dsa", "submit", str(file), "--profile", str(profile))
+    sandbox = cli(*submit, env={"DSA_TDB_TOKEN": TOKEN})
+    assert sandbox.exit_code == 0, sandbox.stderr
+
+    with running_database() as production:
+        moved = cli("--json", *submit, env={"DSA_TDB_TOKEN": TOKEN, "DSA_TDB_URL": production.url})
+        again = cli("--json", *submit, env={"DSA_TDB_TOKEN": TOKEN, "DSA_TDB_URL": production.url})
+
+    assert moved.exit_code == 0, moved.stderr
+    assert json.loads(moved.stdout)["skipped"] == 0  # accepted by the sandbox, not by this one
+    assert [len(call) for call in production.calls] == [100, 50]
+    assert production.puids == database.puids
+    assert json.loads(again.stdout)["skipped"] == 150  # accepted at this URL now
+    assert len(production.calls) == 2
+    records = list(store.records(RecordFilter(kinds=("dsa.submitted",))))
+    assert [r.params["url"] for r in records] == [f"{database.url}/api/v1/statements"] * 2 + [
+        f"{production.url}/api/v1/statements"
+    ] * 2
 
 
 def test_a_puid_the_database_holds_is_its_refusal(
