@@ -59,8 +59,9 @@ def submit(
     """Send FILE's statements, at most 100 a call, to the profile's /api/v1/statements.
 
     Every line is checked against the database's rules first (exit 2, nothing sent). Each
-    call is an audit record; statements an earlier submission to the same URL saw accepted
-    are not sent again. Exit 1 when a call was refused or got no answer.
+    call is an audit record. A call refused for statements the database already holds is
+    sent again without them; statements an earlier submission to the same URL saw accepted
+    or held are not sent again. Exit 1 when a statement was refused or a call got no answer.
     """
     from ircli.dsarules import MAX_BATCH
     from ircli.executor.dsa import read_statements, submit_statements
@@ -102,9 +103,16 @@ def _show(display: Display, report: SubmissionReport) -> None:
                 "statements": report.total,
                 "skipped": report.skipped,
                 "accepted": report.accepted,
+                "held": report.held,
                 "ok": report.ok,
                 "batches": [
-                    {"batch": b.number, "statements": b.count, "status": b.status, "error": b.error}
+                    {
+                        "batch": b.number,
+                        "statements": b.count,
+                        "status": b.status,
+                        "held": len(b.held),
+                        "error": b.error,
+                    }
                     for b in report.batches
                 ],
             }
@@ -112,16 +120,18 @@ def _show(display: Display, report: SubmissionReport) -> None:
         return
     if report.batches:
         display.table(
-            ("call", "statements", "answer"),
+            ("batch", "statements", "answer"),
             [
                 (str(b.number), str(b.count), "201 Created" if b.accepted else b.error or "-")
                 for b in report.batches
             ],
             title="DSA Transparency Database",
         )
-    sent = sum(b.count for b in report.batches)
-    skipped = f"; {report.skipped} accepted before, not sent again" if report.skipped else ""
+    unsent = report.total - report.skipped - report.sent
+    held = f"; {report.held} were already in the database" if report.held else ""
+    skipped = f"; {report.skipped} in the database before, not sent again" if report.skipped else ""
+    left = f"; {unsent} not sent" if unsent else ""
     display.result(
-        f"{report.accepted} of {sent} statements sent were accepted{skipped}",
+        f"{report.accepted} of {report.sent} statements sent were accepted{held}{skipped}{left}",
         style="bold green" if report.ok else "bold red",
     )

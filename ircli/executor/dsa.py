@@ -4,9 +4,11 @@
 and checks every line against the database's rules (``ircli.dsarules``) before anything is sent.
 ``submit_statements`` posts them, at most 100 a call, as ``{"statements": [...]}`` to the
 profile's base URL + ``/api/v1/statements`` with the profile's auth, TLS and proxy; each call is
-one ``dsa.submitted`` audit record (the URL, the puids sent, the answer). Statements an
-earlier submission to the same URL saw accepted (``201 Created``) are not sent again: the
-database refuses a puid it holds. docs/dsa.md.
+one ``dsa.submitted`` audit record (the URL, the puids sent, the answer). The database refuses
+a whole call when it already holds one of its puids (``422``, naming them in
+``existing_puids``): those are recorded as held and the rest of the call is sent again without
+them. Statements an earlier submission to the same URL saw accepted (``201 Created``) or held
+are not sent again. docs/dsa.md.
 """
 
 from __future__ import annotations
@@ -16,13 +18,16 @@ import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ircli.audit.records import NewRecord, RecordFilter
 from ircli.audit.store import AuditStore
 from ircli.dsarules import batches, check_statement
 from ircli.errors import InvalidInput
 from ircli.executor import service
+
+if TYPE_CHECKING:
+    from ircli.platform.client import PlatformClient
 
 __all__ = [
     "ENDPOINT",
@@ -57,6 +62,9 @@ class BatchResult:
     status: int | None
     """The HTTP status; ``None`` when no answer came back."""
     error: str | None = None
+    held: tuple[str, ...] = ()
+    """The puids of this call the database already holds (``existing_puids`` of its 422):
+    they are in the database, and the call's other statements are sent again without them."""
 
     @property
     def accepted(self) -> bool:
@@ -70,17 +78,32 @@ class SubmissionReport:
 
     total: int
     skipped: int
-    """Statements accepted by an earlier submission to the same URL."""
+    """Statements an earlier submission to the same URL saw accepted or held."""
     batches: list[BatchResult] = field(default_factory=list)
+    """Every call, in order; a batch sent again without its held statements is the same
+    ``number`` again."""
 
     @property
     def accepted(self) -> int:
         return sum(b.count for b in self.batches if b.accepted)
 
     @property
+    def held(self) -> int:
+        """Statements the database answered it already holds."""
+        return sum(len(b.held) for b in self.batches)
+
+    @property
+    def sent(self) -> int:
+        """Statements sent, each once (the first call of each batch carried them all)."""
+        first: dict[int, int] = {}
+        for batch in self.batches:
+            first.setdefault(batch.number, batch.count)
+        return sum(first.values())
+
+    @property
     def ok(self) -> bool:
         """Every statement is in the database now."""
-        return self.accepted + self.skipped == self.total
+        return self.accepted + self.held + self.skipped == self.total
 
 
 def read_statements(path: Path) -> StatementsFile:
@@ -118,14 +141,18 @@ def read_statements(path: Path) -> StatementsFile:
     return StatementsFile(path, hashlib.sha256(raw).hexdigest(), tuple(statements))
 
 
-def _accepted_before(store: AuditStore, url: str) -> set[str]:
-    """The puids earlier submissions to ``url`` saw accepted, whichever profile sent them: the
-    same profile pointed at another database (its sandbox, then production) starts afresh."""
-    accepted: set[str] = set()
+def _in_database(store: AuditStore, url: str) -> set[str]:
+    """The puids earlier submissions to ``url`` saw accepted or held, whichever profile sent
+    them: the same profile pointed at another database (its sandbox, then production) starts
+    afresh."""
+    known: set[str] = set()
     for record in store.records(RecordFilter(kinds=(RECORD_KIND,))):
-        if record.params.get("url") == url and record.outcome.get("status") == 201:
-            accepted.update(p for p in record.params.get("puids") or () if isinstance(p, str))
-    return accepted
+        if record.params.get("url") != url:
+            continue
+        if record.outcome.get("status") == 201:
+            known.update(p for p in record.params.get("puids") or () if isinstance(p, str))
+        known.update(p for p in record.outcome.get("held") or () if isinstance(p, str))
+    return known
 
 
 async def submit_statements(
@@ -135,17 +162,17 @@ async def submit_statements(
     *,
     incident: str | None = None,
 ) -> SubmissionReport:
-    """Post ``file``'s statements not yet accepted, 100 a call; one audit record a call.
+    """Post ``file``'s statements not yet in the database, 100 a call; one audit record a call.
 
     A call the database refuses (``422``: none of its statements are created) does not stop
-    the others; a call that gets no answer stops the submission (the rest are not sent).
+    the others; when it refused it for puids it already holds, the rest of the call is sent
+    again without them. A call that gets no answer stops the submission (the rest are not
+    sent): the database may have stored it, which the next submission learns from its 422.
     """
     from ircli.platform import auth_headers
-    from ircli.platform.client import TransportFailure
-    from ircli.platform.render import PreparedRequest
 
-    done = _accepted_before(workspace.store, loaded.profile.base_url + ENDPOINT)
-    pending = [s for s in file.statements if s["puid"] not in done]
+    known = _in_database(workspace.store, loaded.profile.base_url + ENDPOINT)
+    pending = [s for s in file.statements if s["puid"] not in known]
     total = len(file.statements)
     report = SubmissionReport(total=total, skipped=total - len(pending))
     chunks = list(batches(pending))
@@ -153,17 +180,50 @@ async def submit_statements(
     headers = auth_headers(profile, workspace.env, workspace.redactor)
     async with service.platform_client(profile, headers, workspace.env, concurrency=1) as client:
         for number, chunk in enumerate(chunks, start=1):
-            request = PreparedRequest("POST", ENDPOINT, {}, json={"statements": list(chunk)})
-            try:
-                reply = await client.send(request, kind="action")
-                result = BatchResult(number, len(chunk), reply.status, _refusal(reply))
-            except TransportFailure as failure:
-                result = BatchResult(number, len(chunk), None, f"no answer ({failure})")
-            report.batches.append(result)
-            _record(workspace, loaded, file, result, len(chunks), chunk, incident)
-            if result.status is None:
-                break
+            sending = list(chunk)
+            while sending:  # each round sends fewer: only what was not held
+                result = await _post(client, number, sending)
+                report.batches.append(result)
+                _record(workspace, loaded, file, result, len(chunks), sending, incident)
+                if result.status is None:
+                    return report
+                held = set(result.held)
+                sending = [s for s in sending if s["puid"] not in held] if held else []
     return report
+
+
+async def _post(
+    client: PlatformClient, number: int, statements: list[Mapping[str, Any]]
+) -> BatchResult:
+    """One call of batch ``number`` and what the database answered."""
+    from ircli.platform.client import TransportFailure
+    from ircli.platform.render import PreparedRequest
+
+    request = PreparedRequest("POST", ENDPOINT, {}, json={"statements": statements})
+    try:
+        reply = await client.send(request, kind="action")
+    except TransportFailure as failure:
+        return BatchResult(number, len(statements), None, f"no answer ({failure})")
+    held = _held(reply, statements)
+    if held:
+        rest = len(statements) - len(held)
+        again = f"; the other {rest} sent again" if rest else ""
+        said = f"HTTP 422: {len(held)} of {len(statements)} already in the database{again}"
+        return BatchResult(number, len(statements), reply.status, said, held)
+    return BatchResult(number, len(statements), reply.status, _refusal(reply))
+
+
+def _held(reply: Any, statements: list[Mapping[str, Any]]) -> tuple[str, ...]:
+    """The puids of ``statements`` a 422 says the database already holds: its
+    ``{"errors": {"puid": [...], "existing_puids": [...]}}`` (``PuidNotUniqueMultipleException``
+    in the database's source)."""
+    body = reply.body
+    errors = body.get("errors") if reply.status == 422 and isinstance(body, dict) else None
+    existing = errors.get("existing_puids") if isinstance(errors, dict) else None
+    if not isinstance(existing, list):
+        return ()
+    named = {p for p in existing if isinstance(p, str)}
+    return tuple(str(s["puid"]) for s in statements if s["puid"] in named)
 
 
 def _refusal(reply: Any) -> str | None:
@@ -203,6 +263,8 @@ def _record(
     incident: str | None,
 ) -> None:
     answer = "no answer" if result.status is None else f"HTTP {result.status}"
+    if result.held:
+        answer += f", {len(result.held)} already in the database"
     workspace.store.append(
         NewRecord(
             kind=RECORD_KIND,
@@ -218,6 +280,11 @@ def _record(
                 "batches": of,
                 "puids": [str(s["puid"]) for s in chunk],
             },
-            outcome={"status": result.status, "accepted": result.accepted, "error": result.error},
+            outcome={
+                "status": result.status,
+                "accepted": result.accepted,
+                "error": result.error,
+                "held": list(result.held),
+            },
         )
     )

@@ -1,5 +1,10 @@
 """``ircli dsa submit``: a statements file sent, 100 a call, to a stub of the DSA Transparency
-Database on loopback (the real one is on the internet, never in tests)."""
+Database on loopback (the real one is on the internet, never in tests).
+
+The stub answers as ``StatementMultipleAPIController::store`` does
+(digital-services-act/transparency-database): Laravel's 422 for a ``statements`` list outside
+1–100, then ``PuidNotUniqueMultipleException``'s 422 for puids repeated in the call or already
+held, else ``201 Created`` — all of a call or none of it is stored."""
 
 from __future__ import annotations
 
@@ -29,6 +34,10 @@ REASONS = (
 )  # fmt: skip
 
 
+NOT_UNIQUE = "The platform identifier(s) are not all unique within this call."
+"""``PuidNotUniqueMultipleException``'s message."""
+
+
 @dataclass
 class Database:
     """What the stub saw: each call's statements and Authorization header."""
@@ -37,8 +46,12 @@ class Database:
     calls: list[list[dict[str, Any]]] = field(default_factory=list)
     authorizations: list[str | None] = field(default_factory=list)
     puids: set[str] = field(default_factory=set)
+    stored: list[str] = field(default_factory=list)
+    """Every puid stored, in order (a puid twice would be a statement stored twice)."""
     refuse_next: int = 0
     """Answer this many calls 500 (a server error) before accepting again."""
+    drop_next: int = 0
+    """Store this many calls, then close the connection without an answer."""
 
 
 def stub_database() -> tuple[ThreadingHTTPServer, Database]:
@@ -50,18 +63,26 @@ def stub_database() -> tuple[ThreadingHTTPServer, Database]:
             statements = body["statements"]
             seen.calls.append(statements)
             seen.authorizations.append(self.headers.get("Authorization"))
+            puids = [s["puid"] for s in statements]
             status, answer = 201, {"statements": statements}
-            taken = [i for i, s in enumerate(statements) if s["puid"] in seen.puids]
+            repeated = sorted({p for p in puids if puids.count(p) > 1})
+            held = [p for p in puids if p in seen.puids]
             if self.path != "/api/v1/statements" or not 1 <= len(statements) <= 100:
-                status, answer = 422, {"message": "The statements field must have 1 - 100 items."}
+                message = "The statements field must have between 1 and 100 items."
+                status, answer = 422, {"message": message, "errors": {"statements": [message]}}
             elif seen.refuse_next:
                 seen.refuse_next -= 1
                 status, answer = 500, {"message": "Server Error"}
-            elif taken:  # the database's answer to a puid it holds
-                message = "The identifier given is not unique within this platform."
-                status, answer = 422, {"errors": {f"statement_{taken[0]}": {"puid": [message]}}}
+            elif repeated or held:
+                errors = {"puid": [NOT_UNIQUE], "existing_puids": repeated or held}
+                status, answer = 422, {"message": NOT_UNIQUE, "errors": errors}
             else:
-                seen.puids.update(s["puid"] for s in statements)
+                seen.puids.update(puids)
+                seen.stored += puids
+                if seen.drop_next:  # stored, but the answer is lost
+                    seen.drop_next -= 1
+                    self.close_connection = True
+                    return
             data = json.dumps(answer).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
@@ -182,19 +203,67 @@ def test_the_same_profile_pointed_at_another_database_sends_everything_there(
     ] * 2
 
 
-def test_a_puid_the_database_holds_is_its_refusal(
+def test_a_batch_stored_without_an_answer_completes_on_the_next_run(
+    cli: CliRunner, store: AuditStore, database: Database, profile: Path, tmp_path: Path
+) -> None:
+    _incident, file = statements_file(cli, store, tmp_path, 150)
+    database.drop_next = 1  # the first call is stored, then the connection drops
+    submit = ("dsa", "submit", str(file), "--profile", str(profile))
+
+    lost = cli(*submit, env={"DSA_TDB_TOKEN": TOKEN})
+
+    assert lost.exit_code == 1, lost.stderr
+    assert "no answer" in lost.stdout
+    assert "0 of 100 statements sent were accepted; 50 not sent" in lost.stdout
+    assert [len(call) for call in database.calls] == [100]  # the rest waits for an answer
+
+    rerun = cli(*submit, env={"DSA_TDB_TOKEN": TOKEN})
+
+    assert rerun.exit_code == 0, rerun.stderr
+    assert "HTTP 422: 100 of 100 already in the database" in rerun.stdout
+    assert "50 of 150 statements sent were accepted; 100 were already in the database" in (
+        rerun.stdout
+    )
+    assert [len(call) for call in database.calls] == [100, 100, 50]
+    lines = [json.loads(line)["puid"] for line in file.read_text().splitlines()]
+    assert sorted(database.stored) == sorted(lines)  # each statement stored exactly once
+    records = list(store.records(RecordFilter(kinds=("dsa.submitted",))))
+    assert [(r.outcome["status"], len(r.outcome["held"])) for r in records] == [
+        (None, 0),
+        (422, 100),
+        (201, 0),
+    ]
+
+    third = cli("--json", *submit, env={"DSA_TDB_TOKEN": TOKEN})
+
+    assert json.loads(third.stdout)["skipped"] == 150  # accepted or held: nothing to send
+    assert len(database.calls) == 3
+
+
+def test_a_call_refused_for_puids_the_database_holds_is_sent_again_without_them(
     cli: CliRunner, store: AuditStore, database: Database, profile: Path, tmp_path: Path
 ) -> None:
     _incident, file = statements_file(cli, store, tmp_path, 3)
-    database.puids.add(json.loads(file.read_text().splitlines()[1])["puid"])
+    puids = [json.loads(line)["puid"] for line in file.read_text().splitlines()]
+    database.puids.add(puids[1])  # stored by an earlier submission ircli has no record of
 
-    result = cli("dsa", "submit", str(file), "--profile", str(profile),
+    result = cli("--json", "dsa", "submit", str(file), "--profile", str(profile),
                  env={"DSA_TDB_TOKEN": TOKEN})  # fmt: skip
 
-    assert result.exit_code == 1
-    assert "statement_1: puid: The identifier given is not unique within this platform." in (
-        result.stdout
+    assert result.exit_code == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert (summary["accepted"], summary["held"], summary["ok"]) == (2, 1, True)
+    assert [(b["batch"], b["statements"], b["status"], b["held"]) for b in summary["batches"]] == [
+        (1, 3, 422, 1),
+        (1, 2, 201, 0),
+    ]
+    assert summary["batches"][0]["error"] == (
+        "HTTP 422: 1 of 3 already in the database; the other 2 sent again"
     )
+    assert [[s["puid"] for s in call] for call in database.calls] == [
+        puids,
+        [puids[0], puids[2]],
+    ]
 
 
 def test_a_file_that_breaks_the_rules_sends_nothing(
