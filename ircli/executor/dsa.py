@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +52,9 @@ class StatementsFile:
     path: Path
     sha256: str
     statements: tuple[Mapping[str, Any], ...]
+    lines: Mapping[str, int] = field(default_factory=dict)
+    """puid → the line of the file it is on (a refusal names statements by their place in
+    the call)."""
 
 
 @dataclass(frozen=True)
@@ -138,7 +142,7 @@ def read_statements(path: Path) -> StatementsFile:
         raise InvalidInput(f"{shown} Nothing was sent.")
     if not statements:
         raise InvalidInput(f"{path}: no statements in the file; nothing was sent.")
-    return StatementsFile(path, hashlib.sha256(raw).hexdigest(), tuple(statements))
+    return StatementsFile(path, hashlib.sha256(raw).hexdigest(), tuple(statements), seen)
 
 
 def _in_database(store: AuditStore, url: str) -> set[str]:
@@ -182,7 +186,7 @@ async def submit_statements(
         for number, chunk in enumerate(chunks, start=1):
             sending = list(chunk)
             while sending:  # each round sends fewer: only what was not held
-                result = await _post(client, number, sending)
+                result = await _post(client, number, sending, file.lines)
                 report.batches.append(result)
                 _record(workspace, loaded, file, result, len(chunks), sending, incident)
                 if result.status is None:
@@ -193,9 +197,13 @@ async def submit_statements(
 
 
 async def _post(
-    client: PlatformClient, number: int, statements: list[Mapping[str, Any]]
+    client: PlatformClient,
+    number: int,
+    statements: list[Mapping[str, Any]],
+    lines: Mapping[str, int],
 ) -> BatchResult:
-    """One call of batch ``number`` and what the database answered."""
+    """One call of batch ``number`` and what the database answered (``lines``: each puid's
+    line in the file)."""
     from ircli.platform.client import TransportFailure
     from ircli.platform.render import PreparedRequest
 
@@ -210,7 +218,7 @@ async def _post(
         again = f"; the other {rest} sent again" if rest else ""
         said = f"HTTP 422: {len(held)} of {len(statements)} already in the database{again}"
         return BatchResult(number, len(statements), reply.status, said, held)
-    return BatchResult(number, len(statements), reply.status, _refusal(reply))
+    return BatchResult(number, len(statements), reply.status, _refusal(reply, statements, lines))
 
 
 def _held(reply: Any, statements: list[Mapping[str, Any]]) -> tuple[str, ...]:
@@ -226,8 +234,12 @@ def _held(reply: Any, statements: list[Mapping[str, Any]]) -> tuple[str, ...]:
     return tuple(str(s["puid"]) for s in statements if s["puid"] in named)
 
 
-def _refusal(reply: Any) -> str | None:
-    """Why the database did not create a batch, in its own words (``None`` when it did)."""
+def _refusal(
+    reply: Any, statements: list[Mapping[str, Any]], lines: Mapping[str, int]
+) -> str | None:
+    """Why the database did not create a batch, in its own words, on one line (``None`` when
+    it did): each refused field of ``{"errors": {"statement_3": {"puid": [...]}}}`` with the
+    statement's line and puid, up to three."""
     from ircli.platform.bodies import platform_says
 
     if reply.status == 201:
@@ -235,22 +247,41 @@ def _refusal(reply: Any) -> str | None:
     body = reply.body
     errors = body.get("errors") if isinstance(body, dict) else None
     said: str | None
-    if isinstance(errors, dict):  # {"statement_3": {"puid": ["… not unique …"]}, …}
-        said = platform_says("; ".join(_indexed(errors)))
+    if isinstance(errors, dict) and errors:
+        found = list(_problems(errors, statements, lines))
+        more = len(found) - _PROBLEMS_SHOWN
+        said = " ".join(found[:_PROBLEMS_SHOWN]) + (f" (and {more} more)" if more > 0 else "")
     else:
         said = platform_says(body)
     return f"HTTP {reply.status}" + (f": {said}" if said else "")
 
 
-def _indexed(errors: Mapping[str, Any]) -> Iterator[str]:
-    """``statement_3: puid: …`` for each field of each statement the database refused."""
-    for where, fields in errors.items():
+def _problems(
+    errors: Mapping[str, Any], statements: list[Mapping[str, Any]], lines: Mapping[str, int]
+) -> Iterator[str]:
+    """``line 12 (puid ircli-…): decision_facts: The … field is required.`` for each field of
+    each statement the database refused (``statement_N``: the call's N-th, from 0), and
+    ``statements: …`` for a refusal of the call itself."""
+    for key, fields in errors.items():
+        where = str(key)
+        if (index := re.fullmatch(r"statement_(\d+)", where)) and int(index[1]) < len(statements):
+            puid = str(statements[int(index[1])]["puid"])
+            where = f"line {lines.get(puid, '?')} (puid {puid})"
         if not isinstance(fields, dict):
-            yield f"{where}: {fields}"
+            yield f"{where}: {_words(fields)}"
             continue
         for name, messages in fields.items():
-            words = messages if isinstance(messages, list) else [messages]
-            yield f"{where}: {name}: {' '.join(map(str, words))}"
+            yield f"{where}: {name}: {_words(messages)}"
+
+
+def _words(messages: Any) -> str:
+    """A field's messages as one line of text: a list joined, anything but text as JSON, each
+    message at most ``MAX_QUOTE`` characters."""
+    from ircli.platform.bodies import platform_says
+
+    items = messages if isinstance(messages, list) else [messages]
+    texts = (item if isinstance(item, str) else json.dumps(item) for item in items)
+    return " ".join(said for said in map(platform_says, texts) if said)
 
 
 def _record(

@@ -48,10 +48,12 @@ class Database:
     puids: set[str] = field(default_factory=set)
     stored: list[str] = field(default_factory=list)
     """Every puid stored, in order (a puid twice would be a statement stored twice)."""
-    refuse_next: int = 0
-    """Answer this many calls 500 (a server error) before accepting again."""
+    answer_next: list[tuple[int, Any]] = field(default_factory=list)
+    """(status, body) to answer the next calls with, storing nothing (a server error, …)."""
     drop_next: int = 0
     """Store this many calls, then close the connection without an answer."""
+    invalid: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    """puid → the field errors the database's validation finds in its statement."""
 
 
 def stub_database() -> tuple[ThreadingHTTPServer, Database]:
@@ -67,12 +69,15 @@ def stub_database() -> tuple[ThreadingHTTPServer, Database]:
             status, answer = 201, {"statements": statements}
             repeated = sorted({p for p in puids if puids.count(p) > 1})
             held = [p for p in puids if p in seen.puids]
+            invalid = {f"statement_{i}": seen.invalid[p] for i, p in enumerate(puids)
+                       if p in seen.invalid}  # fmt: skip
             if self.path != "/api/v1/statements" or not 1 <= len(statements) <= 100:
                 message = "The statements field must have between 1 and 100 items."
                 status, answer = 422, {"message": message, "errors": {"statements": [message]}}
-            elif seen.refuse_next:
-                seen.refuse_next -= 1
-                status, answer = 500, {"message": "Server Error"}
+            elif seen.answer_next:
+                status, answer = seen.answer_next.pop(0)
+            elif invalid:  # GroupedSubmissionsService::sanitizePayload's errors, no message
+                status, answer = 422, {"errors": invalid}
             elif repeated or held:
                 errors = {"puid": [NOT_UNIQUE], "existing_puids": repeated or held}
                 status, answer = 422, {"message": NOT_UNIQUE, "errors": errors}
@@ -152,7 +157,7 @@ def test_statements_go_100_a_call_and_are_not_sent_twice(
     cli: CliRunner, store: AuditStore, database: Database, profile: Path, tmp_path: Path
 ) -> None:
     incident, file = statements_file(cli, store, tmp_path, 250)
-    database.refuse_next = 1
+    database.answer_next = [(500, {"message": "Server Error"})]
     env = {"DSA_TDB_TOKEN": TOKEN}
 
     first = cli("dsa", "submit", str(file), "--profile", str(profile), "--incident", incident,
@@ -264,6 +269,45 @@ def test_a_call_refused_for_puids_the_database_holds_is_sent_again_without_them(
         puids,
         [puids[0], puids[2]],
     ]
+
+
+def test_a_refusal_names_the_line_and_puid_of_each_statement_refused(
+    cli: CliRunner, store: AuditStore, database: Database, profile: Path, tmp_path: Path
+) -> None:
+    _incident, file = statements_file(cli, store, tmp_path, 4)
+    puids = [json.loads(line)["puid"] for line in file.read_text().splitlines()]
+    language = "The selected content language is invalid."
+    database.invalid = {
+        puids[0]: {"content_language": [language]},
+        puids[2]: {
+            "decision_ground_reference_url": ["The decision ground reference url field must be "
+                                              "a valid URL.", "It must not be greater than 500 "
+                                              "characters."],
+            "content_language": [language],
+        },
+        puids[3]: {"content_language": [language]},
+    }  # fmt: skip
+
+    result = cli("--json", "dsa", "submit", str(file), "--profile", str(profile),
+                 env={"DSA_TDB_TOKEN": TOKEN})  # fmt: skip
+
+    assert result.exit_code == 1
+    [batch] = json.loads(result.stdout)["batches"]
+    assert batch["error"] == (
+        f"HTTP 422: line 1 (puid {puids[0]}): content_language: {language} "
+        f"line 3 (puid {puids[2]}): decision_ground_reference_url: The decision ground reference "
+        "url field must be a valid URL. It must not be greater than 500 characters. "
+        f"line 3 (puid {puids[2]}): content_language: {language} (and 1 more)"
+    )
+    [record] = store.records(RecordFilter(kinds=("dsa.submitted",)))
+    assert record.outcome["error"] == batch["error"]
+    assert database.puids == set()
+
+    size = "The statements field must have between 1 and 100 items."  # Laravel's, for the call
+    database.answer_next = [(422, {"message": size, "errors": {"statements": [size]}})]
+    again = cli("--json", "dsa", "submit", str(file), "--profile", str(profile),
+                env={"DSA_TDB_TOKEN": TOKEN})  # fmt: skip
+    assert json.loads(again.stdout)["batches"][0]["error"] == f"HTTP 422: statements: {size}"
 
 
 def test_a_file_that_breaks_the_rules_sends_nothing(
