@@ -112,7 +112,8 @@ class SubmissionReport:
 
 def read_statements(path: Path) -> StatementsFile:
     """The statements of a JSON Lines file; ``InvalidInput`` naming ``file:LINE`` and the
-    field of every problem (up to three) when a line breaks the database's rules."""
+    field of every problem (up to three) when a line breaks the database's rules, or
+    ``file:LINE:COL`` of the first byte that is not UTF-8."""
     try:
         raw = path.read_bytes()
     except OSError as error:
@@ -120,7 +121,9 @@ def read_statements(path: Path) -> StatementsFile:
     statements: list[Mapping[str, Any]] = []
     problems: list[str] = []
     seen: dict[str, int] = {}
-    for number, line in enumerate(raw.decode("utf-8", "replace").splitlines(), start=1):
+    # JSON Lines ends lines with "\n" only: str.splitlines would also split at U+2028, U+0085
+    # and others, which a JSON string may hold as they are.
+    for number, line in enumerate(_text(path, raw).split("\n"), start=1):
         if not line.strip():
             continue
         try:
@@ -143,6 +146,20 @@ def read_statements(path: Path) -> StatementsFile:
     if not statements:
         raise InvalidInput(f"{path}: no statements in the file; nothing was sent.")
     return StatementsFile(path, hashlib.sha256(raw).hexdigest(), tuple(statements), seen)
+
+
+def _text(path: Path, raw: bytes) -> str:
+    """``raw`` decoded as UTF-8; ``InvalidInput`` at the first byte that is not (replacing it
+    would send text the file does not hold)."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        start = raw.rfind(b"\n", 0, error.start) + 1
+        line = raw.count(b"\n", 0, start) + 1
+        column = len(raw[start : error.start].decode("utf-8")) + 1
+        raise InvalidInput(
+            f"{path}:{line}:{column}: not UTF-8 (byte 0x{raw[error.start]:02x}); nothing was sent."
+        ) from None
 
 
 def _in_database(store: AuditStore, url: str) -> set[str]:

@@ -348,6 +348,26 @@ def test_a_file_that_breaks_the_rules_sends_nothing(
     assert "cannot read the statements file" in checked.stderr
 
 
+def test_lines_end_at_newlines_only_and_the_file_must_be_utf8(
+    cli: CliRunner, store: AuditStore, database: Database, profile: Path, tmp_path: Path
+) -> None:
+    _incident, file = statements_file(cli, store, tmp_path, 2)
+    first, second = (json.loads(line) for line in file.read_text().splitlines())
+    second["decision_facts"] = "Frozen.\u2028Line separator, \x85 next line, \x0c form feed."
+    unescaped = json.dumps(second, ensure_ascii=False)  # the characters as they are
+    file.write_text(json.dumps(first) + "\n" + unescaped + "\r\n", encoding="utf-8")
+    broken = tmp_path / "broken.jsonl"
+    broken.write_bytes(json.dumps(first).encode() + b'\n{"decision_facts": "Fr\xe9\xff"}\n')
+
+    counted = cli("dsa", "submit", str(file), "--profile", str(profile), "--dry-run")
+    refused = cli("dsa", "submit", str(broken), "--profile", str(profile), "--dry-run")
+
+    assert counted.exit_code == 0, counted.stderr
+    assert "2 valid statements, 1 call(s); not sent" in counted.stdout
+    assert refused.exit_code == 2
+    assert f"{broken}:2:23: not UTF-8 (byte 0xe9); nothing was sent." in refused.stderr
+
+
 def test_a_dry_run_counts_the_calls(
     cli: CliRunner, store: AuditStore, database: Database, profile: Path, tmp_path: Path
 ) -> None:
