@@ -10,6 +10,9 @@ Records of development builds before the grouped form hold ``results``, one obje
 target with a ``target`` key. Readers go through this module and see the same either way.
 Records come from the store, so every shape is checked: reports skip a malformed entry, while
 resume (``strict=True``) refuses it — a target it names must not look as if never sent.
+
+A target's *final* outcome among several results is its first success (``SUCCEEDED``), else
+its latest (``replaces_final``): the rule reports, DSA statements and resume share.
 """
 
 from __future__ import annotations
@@ -18,11 +21,27 @@ from collections import Counter
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-__all__ = ["RESULT_FIELDS", "all_text", "outcome_groups", "outcome_results", "outcome_tally"]
+__all__ = [
+    "RESULT_FIELDS",
+    "SUCCEEDED",
+    "all_text",
+    "outcome_groups",
+    "outcome_results",
+    "outcome_tally",
+    "replaces_final",
+]
 
 RESULT_FIELDS = ("outcome", "status", "attempts", "latency_ms", "error")
 """What is known of each target besides its id."""
 _REQUIRED = ("outcome", "status", "attempts", "latency_ms")
+SUCCEEDED = frozenset({"done", "already_done"})
+"""The outcomes of a target left as the action wants it (by this run, or before it)."""
+
+
+def replaces_final(previous: str | None) -> bool:
+    """Whether a newer result of a target takes the place of ``previous`` (``None``: none yet)
+    as its final outcome: the first success stays, anything else gives way to the latest."""
+    return previous not in SUCCEEDED
 
 
 def outcome_groups(

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ircli.audit.outcomes import outcome_groups
+from ircli.audit.outcomes import SUCCEEDED, outcome_groups, replaces_final
 from ircli.audit.records import AuditRecord
 from ircli.audit.store import AuditStore
 from ircli.dsarules import (
@@ -64,15 +64,16 @@ class _Run:
     params: Mapping[str, Any] = field(default_factory=dict)
     """Of its ``run.started`` record."""
     started_at: str = ""
-    first_success: dict[str, tuple[str, str]] = field(default_factory=dict)
-    """target → (outcome, time) of its first done or already_done result."""
+    final: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """target → (outcome, time) of its final outcome so far (``replaces_final``)."""
 
 
 def _carried_out(records: Iterable[AuditRecord]) -> tuple[list[_Decided], dict[str, _Run]]:
-    """The ``done`` decisions of the action runs in ``records``, in the order they were
-    recorded, and every run seen."""
+    """The decisions of the action runs in ``records`` — each target whose final outcome in
+    its run is ``done`` — in the order they were recorded, and every run seen."""
     runs: dict[str, _Run] = {}
-    order: list[tuple[str, str]] = []
+    settled: list[tuple[str, str]] = []
+    """(run, target) in the order their final outcome became a success (it stays one)."""
     for record in records:
         if record.run is None:
             continue
@@ -82,16 +83,18 @@ def _carried_out(records: Iterable[AuditRecord]) -> tuple[list[_Decided], dict[s
         elif record.kind == "action.outcome":
             for targets, fields in outcome_groups(record.outcome):
                 outcome = fields.get("outcome")
-                if outcome not in ("done", "already_done"):
+                if not isinstance(outcome, str):
                     continue
                 for target in targets:
-                    if isinstance(target, str) and target not in run.first_success:
-                        run.first_success[target] = (outcome, record.ts)
-                        order.append((record.run, target))
+                    previous, _at = run.final.get(target, (None, None))
+                    if isinstance(target, str) and replaces_final(previous):
+                        run.final[target] = (outcome, record.ts)
+                        if outcome in SUCCEEDED:
+                            settled.append((record.run, target))
     decided = []
-    for name, target in order:
+    for name, target in settled:
         run = runs[name]
-        outcome, at = run.first_success[target]
+        outcome, at = run.final[target]
         if outcome == "done" and isinstance(action := run.params.get("action"), str):
             decided.append(_Decided(name, action, target, at))
     return decided, runs

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ircli.audit.outcomes import outcome_groups
+from ircli.audit.outcomes import outcome_groups, replaces_final
 from ircli.audit.records import AuditRecord
 from ircli.platform.sent import run_requests
 from ircli.report.model import ActionTally, Approval, RunSummary, StepSummary
@@ -28,7 +28,6 @@ __all__ = [
 ]
 
 OUTCOMES = ("done", "already_done", "retryable", "failed")
-_SUCCEEDED = frozenset({"done", "already_done"})
 
 
 def _int(value: Any) -> int:
@@ -56,8 +55,7 @@ class TallyBuilder:
             self.attempts[action] = self.attempts.get(action, 0) + attempts * len(targets)
             self.retries[action] = self.retries.get(action, 0) + max(attempts - 1, 0) * len(targets)
             for target in map(text_of, targets):
-                previous = self.final.get((action, target))
-                if previous is None or previous not in _SUCCEEDED:
+                if replaces_final(self.final.get((action, target))):
                     self.final[(action, target)] = outcome
 
     def tallies(self) -> list[ActionTally]:

@@ -18,7 +18,7 @@ from ircli.audit.records import NewRecord
 from ircli.audit.store import AuditStore
 from ircli.report.dsa import puid
 from ircli.sandbox import RunningServer, WorldConfig, run_server
-from tests.conftest import CliRunner
+from tests.conftest import CliRunner, FixedClock
 from tests.report.dsa_schema import SCHEMA, date_bounds_hold
 
 TOKEN = "dsa-test-token"
@@ -134,7 +134,9 @@ def test_one_statement_per_decision_done_with_the_reasons_of_each_layer(
     }
     for statement in found.values():
         assert valid(statement), list(VALIDATOR.iter_errors(statement))
-        assert statement["application_date"] == statement["content_date"] == "2026-11-28"
+        # Each run here starts and ends on the fixed clock's day; the test of a target done the
+        # day after its run started tells content_date and application_date apart.
+        assert (statement["content_date"], statement["application_date"]) == ("2026-11-28",) * 2
         assert statement["decision_ground"] == GROUND
         assert statement["decision_facts"].startswith("Found by the containment playbook")
         assert statement["source_type"] == "SOURCE_VOLUNTARY"
@@ -220,6 +222,47 @@ def test_an_automated_trigger_is_fully_automated_and_hostile_text_stays_inert(
     assert found[0]["decision_facts"].startswith("\x1b]0;pwned\x07 Bot flood \u202e")
     assert "s3cr3t-value-42" not in result.stdout  # the redactor's shapes apply
     assert all(valid(s) for s in found)
+
+
+def outcome(store: AuditStore, incident: str, run: str, result: str, targets: list[str]) -> None:
+    """One ``action.outcome`` record of ``run`` (accounts.freeze): ``targets`` ended ``result``."""
+    group = {"outcome": result, "status": 200, "attempts": 1, "latency_ms": 3, "error": None}
+    store.append(NewRecord("action.outcome", incident=incident, run=run,
+                           params={"action": "accounts.freeze"},
+                           outcome={"groups": [{**group, "targets": targets}]}))  # fmt: skip
+
+
+WHY = (
+    *REASONS, "--dsa-category", "STATEMENT_CATEGORY_SCOPE_OF_PLATFORM_SERVICE",
+    "--dsa-field", "automated_detection=No",
+)  # fmt: skip
+
+
+def test_a_target_done_after_failing_in_the_same_run_has_one_statement_dated_when_done(
+    cli: CliRunner, store: AuditStore, clock: FixedClock
+) -> None:
+    incident = ok(cli, {}, "incident", "open", "Flood", "-s", "P1")["id"]
+    run, targets = "RUN-20261128-RETRY1", ["acc_1", "acc_2", "acc_3"]
+    store.append(NewRecord("run.started", incident=incident, run=run, params={
+        "action": "accounts.freeze", "profile": "sandbox", "targets": targets}))  # fmt: skip
+    outcome(store, incident, run, "failed", targets)
+    clock.advance(3 * 3600)  # 01:00 the next day (UTC): the run started the day before
+    outcome(store, incident, run, "done", ["acc_2"])
+    outcome(store, incident, run, "done", ["acc_1"])
+    outcome(store, incident, run, "already_done", ["acc_3"])  # someone else's decision
+    outcome(store, incident, run, "failed", ["acc_1"])  # the first success stays final
+
+    result = cli("report", incident, "-f", "dsa", *WHY)
+
+    assert result.exit_code == 0, result.stderr
+    found = statements(result.stdout)
+    assert [s["puid"] for s in found] == [
+        puid(run, "accounts.freeze", "acc_2"),
+        puid(run, "accounts.freeze", "acc_1"),
+    ]
+    assert {(s["content_date"], s["application_date"]) for s in found} == {
+        ("2026-11-28", "2026-11-29")  # the run's start, the decision's day
+    }
 
 
 def test_dsa_options_belong_to_the_dsa_format(cli: CliRunner, incident: str) -> None:
