@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -101,8 +102,21 @@ def _carried_out(records: Iterable[AuditRecord]) -> tuple[list[_Decided], dict[s
 
 
 def _parent(run: str, runs: Mapping[str, _Run]) -> Mapping[str, Any]:
-    """The ``run.started`` params of the playbook run ``run`` is a step of (``RUN.step``)."""
-    found = runs.get(run.split(".", 1)[0]) if "." in run else None
+    """The ``run.started`` params of the playbook run ``run`` is a step of (empty for none).
+
+    A step run names its playbook run in its ``run.started`` (``selection.run``); an ad-hoc or
+    rollback run names none. Only records from before runs recorded their selection are read
+    by id (``RUN.step``), and a rollback's (``RUN.rollback.N.action``) is no step of ``RUN``.
+    """
+    own = runs[run].params if run in runs else {}
+    if "selection" in own:
+        selection = own["selection"]
+        parent = selection.get("run") if isinstance(selection, Mapping) else None
+    elif "." in run and not re.fullmatch(r".+\.rollback\.\d+(\..*)?", run):
+        parent = run.split(".", 1)[0]
+    else:
+        parent = None
+    found = runs.get(parent) if isinstance(parent, str) else None
     return found.params if found is not None else {}
 
 

@@ -265,6 +265,48 @@ def test_a_target_done_after_failing_in_the_same_run_has_one_statement_dated_whe
     }
 
 
+def test_a_step_run_is_found_by_the_playbook_run_it_names_and_a_rollback_is_none(
+    cli: CliRunner, store: AuditStore, tmp_path: Path
+) -> None:
+    (tmp_path / "ircli.yaml").write_text(CONFIG)
+    incident = ok(cli, {}, "incident", "open", "Flood", "-s", "P1")["id"]
+    playbook = "RUN-20261128-PLAY01"
+    store.append(NewRecord("run.started", incident=incident, run=playbook, params={
+        "playbook": {"name": "freeze-two"},
+        "dsa": {"category": "STATEMENT_CATEGORY_PORNOGRAPHY_OR_SEXUALIZED_CONTENT"}}))  # fmt: skip
+    step = {"source": "playbook", "run": playbook, "step": "freeze"}
+    runs = {
+        f"{playbook}.freeze": {"selection": step},
+        "RUN-20261128-LONGSTEP~0123456789ab": {"selection": step},  # not by its id
+        f"{playbook}.rollback.1.accounts.freeze": {"selection": None},  # undoing an unfreeze
+        f"{playbook}.before": {},  # recorded before runs recorded their selection
+        f"{playbook}.rollback.2.accounts.freeze": {},
+    }
+    for run, selection in runs.items():
+        store.append(NewRecord("run.started", incident=incident, run=run, params={
+            "action": "accounts.freeze", "profile": "sandbox", "targets": ["acc_1"],
+            **selection}))  # fmt: skip
+        outcome(store, incident, run, "done", ["acc_1"])
+
+    result = cli("report", incident, "-f", "dsa", *REASONS)
+
+    assert result.exit_code == 0, result.stderr
+    found = {s["puid"]: s for s in statements(result.stdout)}
+    partial, playbooks = "AUTOMATED_DECISION_PARTIALLY", "STATEMENT_CATEGORY_PORNOGRAPHY_OR_"
+    by_run = {
+        run: (s["automated_decision"], s["category"].startswith(playbooks))
+        for run in runs
+        for s in [found[puid(run, "accounts.freeze", "acc_1")]]
+    }
+    assert by_run == {
+        f"{playbook}.freeze": (partial, True),
+        "RUN-20261128-LONGSTEP~0123456789ab": (partial, True),
+        f"{playbook}.rollback.1.accounts.freeze": ("AUTOMATED_DECISION_NOT_AUTOMATED", False),
+        f"{playbook}.before": (partial, True),
+        f"{playbook}.rollback.2.accounts.freeze": ("AUTOMATED_DECISION_NOT_AUTOMATED", False),
+    }
+
+
 def test_dsa_options_belong_to_the_dsa_format(cli: CliRunner, incident: str) -> None:
     result = cli("report", incident, "-f", "md", "--dsa-ground", GROUND)
     unknown = cli("report", incident, "-f", "dsa", "--dsa-field", "decison_facts=x")
