@@ -15,7 +15,7 @@ from ircli.cli.state import CliState, state_of
 from ircli.errors import InvalidInput
 
 if TYPE_CHECKING:
-    from ircli.dsarules import DecisionMapping, Reasons
+    from ircli.dsarules import Reasons
     from ircli.report.dsa import Decisions
 
 __all__ = ["EPILOG", "report", "statements_text"]
@@ -143,16 +143,23 @@ def config_reasons(state: CliState) -> Reasons | None:
 
 
 def _profile_decisions(state: CliState) -> Decisions:
+    """Read for runs recorded before runs kept their own dsa mapping (``dsa_decision``)."""
+    import hashlib
+
     from ircli.platform import load_profile, profile_search_dirs, resolve_profile
+    from ircli.report.dsa import ProfileDecisions
 
     env = state.environment
 
-    def decisions(ref: str) -> dict[str, DecisionMapping]:
+    def decisions(ref: str) -> ProfileDecisions:
         if not ref:
             raise InvalidInput("a run with an action recorded no profile.")
         path = resolve_profile(ref, profile_search_dirs(env.user_config_dir()), cwd=env.cwd)
         # Without env: the mapping is all that is read; unset variables do not matter here.
         actions = load_profile(path).actions
-        return {name: action.dsa for name, action in actions.items() if action.dsa is not None}
+        return ProfileDecisions(
+            hashlib.sha256(path.read_bytes()).hexdigest(),
+            {name: action.dsa for name, action in actions.items() if action.dsa is not None},
+        )
 
     return decisions

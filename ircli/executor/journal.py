@@ -87,6 +87,9 @@ class RunSpec:
     selection: Mapping[str, Any] | None = None
     """How the targets were chosen: ``--id``, an ids file (name, SHA-256), ``--where``
     (listing, filters, items skipped for unusable ids, the reads it took) or a playbook step."""
+    dsa_decision: Mapping[str, Any] | None = None
+    """The action's EU DSA decision (the profile's ``dsa:``) as the run used it, for its
+    statements of reasons whatever becomes of the profile; ``None``: it decides nothing."""
 
     def as_params(self) -> dict[str, Any]:
         return {
@@ -103,6 +106,7 @@ class RunSpec:
                 k: repr(v) if isinstance(v, float) else v for k, v in self.overrides.items()
             },
             "selection": dict(self.selection) if self.selection is not None else None,
+            "dsa_decision": dict(self.dsa_decision) if self.dsa_decision is not None else None,
             "target_count": len(self.targets),
             "targets": list(self.targets),
         }
@@ -429,6 +433,7 @@ def _spec_of(record: AuditRecord, run: str) -> RunSpec:
             },
             reason=params.get("reason"),
             selection=params.get("selection"),
+            dsa_decision=params.get("dsa_decision"),
         )
     except (KeyError, TypeError, ValueError):
         raise _malformed(record, "it lacks the action, targets, parameters or profile") from None

@@ -361,6 +361,7 @@ async def _run_plan(
         overrides=plan.overrides,
         reason=plan.reason,
         selection=plan.selection,
+        dsa_decision=plan.action.dsa.model_dump(exclude_none=True) if plan.action.dsa else None,
     )
     await _preflight(workspace, plan.loaded.profile, plan.action, spec)
     with workspace.store.leases.hold(run, workspace.store.clock()):

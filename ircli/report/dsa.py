@@ -5,7 +5,9 @@ outcome in a run is ``done`` (its first success — ``already_done`` was someone
 failures decided nothing) for an action that the run's profile maps to a decision
 (``DecisionMapping``). What the statement says:
 
-- the decision and ``content_type``: the profile's mapping of the action;
+- the decision and ``content_type``: the profile's mapping of the action, as the run recorded it
+  (``dsa_decision`` in ``run.started``); for runs recorded before runs kept it, the profile's
+  file as it reads now (``decisions``), if its SHA-256 is still the one the run recorded;
 - the ground, category, facts and the rest of ``Reasons``: ``ircli.yaml`` (``config``), then
   the playbook's ``dsa`` block recorded with its run, then the command line (``given``), field
   by field; a statement is never written without them;
@@ -43,10 +45,27 @@ from ircli.errors import InvalidInput
 from ircli.incident.model import replay
 from ircli.report.build import incident_records
 
-__all__ = ["Decisions", "automated_decision", "build_statements", "puid", "render_statements"]
+__all__ = [
+    "Decisions",
+    "ProfileDecisions",
+    "automated_decision",
+    "build_statements",
+    "puid",
+    "render_statements",
+]
 
-Decisions = Callable[[str], Mapping[str, DecisionMapping]]
-"""A run's profile (as the run recorded it: name or path) → its actions' decision mappings."""
+
+@dataclass(frozen=True)
+class ProfileDecisions:
+    """A profile's actions' decision mappings as its file reads now, and the file's SHA-256."""
+
+    sha256: str
+    actions: Mapping[str, DecisionMapping]
+
+
+Decisions = Callable[[str], ProfileDecisions]
+"""A run's profile (as the run recorded it: name or path) → its decision mappings now; read
+only for runs recorded before runs kept their own mapping (``dsa_decision``)."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +84,8 @@ class _Run:
     params: Mapping[str, Any] = field(default_factory=dict)
     """Of its ``run.started`` record."""
     started_at: str = ""
+    profile_sha256: str | None = None
+    """Of the profile it last ran with (``run.started``, or a ``run.resumed`` after it)."""
     final: dict[str, tuple[str, str]] = field(default_factory=dict)
     """target → (outcome, time) of its final outcome so far (``replaces_final``)."""
 
@@ -81,6 +102,9 @@ def _carried_out(records: Iterable[AuditRecord]) -> tuple[list[_Decided], dict[s
         run = runs.setdefault(record.run, _Run())
         if record.kind == "run.started" and not run.started_at:
             run.params, run.started_at = record.params, record.ts
+            run.profile_sha256 = _text(record.params.get("profile_sha256"))
+        elif record.kind == "run.resumed" and _text(record.params.get("profile_sha256")):
+            run.profile_sha256 = _text(record.params.get("profile_sha256"))
         elif record.kind == "action.outcome":
             for targets, fields in outcome_groups(record.outcome):
                 outcome = fields.get("outcome")
@@ -99,6 +123,10 @@ def _carried_out(records: Iterable[AuditRecord]) -> tuple[list[_Decided], dict[s
         if outcome == "done" and isinstance(action := run.params.get("action"), str):
             decided.append(_Decided(name, action, target, at))
     return decided, runs
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _parent(run: str, runs: Mapping[str, _Run]) -> Mapping[str, Any]:
@@ -156,22 +184,12 @@ def build_statements(
     if incident_id not in replay(records):
         raise InvalidInput(f"no incident {incident_id!r} in the audit store.")
     decided, runs = _carried_out(records)
-    mapped: dict[str, Mapping[str, DecisionMapping]] = {}
+    profiles: dict[str, ProfileDecisions] = {}
     reasons: dict[str, dict[str, Any]] = {}
     lacking: dict[str, list[str]] = {}
     chosen: list[tuple[_Decided, DecisionMapping]] = []
     for item in decided:
-        profile = str(runs[item.run].params.get("profile") or "")
-        if profile not in mapped:
-            try:
-                mapped[profile] = decisions(profile)
-            except InvalidInput as error:
-                raise InvalidInput(
-                    error.message,
-                    hint=f"{item.run} ran with the profile {profile!r}: its actions' dsa "
-                    "mappings say which actions are DSA decisions.",
-                ) from None
-        mapping = mapped[profile].get(item.action)
+        mapping = _mapping(item, runs[item.run], decisions, profiles)
         if mapping is None:
             continue
         if item.run not in reasons:
@@ -182,6 +200,42 @@ def build_statements(
     if lacking:
         raise _missing(lacking)
     return [_statement(item, mapping, reasons[item.run], runs, redact) for item, mapping in chosen]
+
+
+def _mapping(
+    item: _Decided, run: _Run, decisions: Decisions, profiles: dict[str, ProfileDecisions]
+) -> DecisionMapping | None:
+    """The decision ``item``'s action carried out (``None``: none): the mapping its run
+    recorded, else its profile's now (kept in ``profiles``) if the file is the one it ran with."""
+    if "dsa_decision" in run.params:
+        recorded = run.params["dsa_decision"]
+        try:
+            return None if recorded is None else DecisionMapping.model_validate(recorded)
+        except ValueError:
+            raise InvalidInput(
+                f"the dsa mapping recorded with {item.run} is not valid; nothing was written."
+            ) from None
+    ref = str(run.params.get("profile") or "")
+    if ref not in profiles:
+        try:
+            profiles[ref] = decisions(ref)
+        except InvalidInput as error:
+            raise InvalidInput(
+                error.message,
+                hint=f"{item.run} ran with the profile {ref!r} and recorded no dsa mapping of "
+                "its own: the profile's say which actions are DSA decisions.",
+            ) from None
+    now = profiles[ref].sha256
+    if now != run.profile_sha256:
+        then = f"{run.profile_sha256[:12]}…" if run.profile_sha256 else "not recorded"
+        raise InvalidInput(
+            f"cannot write DSA statements for {item.run}: it recorded no dsa mapping of its own "
+            f"and its profile {ref!r} changed since it ran (SHA-256 {then} then, {now[:12]}… "
+            "now); nothing was written.",
+            hint="Restore the profile as the run used it: its actions' dsa mappings say which "
+            "of them are DSA decisions.",
+        )
+    return profiles[ref].actions.get(item.action)
 
 
 def _reasons_of(

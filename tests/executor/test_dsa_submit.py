@@ -141,8 +141,13 @@ def statements_file(
     incident = str(json.loads(opened.stdout)["id"])
     targets = [f"acc_{i:07d}" for i in range(count)]
     run = "RUN-20261128-SUBMIT"
+    freeze = {
+        "decision_account": "DECISION_ACCOUNT_SUSPENDED",
+        "content_type": ["CONTENT_TYPE_VIDEO"],
+    }
     store.append(NewRecord("run.started", incident=incident, run=run, params={
-        "action": "accounts.freeze", "profile": "sandbox", "targets": targets}))  # fmt: skip
+        "action": "accounts.freeze", "profile": "sandbox", "dsa_decision": freeze,
+        "targets": targets}))  # fmt: skip
     group = {"outcome": "done", "status": 200, "attempts": 1, "latency_ms": 3, "error": None}
     store.append(NewRecord("action.outcome", incident=incident, run=run,
                            params={"action": "accounts.freeze"},

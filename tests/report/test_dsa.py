@@ -3,6 +3,7 @@ checked against the database's rules twice (ircli's validator and an independent
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import stat
@@ -14,8 +15,9 @@ import httpx
 import jsonschema
 import pytest
 
-from ircli.audit.records import NewRecord
+from ircli.audit.records import NewRecord, RecordFilter
 from ircli.audit.store import AuditStore
+from ircli.platform.catalog import shipped_profiles_dir
 from ircli.report.dsa import puid
 from ircli.sandbox import RunningServer, WorldConfig, run_server
 from tests.conftest import CliRunner, FixedClock
@@ -61,6 +63,12 @@ steps:
 VALIDATOR = jsonschema.Draft202012Validator(
     SCHEMA, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
 )
+FREEZE = {"decision_account": "DECISION_ACCOUNT_SUSPENDED", "content_type": ["CONTENT_TYPE_VIDEO"]}
+"""The sandbox profile's accounts.freeze, as a run records it (``dsa_decision``)."""
+SUSPEND = {
+    "decision_visibility": ["DECISION_VISIBILITY_CONTENT_DISABLED"],
+    "content_type": ["CONTENT_TYPE_VIDEO"],
+}
 
 
 @pytest.fixture(scope="module")
@@ -197,7 +205,8 @@ def test_an_automated_trigger_is_fully_automated_and_hostile_text_stays_inert(
     hostile = ["acc\x1b[31m\u202eevil\nid", 'acc "quoted" \\ ', "acc_plain"]
     # What a watch trigger writes: a run it started itself (no person behind it).
     store.append(NewRecord("run.started", incident=incident, run="RUN-20261128-AUTO01", params={
-        "action": "streams.suspend", "profile": "sandbox", "automated": True, "targets": hostile,
+        "action": "streams.suspend", "profile": "sandbox", "dsa_decision": SUSPEND,
+        "automated": True, "targets": hostile,
     }))  # fmt: skip
     group = {"outcome": "done", "status": 200, "attempts": 1, "latency_ms": 3, "error": None}
     store.append(NewRecord("action.outcome", incident=incident, run="RUN-20261128-AUTO01",
@@ -244,7 +253,8 @@ def test_a_target_done_after_failing_in_the_same_run_has_one_statement_dated_whe
     incident = ok(cli, {}, "incident", "open", "Flood", "-s", "P1")["id"]
     run, targets = "RUN-20261128-RETRY1", ["acc_1", "acc_2", "acc_3"]
     store.append(NewRecord("run.started", incident=incident, run=run, params={
-        "action": "accounts.freeze", "profile": "sandbox", "targets": targets}))  # fmt: skip
+        "action": "accounts.freeze", "profile": "sandbox", "dsa_decision": FREEZE,
+        "targets": targets}))  # fmt: skip
     outcome(store, incident, run, "failed", targets)
     clock.advance(3 * 3600)  # 01:00 the next day (UTC): the run started the day before
     outcome(store, incident, run, "done", ["acc_2"])
@@ -284,8 +294,8 @@ def test_a_step_run_is_found_by_the_playbook_run_it_names_and_a_rollback_is_none
     }
     for run, selection in runs.items():
         store.append(NewRecord("run.started", incident=incident, run=run, params={
-            "action": "accounts.freeze", "profile": "sandbox", "targets": ["acc_1"],
-            **selection}))  # fmt: skip
+            "action": "accounts.freeze", "profile": "sandbox", "dsa_decision": FREEZE,
+            "targets": ["acc_1"], **selection}))  # fmt: skip
         outcome(store, incident, run, "done", ["acc_1"])
 
     result = cli("report", incident, "-f", "dsa", *REASONS)
@@ -305,6 +315,65 @@ def test_a_step_run_is_found_by_the_playbook_run_it_names_and_a_rollback_is_none
         f"{playbook}.before": (partial, True),
         f"{playbook}.rollback.2.accounts.freeze": ("AUTOMATED_DECISION_NOT_AUTOMATED", False),
     }
+
+
+def test_a_run_keeps_the_mapping_it_used_whatever_becomes_of_its_profile(
+    cli: CliRunner, env: dict[str, str], store: AuditStore, tmp_path: Path
+) -> None:
+    mine = tmp_path / "mine.yaml"
+    mine.write_text((shipped_profiles_dir() / "sandbox.yaml").read_text())
+    incident = ok(cli, env, "incident", "open", "Flood", "-s", "P1")["id"]
+    on = ("--incident", incident, "--yes", "--profile", "mine.yaml")  # relative to the cwd
+    frozen = ok(cli, env, "accounts", "freeze", "--id", "acc_0000001", *on)["run"]
+    reset = ok(cli, env, "accounts", "reset-password", "--id", "acc_0000002", *on)["run"]
+    started = {r.run: r.params for r in store.records(RecordFilter(kinds=("run.started",)))}
+    assert started[frozen]["dsa_decision"] == FREEZE
+    assert started[reset]["dsa_decision"] is None  # not a DSA decision
+    mine.write_text(
+        mine.read_text().replace("DECISION_ACCOUNT_SUSPENDED", "DECISION_ACCOUNT_TERMINATED")
+    )
+
+    edited = cli("report", incident, "-f", "dsa", *WHY, env=env)
+    mine.unlink()
+    gone = cli("report", incident, "-f", "dsa", *WHY, env=env, cwd=tmp_path / "config")
+
+    assert edited.exit_code == 0, edited.stderr
+    [statement] = statements(edited.stdout)
+    assert statement["puid"] == puid(frozen, "accounts.freeze", "acc_0000001")
+    assert statement["decision_account"] == "DECISION_ACCOUNT_SUSPENDED"  # as the run used it
+    assert gone.exit_code == 0, gone.stderr
+    assert gone.stdout == edited.stdout
+
+
+def test_an_older_run_reads_its_profile_only_while_it_is_unchanged(
+    cli: CliRunner, store: AuditStore, tmp_path: Path
+) -> None:
+    mine = tmp_path / "mine.yaml"
+    mine.write_text((shipped_profiles_dir() / "sandbox.yaml").read_text())
+    incident = ok(cli, {}, "incident", "open", "Flood", "-s", "P1")["id"]
+    run = "RUN-20261128-OLDER1"
+    # What runs recorded before they kept their dsa mapping: the profile and its SHA-256 only.
+    store.append(NewRecord("run.started", incident=incident, run=run, params={
+        "action": "accounts.freeze", "profile": str(mine), "targets": ["acc_1"],
+        "profile_sha256": hashlib.sha256(mine.read_bytes()).hexdigest()}))  # fmt: skip
+    outcome(store, incident, run, "done", ["acc_1"])
+
+    unchanged = cli("report", incident, "-f", "dsa", *WHY)
+    mine.write_text(
+        mine.read_text().replace("DECISION_ACCOUNT_SUSPENDED", "DECISION_ACCOUNT_TERMINATED")
+    )
+    changed = cli("report", incident, "-f", "dsa", *WHY)
+
+    assert unchanged.exit_code == 0, unchanged.stderr
+    assert statements(unchanged.stdout)[0]["decision_account"] == "DECISION_ACCOUNT_SUSPENDED"
+    assert changed.exit_code == 2
+    assert changed.stdout == ""
+    assert re.search(
+        rf"error: cannot write DSA statements for {run}: it recorded no dsa mapping of its own "
+        rf"and its profile '{re.escape(str(mine))}' changed since it ran \(SHA-256 [0-9a-f]{{12}}… "
+        r"then, [0-9a-f]{12}… now\); nothing was written.\n",
+        changed.stderr,
+    ), changed.stderr
 
 
 def test_dsa_options_belong_to_the_dsa_format(cli: CliRunner, incident: str) -> None:
