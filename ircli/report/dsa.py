@@ -151,7 +151,8 @@ def _parent(run: str, runs: Mapping[str, _Run]) -> Mapping[str, Any]:
 def automated_decision(own: Mapping[str, Any], parent: Mapping[str, Any]) -> str:
     """How automated a run's decisions were, from its ``run.started`` params and those of the
     playbook run it is a step of (empty for none): a run that recorded ``automated: true`` —
-    fully; a playbook run started by a person — partially; an ad-hoc command — not at all."""
+    fully (what an automatic trigger records; no ircli command does yet, ``ircli watch`` is
+    planned); a playbook run started by a person — partially; an ad-hoc command — not at all."""
     if own.get("automated") is True or parent.get("automated") is True:
         return "AUTOMATED_DECISION_FULLY"
     if "playbook" in parent:

@@ -203,7 +203,8 @@ def test_an_automated_trigger_is_fully_automated_and_hostile_text_stays_inert(
 ) -> None:
     incident = ok(cli, {}, "incident", "open", "Flood", "-s", "P1")["id"]
     hostile = ["acc\x1b[31m\u202eevil\nid", 'acc "quoted" \\ ', "acc_plain"]
-    # What a watch trigger writes: a run it started itself (no person behind it).
+    # Written by hand: no ircli command records automated: true yet. It is what an automatic
+    # trigger (planned: ircli watch) will record for a run no person started.
     store.append(NewRecord("run.started", incident=incident, run="RUN-20261128-AUTO01", params={
         "action": "streams.suspend", "profile": "sandbox", "dsa_decision": SUSPEND,
         "automated": True, "targets": hostile,
