@@ -70,6 +70,9 @@ def changed(**changes: Any) -> dict[str, Any]:
         ),
         changed(content_type=["CONTENT_TYPE_OTHER"], content_type_other="A live audio room"),
         changed(territorial_scope=DROP, category_addition=["STATEMENT_CATEGORY_VIOLENCE"]),
+        changed(category_specification=["KEYWORD_PHISHING", "KEYWORD_OTHER"]),
+        changed(category_specification=["KEYWORD_OTHER"], category_specification_other="Bots"),
+        changed(source_type="SOURCE_TRUSTED_FLAGGER", source_identity="A trusted flagger"),
     ],
 )
 def test_valid_statements_pass_both(statement: dict[str, Any]) -> None:
@@ -117,6 +120,34 @@ def test_valid_statements_pass_both(statement: dict[str, Any]) -> None:
         (changed(puid=""), "puid: must be 1 to 500 letters, digits"),
         (changed(puid="abc\n"), "puid: must be 1 to 500 letters, digits"),
         (changed(decision_facts=DROP, facts="x"), "facts: not a field of a statement."),
+        (
+            changed(category_specification=["KEYWORD_SPAM"]),
+            "category_specification -> 0: unknown category specification 'KEYWORD_SPAM'",
+        ),
+        (
+            changed(
+                decision_visibility=["DECISION_VISIBILITY_CONTENT_REMOVED"],
+                decision_visibility_other="Shadow-banned",
+            ),
+            "decision_visibility_other: taken only when decision_visibility is "
+            "DECISION_VISIBILITY_OTHER",
+        ),
+        (
+            changed(decision_monetary="DECISION_MONETARY_SUSPENSION", decision_monetary_other="x"),
+            "decision_monetary_other: taken only when decision_monetary is DECISION_MONETARY_OTHER",
+        ),
+        (
+            changed(category_specification=["KEYWORD_PHISHING"], category_specification_other="x"),
+            "category_specification_other: taken only when category_specification is KEYWORD_OTHER",
+        ),
+        (
+            changed(category_specification_other="Bots"),
+            "category_specification_other: taken only when category_specification is KEYWORD_OTHER",
+        ),
+        (
+            changed(source_identity="A trusted flagger"),
+            "source_identity: not taken when source_type is SOURCE_VOLUNTARY",
+        ),
     ],
 )
 def test_each_rule_refuses_in_both(statement: dict[str, Any], problem: str) -> None:

@@ -4,7 +4,9 @@ Written by hand from ``multi_rules`` in ``app/Services/GroupedSubmissionsService
 (digital-services-act/transparency-database, commit 242ba47f396a3ddf103034103d262148ea6e6d51),
 not generated from ``ircli.dsarules``: the tests check ircli's output and ircli's validator
 against it, so a mistake in one shows up against the other. Enum lists are the constant names
-of ``app/Models/Statement.php`` (API v1).
+of ``app/Models/Statement.php`` (API v1). Fields the database would drop
+(``sanitizePayloadStatement``: another ground's explanation, ``*_other`` without ``…_OTHER``,
+``source_identity`` with ``SOURCE_VOLUNTARY``) are refused, as ircli refuses them.
 """
 
 from __future__ import annotations
@@ -47,6 +49,22 @@ CATEGORY = [
         "VIOLENCE",
     ]
 ]
+KEYWORDS = """
+ANIMAL_HARM ADULT_SEXUAL_MATERIAL AGE_SPECIFIC_RESTRICTIONS_MINORS AGE_SPECIFIC_RESTRICTIONS
+BIOMETRIC_DATA_BREACH CHILD_SEXUAL_ABUSE_MATERIAL CONTENT_PROMOTING_EATING_DISORDERS
+COORDINATED_HARM COPYRIGHT_INFRINGEMENT DANGEROUS_TOYS DATA_FALSIFICATION DEFAMATION
+DESIGN_INFRINGEMENT DISCRIMINATION DISINFORMATION FOREIGN_INFORMATION_MANIPULATION
+GENDER_BASED_VIOLENCE GEOGRAPHIC_INDICATIONS_INFRINGEMENT GEOGRAPHICAL_REQUIREMENTS
+GOODS_SERVICES_NOT_PERMITTED GROOMING_SEXUAL_ENTICEMENT_MINORS HATE_SPEECH HUMAN_EXPLOITATION
+HUMAN_TRAFFICKING ILLEGAL_ORGANIZATIONS IMAGE_BASED_SEXUAL_ABUSE IMPERSONATION_ACCOUNT_HIJACKING
+INAUTHENTIC_ACCOUNTS INAUTHENTIC_LISTINGS INAUTHENTIC_USER_REVIEWS INCITEMENT_VIOLENCE_HATRED
+INSUFFICIENT_INFORMATION_TRADERS LANGUAGE_REQUIREMENTS MISINFORMATION MISSING_PROCESSING_GROUND
+NON_CONSENSUAL_IMAGE_SHARING NON_CONSENSUAL_ITEMS_DEEPFAKE NUDITY ONLINE_BULLYING_INTIMIDATION
+PATENT_INFRINGEMENT PHISHING PYRAMID_SCHEMES REGULATED_GOODS_SERVICES RIGHT_TO_BE_FORGOTTEN
+RISK_ENVIRONMENTAL_DAMAGE RISK_PUBLIC_HEALTH SELF_MUTILATION STALKING SUICIDE TERRORIST_CONTENT
+TRADE_SECRET_INFRINGEMENT TRADEMARK_INFRINGEMENT UNLAWFUL_SALE_ANIMALS UNSAFE_CHALLENGES OTHER
+"""
+"""``Statement::KEYWORDS`` without the ``KEYWORD_`` prefix."""
 DAY = r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$"
 
 
@@ -125,7 +143,7 @@ SCHEMA: dict[str, Any] = {
         "category_addition": {"type": "array", "items": {"enum": CATEGORY}},
         "category_specification": {
             "type": "array",
-            "items": {"type": "string", "pattern": "^KEYWORD_[A-Z_]+$"},
+            "items": {"enum": [f"KEYWORD_{k}" for k in KEYWORDS.split()]},
         },
         "category_specification_other": _text(500),
         "territorial_scope": {"type": "array", "items": {"enum": EEA.split()}},
@@ -187,6 +205,20 @@ SCHEMA: dict[str, Any] = {
             },
             "then": {"required": ["decision_monetary_other"]},
             "else": {"not": {"required": ["decision_monetary_other"]}},
+        },
+        {  # optional with KEYWORD_OTHER, dropped without it
+            "if": {
+                "properties": {"category_specification": {"contains": {"const": "KEYWORD_OTHER"}}},
+                "required": ["category_specification"],
+            },
+            "else": {"not": {"required": ["category_specification_other"]}},
+        },
+        {  # dropped when the platform acted on its own initiative
+            "if": {
+                "properties": {"source_type": {"const": "SOURCE_VOLUNTARY"}},
+                "required": ["source_type"],
+            },
+            "then": {"not": {"required": ["source_identity"]}},
         },
     ],
 }
