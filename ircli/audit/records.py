@@ -91,3 +91,6 @@ class RecordFilter:
     until: str | None = None
     after_seq: int = 0
     limit: int | None = None
+    target: str | None = None
+    """Records concerning this target (``ircli.audit.targets``: its own record, intents and
+    outcomes naming it among others), found through the target index."""

@@ -14,9 +14,9 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-__all__ = ["HEAD_REVISION", "audit_records", "metadata"]
+__all__ = ["HEAD_REVISION", "audit_records", "audit_targets", "metadata"]
 
-HEAD_REVISION = "0001"
+HEAD_REVISION = "0002"
 """The newest Alembic revision; ``open_store`` migrates any older store to it."""
 
 metadata = MetaData()
@@ -44,3 +44,13 @@ audit_records = Table(
     Index("ix_audit_records_kind", "kind"),
     Index("ix_audit_records_ts", "ts"),
 )
+
+audit_targets = Table(
+    "audit_targets",
+    metadata,
+    Column("target", Text, primary_key=True),
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    sqlite_with_rowid=False,
+)
+"""The target index: one row per target a record concerns (``ircli.audit.targets``),
+written in the record's transaction. Derived data, outside the hash chain."""

@@ -10,15 +10,28 @@ misbehaves; on SQLite triggers also refuse updates, deletes and non-extending in
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 import threading
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, exc, func, insert, select
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Engine,
+    bindparam,
+    create_engine,
+    event,
+    exc,
+    func,
+    insert,
+    select,
+)
 from sqlalchemy.engine import make_url
 
 from ircli.audit.chain import (
@@ -31,17 +44,21 @@ from ircli.audit.chain import (
 )
 from ircli.audit.leases import Leases
 from ircli.audit.records import Anchor, AuditRecord, NewRecord, RecordFilter
-from ircli.audit.schema import HEAD_REVISION, audit_records
+from ircli.audit.schema import HEAD_REVISION, audit_records, audit_targets
+from ircli.audit.targets import record_targets
 from ircli.clock import Clock, format_utc, system_clock
 from ircli.errors import AuditIntegrityError, InvalidInput, IrcliError, OperationFailed
 from ircli.redaction import Redactor, mask_url_password
 
-__all__ = ["AuditStore", "open_store", "store_url"]
+__all__ = ["AuditStore", "TargetIndexCheck", "open_store", "store_url"]
 
 BUSY_TIMEOUT_MS = 30_000
 _WRITE = "ircli_write"
 _PG_LOCK_KEY = 0x6972636C69  # "ircli"
 _FORK_RETRIES = 5
+_UNINDEXED = frozenset({"0001"})
+"""Revisions before the target index; the records table is the same in every revision, so a
+read-only store at one of them is read as it is (a ``target`` filter scans the records)."""
 
 
 def store_url(target: str) -> str:
@@ -102,12 +119,15 @@ def open_store(
         if not create and store.revision() is None:
             engine.dispose()
             raise _missing(shown)
-        if read_only and store.revision() != HEAD_REVISION:
+        revision = store.revision()
+        if read_only and revision not in (HEAD_REVISION, *_UNINDEXED):
             raise InvalidInput(
-                f"the read-only store {shown} has an older schema ({store.revision()}); "
-                "copy it somewhere writable to upgrade it."
+                f"the read-only store {shown} has a schema this ircli does not know "
+                f"({revision}); read it with the ircli that wrote it."
             )
-        store.migrate()
+        if not read_only:
+            store.migrate()
+        store.indexed = not (read_only and revision in _UNINDEXED)
     except exc.DatabaseError as error:
         engine.dispose()
         raise _database_error(shown, error) from None
@@ -187,9 +207,12 @@ class AuditStore:
         self.redactor = redactor
         self.url = mask_url_password(engine.url.render_as_string(hide_password=True))
         self.leases = Leases(engine)
+        """One process per run: ``leases.hold(run, now)`` while it executes."""
         self.read_only = False
         """Opened read-only (a read-only file or mount): reading commands only."""
-        """One process per run: ``leases.hold(run, now)`` while it executes."""
+        self.indexed = True
+        """Whether the store has the target index (a read-only store of an older revision
+        may not: ``records`` then finds a target by reading the records)."""
         # Writers in this process take turns (threads of the executor share the store; an
         # in-memory database even shares one connection). Other processes queue in SQLite.
         self._write_lock = threading.Lock()
@@ -303,6 +326,7 @@ class AuditStore:
                 for seq, prev_hash, digest, content in linked
             ]
             connection.execute(_INSERT, rows)
+            _index_targets(connection, linked)
         return [
             AuditRecord(
                 **{key: content[key] for key in _PLAIN_COLUMNS},
@@ -367,10 +391,19 @@ class AuditStore:
             )
 
     def records(self, where: RecordFilter | None = None) -> Iterator[AuditRecord]:
-        """Records matching ``where``, in ``seq`` order, streamed."""
+        """Records matching ``where``, in ``seq`` order, streamed. A ``target`` is found
+        through the target index."""
         where = where or RecordFilter()
+        if where.target is not None and not self.indexed:
+            yield from _concerning(self.records(replace(where, target=None, limit=None)),
+                                   where.target, where.limit)  # fmt: skip
+            return
         table = audit_records
         query = select(table).where(table.c.seq > where.after_seq).order_by(table.c.seq)
+        if where.target is not None:
+            query = query.join(audit_targets, audit_targets.c.seq == table.c.seq).where(
+                audit_targets.c.target == where.target
+            )
         if where.incident is not None:
             query = query.where(table.c.incident == where.incident)
         if where.run is not None:
@@ -421,6 +454,40 @@ class AuditStore:
             valid = partial.valid if partial is not None else 0
             return VerifyResult(len(read), valid, last + 1, damaged.message.rstrip("."))
 
+    def check_target_index(self) -> TargetIndexCheck | None:
+        """Compare the target index with what the records say it holds (one pass over each;
+        None for a store without the index). Reading records that cannot be decoded is the
+        chain's business: ``verify`` reports them."""
+        if not self.indexed:
+            return None
+        expected = indexed = 0
+        expected_sum = indexed_sum = 0
+        for record in self.records():
+            for target in record_targets(record.kind, record.target, record.params,
+                                         record.outcome):  # fmt: skip
+                expected += 1
+                expected_sum += hash((target, record.seq))
+        with self._reading() as connection:
+            rows = connection.execution_options(yield_per=10_000).execute(_INDEX_ROWS)
+            for target, seq in rows:
+                indexed += 1
+                indexed_sum += hash((target, int(seq)))
+        # Sums of salted hashes: the same multiset of rows, barring a collision nobody can aim
+        # for (the salt is this process's).
+        same = expected == indexed and expected_sum == indexed_sum
+        return TargetIndexCheck(expected=expected, indexed=indexed, ok=same)
+
+
+@dataclass(frozen=True)
+class TargetIndexCheck:
+    """The target index compared with the records: how many rows each says it holds."""
+
+    expected: int
+    """Rows the records call for (``ircli.audit.targets.record_targets``)."""
+    indexed: int
+    """Rows the index holds."""
+    ok: bool
+
 
 _PLAIN_COLUMNS = ("ts", "operator", "kind", "incident", "run", "step", "target")
 
@@ -457,11 +524,50 @@ _HEAD_QUERY = (
     select(audit_records.c.seq, audit_records.c.hash).order_by(audit_records.c.seq.desc()).limit(1)
 )
 _INSERT = insert(audit_records)
+_INSERT_TARGETS = insert(audit_targets)
+_INDEX_ROWS = select(audit_targets.c.target, audit_targets.c.seq)
+_Linked = list[tuple[int, str, str, dict[str, Any]]]
+"""Records being appended: (seq, prev_hash, hash, content), as ``link_records`` gives them."""
+# SQLite unpacks a record's id list itself (json_each): one statement per record instead of
+# binding up to 2,048 rows one by one, several times cheaper.
+_JSON_IDS = func.json_each(bindparam("ids")).table_valued("value")
+_INSERT_TARGETS_SQLITE = insert(audit_targets).from_select(
+    ["target", "seq"], select(_JSON_IDS.c.value, bindparam("seq", type_=BigInteger))
+)
+
+
+def _index_targets(connection: Connection, linked: _Linked) -> None:
+    """The target index rows of records being appended, in their transaction."""
+    named = [
+        (seq, record_targets(content["kind"], content["target"], content["params"],
+                             content["outcome"]))
+        for seq, _prev, _digest, content in linked
+    ]  # fmt: skip
+    if connection.dialect.name == "sqlite":
+        lists = [{"seq": seq, "ids": json.dumps(ids)} for seq, ids in named if ids]
+        if lists:
+            connection.execute(_INSERT_TARGETS_SQLITE, lists)
+        return
+    rows = [{"target": target, "seq": seq} for seq, ids in named for target in ids]
+    if rows:
+        connection.execute(_INSERT_TARGETS, rows)
 
 
 def _head(connection: Connection) -> Anchor | None:
     row = connection.execute(_HEAD_QUERY).first()
     return Anchor(int(row.seq), str(row.hash)) if row else None
+
+
+def _concerning(
+    records: Iterator[AuditRecord], target: str, limit: int | None
+) -> Iterator[AuditRecord]:
+    """The records that concern ``target``, read without the index (at most ``limit``)."""
+    found = (
+        record
+        for record in records
+        if target in record_targets(record.kind, record.target, record.params, record.outcome)
+    )
+    return itertools.islice(found, limit)
 
 
 def _record_from_row(row: Any) -> AuditRecord:

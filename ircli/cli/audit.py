@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ircli.cli.display import Column, safe
+from ircli.cli.display import Column, safe, short_time
 from ircli.cli.helptext import CONTEXT_SETTINGS, example
 from ircli.cli.state import CliState, state_of
 from ircli.errors import AuditIntegrityError, InvalidInput
 
 if TYPE_CHECKING:
-    from ircli.audit.records import Anchor, RecordFilter
+    from ircli.audit.records import Anchor, AuditRecord, RecordFilter
 
 __all__ = ["app"]
 
@@ -72,11 +72,13 @@ def verify(
         ),
     ] = None,
 ) -> None:
-    """Verify the whole chain; exit 4 at the first bad record. A ts earlier than the
-    record before it is reported as a warning."""
+    """Verify the whole chain, then the target index; exit 4 at the first bad record. A ts
+    earlier than the record before it is reported as a warning."""
     state = state_of(ctx)
+    store = state.store()
     pinned = parse_anchor(anchor) if anchor else None
-    result = state.store().verify(pinned)
+    result = store.verify(pinned)
+    index = store.check_target_index() if result.ok else None
     if state.display.json_mode:
         state.display.json(
             {
@@ -90,6 +92,13 @@ def verify(
                 else {"seq": result.head.seq, "hash": result.head.hash},
                 "time_decreases": result.time_decreases,
                 "first_time_decrease_seq": result.first_time_decrease_seq,
+                "target_index": None
+                if index is None
+                else {
+                    "ok": index.ok,
+                    "expected_count": index.expected,
+                    "indexed_count": index.indexed,
+                },
             }
         )
     if result.time_decreases:
@@ -102,6 +111,14 @@ def verify(
         raise AuditIntegrityError(
             f"audit chain broken at seq {result.first_bad_seq}: {result.reason} "
             f"({result.valid}/{result.total} records valid)."
+        )
+    if index is not None and not index.ok:
+        raise AuditIntegrityError(
+            f"the target index disagrees with the records ({index.expected} entries expected, "
+            f"{index.indexed} indexed); the chain itself verifies ({result.valid}/"
+            f"{result.total} records valid).",
+            hint="The index is derived from the records: rebuild it as docs/audit.md says "
+            "('The target index'); until then 'audit log --target' may miss records.",
         )
     if not state.display.json_mode:
         state.display.result(f"{result.valid}/{result.total} records valid")
@@ -132,6 +149,7 @@ def _filter(
     since: str | None,
     until: str | None,
     limit: int | None = None,
+    target: str | None = None,
 ) -> RecordFilter:
     from ircli.audit.records import RecordFilter
     from ircli.clock import format_utc, parse_time
@@ -144,13 +162,15 @@ def _filter(
         since=format_utc(parse_time(since, now=now, what="--since time")) if since else None,
         until=format_utc(parse_time(until, now=now, what="--until time")) if until else None,
         limit=limit,
+        target=target,
     )
 
 
 @app.command(
     "log",
     epilog=example(
-        "ircli audit log --incident INC-20261128-7QK2 --kind incident. --since 2026-11-28T21:00Z"
+        "ircli audit log --incident INC-20261128-7QK2 --kind incident. --since 2026-11-28T21:00Z",
+        "ircli audit log --target acc_0001234 --kind action.outcome",
     ),
 )
 def log(
@@ -163,10 +183,23 @@ def log(
     limit: Annotated[
         int | None, typer.Option("--limit", min=1, help="At most this many records.")
     ] = None,
+    target: Annotated[
+        str | None,
+        typer.Option(
+            "--target",
+            metavar="ID",
+            help="Only records concerning this target (intents and outcomes naming it, "
+            "alone or in a batch), each with this target's own result.",
+        ),
+    ] = None,
 ) -> None:
     """Show audit records, oldest first, as a table (or JSON with --json)."""
     state = state_of(ctx)
-    records = state.store().records(_filter(state, incident, run, kind, since, until, limit))
+    where = _filter(state, incident, run, kind, since, until, limit, target)
+    records = state.store().records(where)
+    if target is not None:
+        _log_target(state, target, records)
+        return
     if state.display.json_mode:
         state.display.json([record.as_dict() for record in records])
         return
@@ -192,6 +225,48 @@ def log(
             )
             for r in records
         ),
+    )
+
+
+def _log_target(state: CliState, target: str, records: Iterable[AuditRecord]) -> None:
+    """What each record says of ``target``: its own outcome, not its batch's."""
+    from ircli.audit.targets import target_entry
+
+    entries = [target_entry(record, target) for record in records]
+    if state.display.json_mode:
+        state.display.json([entry.as_json() for entry in entries])
+        return
+    state.display.table(
+        (
+            "seq",
+            "recorded",
+            "kind",
+            Column("run", drop=2),
+            "action",
+            "outcome",
+            Column("status", drop=1),
+            Column("attempts", drop=3),
+            Column("latency", drop=3),
+            Column("targets in record", drop=4),
+            "error",
+        ),
+        (
+            (
+                e.seq,
+                short_time(e.recorded_at),
+                e.kind,
+                e.run or "",
+                e.action or "",
+                e.outcome or "",
+                "" if e.status is None else e.status,
+                "" if e.attempts is None else e.attempts,
+                "" if e.latency_ms is None else f"{e.latency_ms} ms",
+                f"{e.record_targets:,}",
+                e.error or "",
+            )
+            for e in entries
+        ),
+        title=f"records concerning target {target!r}",
     )
 
 

@@ -3,6 +3,7 @@ readers say "damaged", never "internal error"; a read-only copy can still be exa
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import shutil
@@ -120,15 +121,21 @@ def test_a_broken_tail_stops_a_run_before_anything_is_sent(
 
 @pytest.fixture
 def read_only_copy(store: AuditStore, db_path: Path, tmp_path: Path) -> Iterator[Path]:
-    """A copy of a store holding an incident and a run, on a read-only mount (as root) or in
-    a read-only folder (otherwise)."""
+    """A copy of a store holding an incident and a run, read-only (``read_only``)."""
     store.append(NewRecord(kind="incident.opened", incident="INC-20261128-AAAA",
                            params={"title": "Flood", "severity": "P1"}))  # fmt: skip
     journal = start(store, "RUN-20261128-AAAA", ["a", "b"])
     settle(journal, ("a", DONE), ("b", DONE))
     finish(store, journal, "completed")
     store.close()
-    folder = tmp_path / "evidence"
+    with read_only(db_path, tmp_path / "evidence") as copy:
+        yield copy
+
+
+@contextlib.contextmanager
+def read_only(db_path: Path, folder: Path) -> Iterator[Path]:
+    """A copy of the store file in ``folder``, on a read-only mount (as root) or in a
+    read-only folder (otherwise)."""
     folder.mkdir()
     mounted = False
     if os.geteuid() == 0:
