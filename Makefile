@@ -35,6 +35,7 @@ format: install
 
 bench: install
 	$(PY) bench/audit.py
+	$(PY) bench/targets.py
 	$(PY) bench/sandbox.py
 	$(PY) bench/expressions.py
 	$(PY) bench/executor.py
