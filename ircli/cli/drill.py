@@ -37,6 +37,7 @@ _EXTENSIONS = {
     "json": "json",
     "csv": "csv",
     "timesketch": "jsonl",
+    "targets.csv": "targets.csv",
     "dsa": "dsa.jsonl",
 }
 # The score fields shown in the table, in reading order (the full score is in --json).

@@ -24,6 +24,7 @@ EPILOG = example(
     "ircli report INC-20261128-7QK2 --format md",
     "ircli report INC-20261128-7QK2 --format html -o reports/INC-20261128-7QK2.html",
     "ircli report INC-20261128-7QK2 -f dsa -o statements.jsonl",
+    "ircli report INC-20261128-7QK2 -f targets.csv -o targets.csv",
 )
 
 
@@ -36,7 +37,8 @@ def report(
             "--format",
             "-f",
             help="md (default; json with --json), html, json, csv (timeline), timesketch, "
-            "or dsa (statements of reasons).",
+            "targets.csv (one row per run, action and target, with its final outcome) or dsa "
+            "(statements of reasons).",
         ),
     ] = None,
     output: Annotated[

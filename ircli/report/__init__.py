@@ -3,7 +3,7 @@
 ::
 
     report = build_report(store, "INC-20261128-7QK2", now=clock())
-    text = render(report, "md")      # md, html, json, csv, timesketch
+    text = render(report, "md")      # md, html, json, csv, timesketch, targets.csv
 
 Every format is escaped for where it goes (see ``ircli.report.text``) and ends with the audit
 head and the verification of the chain up to it. docs/reports.md describes each format.
@@ -22,6 +22,7 @@ from ircli.report.html import render_html
 from ircli.report.jsondoc import render_json
 from ircli.report.markdown import render_markdown
 from ircli.report.model import SCHEMA_VERSION, Report
+from ircli.report.targets import render_targets_csv
 from ircli.report.timesketch import render_timesketch
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "render_html",
     "render_json",
     "render_markdown",
+    "render_targets_csv",
     "render_timesketch",
 ]
 
@@ -45,6 +47,7 @@ FORMATS: dict[str, Callable[[Report], str]] = {
     "json": render_json,
     "csv": render_csv,
     "timesketch": render_timesketch,
+    "targets.csv": render_targets_csv,
 }
 EXPORTS = ("dsa",)
 """Formats built from the audit records themselves, not rendered from a ``Report``."""

@@ -25,6 +25,7 @@ from ircli.report.model import (
 )
 from ircli.report.runs import TallyBuilder, summarise_approvals, summarise_runs
 from ircli.report.series import build_charts
+from ircli.report.targets import target_outcomes
 from ircli.report.timeline import build_timeline, text_of
 
 __all__ = ["build_report", "check_chain", "incident_records"]
@@ -60,6 +61,7 @@ def build_report(store: AuditStore, incident_id: str, *, now: datetime) -> Repor
         charts=charts,
         audit=check_chain(store, head_seq, head.hash if head else GENESIS_HASH),
         drill=_drill(records),
+        targets=target_outcomes(records),
     )
 
 

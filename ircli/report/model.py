@@ -7,7 +7,7 @@ keys in declaration order).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 __all__ = [
@@ -26,6 +26,7 @@ __all__ = [
     "Report",
     "RunSummary",
     "StepSummary",
+    "TargetOutcome",
     "TimelineItem",
 ]
 
@@ -235,6 +236,23 @@ class ChainCheck:
 
 
 @dataclass(frozen=True)
+class TargetOutcome:
+    """One target of one run and action, and how it ended (``ircli.report.targets``)."""
+
+    run: str
+    step: str | None
+    action: str
+    target: str
+    outcome: str
+    status: int | None
+    attempt_count: int
+    error: str | None
+    first_recorded_at: str
+    last_recorded_at: str
+    operator: str
+
+
+@dataclass(frozen=True)
 class Report:
     """One incident's report."""
 
@@ -250,9 +268,12 @@ class Report:
     audit: ChainCheck
     drill: DrillSummary | None = None
     schema_version: int = field(default=SCHEMA_VERSION)
+    targets: list[TargetOutcome] = field(default_factory=list)
+    """One row per (run, action, target): ``targets.csv`` only, not in the JSON document."""
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON form: ``schema_version`` first, then fields in declaration order."""
-        data = asdict(self)
+        data = asdict(replace(self, targets=[]))
         version = data.pop("schema_version")
+        del data["targets"]
         return {"schema_version": version, **data}

@@ -14,7 +14,7 @@ from tests.conftest import CliRunner
 UNSAFE = ("\x1b", "\u202e", "\x07")
 
 
-@pytest.mark.parametrize("fmt", ["md", "html", "json", "csv", "timesketch"])
+@pytest.mark.parametrize("fmt", ["md", "html", "json", "csv", "timesketch", "targets.csv"])
 def test_every_format_on_stdout_is_inert_and_anchored(
     cli: CliRunner, incident: str, fmt: str
 ) -> None:
@@ -46,8 +46,9 @@ def test_default_format_is_markdown(cli: CliRunner, incident: str) -> None:
 def test_unknown_format_and_incident_are_invalid_input(cli: CliRunner, incident: str) -> None:
     bad_format = cli("report", incident, "--format", "pdf")
     assert bad_format.exit_code == 2
-    assert "unknown report format 'pdf'; expected one of md, html, json, csv, timesketch, dsa." in (
-        bad_format.stderr
+    assert (
+        "unknown report format 'pdf'; expected one of md, html, json, csv, timesketch, "
+        "targets.csv, dsa." in bad_format.stderr
     )
     missing = cli("report", "INC-NOPE")
     assert missing.exit_code == 2
