@@ -8,6 +8,7 @@ import json
 import os
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import exc
@@ -48,8 +49,8 @@ def run_batch(store: AuditStore, run: str, ids: list[str], *, failed: int = 0) -
     return journal
 
 
-def seqs(store: AuditStore, target: str, **where: object) -> list[int]:
-    return [r.seq for r in store.records(RecordFilter(target=target, **where))]  # type: ignore[arg-type]
+def seqs(store: AuditStore, target: str, **where: Any) -> list[int]:
+    return [r.seq for r in store.records(RecordFilter(target=target, **where))]
 
 
 def index_rows(db_path: Path) -> list[tuple[str, int]]:
