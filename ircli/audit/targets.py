@@ -70,7 +70,7 @@ class TargetEntry:
     attempts: int | None
     latency_ms: int | None
     error: str | None
-    record_targets: int
+    targets_in_record: int
     """How many targets the record concerns (a batch's outcome names up to 2,048)."""
 
     def as_json(self) -> dict[str, Any]:
@@ -89,10 +89,10 @@ class TargetEntry:
             "batch": self.batch,
             "outcome": self.outcome,
             "status": self.status,
-            "attempt_count": self.attempts,
+            "attempts": self.attempts,
             "latency_seconds": None if self.latency_ms is None else self.latency_ms / 1000,
             "error": self.error,
-            "record_target_count": self.record_targets,
+            "targets_in_record": self.targets_in_record,
         }
 
 
@@ -118,7 +118,7 @@ def target_entry(record: AuditRecord, target: str) -> TargetEntry:
         attempts=_typed(fields.get("attempts"), int),
         latency_ms=_typed(fields.get("latency_ms"), int),
         error=_typed(fields.get("error"), str),
-        record_targets=len(
+        targets_in_record=len(
             record_targets(record.kind, record.target, record.params, record.outcome)
         ),
     )

@@ -96,8 +96,8 @@ def verify(
                 if index is None
                 else {
                     "ok": index.ok,
-                    "expected_count": index.expected,
-                    "indexed_count": index.indexed,
+                    "expected_rows": index.expected,
+                    "indexed_rows": index.indexed,
                 },
             }
         )
@@ -261,7 +261,7 @@ def _log_target(state: CliState, target: str, records: Iterable[AuditRecord]) ->
                 "" if e.status is None else e.status,
                 "" if e.attempts is None else e.attempts,
                 "" if e.latency_ms is None else f"{e.latency_ms} ms",
-                f"{e.record_targets:,}",
+                f"{e.targets_in_record:,}",
                 e.error or "",
             )
             for e in entries

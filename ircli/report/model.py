@@ -245,7 +245,7 @@ class TargetOutcome:
     target: str
     outcome: str
     status: int | None
-    attempt_count: int
+    attempts: int
     error: str | None
     first_recorded_at: str
     last_recorded_at: str

@@ -2,7 +2,7 @@
 
 A target's final outcome in a run and action follows the rule reports and resume share
 (``ircli.audit.outcomes.replaces_final``): its first success (``done``, ``already_done``) if
-any, else its latest result; ``status`` and ``error`` are that result's. ``attempt_count``
+any, else its latest result; ``status`` and ``error`` are that result's. ``attempts``
 adds up the attempts of every result recorded for it (per target: a request carrying a batch
 of 500 is one attempt for each of them). A target with an intent but no outcome is
 ``unknown``: its request may have left (``runs resume`` settles it). ``first_recorded_at`` and
@@ -32,7 +32,7 @@ TARGET_COLUMNS = (
     "target",
     "outcome",
     "status",
-    "attempt_count",
+    "attempts",
     "error",
     "first_recorded_at",
     "last_recorded_at",
@@ -92,7 +92,7 @@ def target_outcomes(records: Iterable[AuditRecord]) -> list[TargetOutcome]:
             target=target,
             outcome=row.outcome,
             status=row.status,
-            attempt_count=row.attempts,
+            attempts=row.attempts,
             error=row.error,
             first_recorded_at=row.first,
             last_recorded_at=row.last,

@@ -76,7 +76,7 @@ def test_every_target_of_a_2048_target_batch_is_found(store: AuditStore) -> None
         2,
         "HTTP 404: not_found",
     )
-    assert entry.record_targets == 2048
+    assert entry.targets_in_record == 2048
     assert target_entry(outcome, "acc_0000000").outcome == "done"
     assert seqs(store, "acc_0002048") == []
 

@@ -22,6 +22,7 @@ _TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 _OLD_NAMES = frozenset(
     {"started", "finished", "recorded", "expires", "opened", "minute", "ts", "target_count"}
 )
+_COUNT_SUFFIX = "_count"  # counts are plural nouns (``attempts``), never ``attempt_count``
 _TIME_MAPS = frozenset({"milestones"})  # milestone name → time
 # Subtrees that are file formats or user data, per the docs.
 _FOREIGN = (".score", ".parameters", ".selection.filters", ".params", ".values", ".sample")
@@ -40,7 +41,7 @@ def problems(value: Any, path: str = "") -> list[str]:
         where = f"{path}.{key}"
         if where.replace("[]", "").endswith(_FOREIGN):
             continue
-        if key in _OLD_NAMES or key.endswith(("_s", "_ms")):
+        if key in _OLD_NAMES or key.endswith(("_s", "_ms", _COUNT_SUFFIX)):
             found.append(f"{where}: old-style name")
         if key.startswith("time_to_") and not key.endswith("_seconds"):
             found.append(f"{where}: a duration without _seconds")
@@ -93,6 +94,7 @@ def test_every_command_json_follows_the_naming_convention(
         ("runs", "show", playbook["run"]),
         ("audit", "head"),
         ("audit", "verify"),
+        ("audit", "log", "--target", "acc_0000003"),
         ("store", "info"),
         ("profile", "list"),
         ("profile", "validate", "sandbox"),
@@ -108,6 +110,7 @@ def test_every_command_json_follows_the_naming_convention(
     assert set(adhoc["http_requests"]) == {"action", "check", "listing", "probe"}
     assert adhoc["elapsed_seconds"] >= 0
     assert all("started_at" in listed for listed in outputs["runs list"])
+    assert outputs["audit log --target acc_0000003"][0]["targets_in_record"] >= 1
     report = outputs["report " + incident]
     assert report["http_requests"] == sum(report["metrics"]["http_requests"].values())
 

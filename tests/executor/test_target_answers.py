@@ -26,7 +26,7 @@ def test_every_intent_and_outcome_of_one_target(ircli: Ircli, tmp_path: Path) ->
     assert again["counts"]["already_done"] == 1, again
 
     entries = ircli.json("audit", "log", "--target", "acc_0000007")
-    assert [(e["kind"], e["run"], e["outcome"], e["status"], e["attempt_count"])
+    assert [(e["kind"], e["run"], e["outcome"], e["status"], e["attempts"])
             for e in entries] == [
         ("action.intent", batch["run"], None, None, None),
         ("action.outcome", batch["run"], "done", 200, 1),
@@ -35,8 +35,8 @@ def test_every_intent_and_outcome_of_one_target(ircli: Ircli, tmp_path: Path) ->
     ]  # fmt: skip
     first = entries[0]  # an intent naming many targets (the producer's batches of 100)
     assert (first["batch"], first["incident"]) == (True, incident)
-    assert first["record_target_count"] >= 100
-    assert [e["record_target_count"] for e in entries[2:]] == [1, 1]
+    assert first["targets_in_record"] >= 100
+    assert [e["targets_in_record"] for e in entries[2:]] == [1, 1]
     assert all(e["recorded_at"].endswith("Z") and e["operator"] == "tester" for e in entries)
     assert isinstance(entries[1]["latency_seconds"], float)
     only = ircli.json("audit", "log", "--target", "acc_0000007", "--run", again["run"],
@@ -51,9 +51,9 @@ def test_every_intent_and_outcome_of_one_target(ircli: Ircli, tmp_path: Path) ->
     # kind, run, action, outcome, status, attempts, targets in record, error
     assert [row[2:8] + row[9:] for row in cells] == [
         ["action.intent", batch["run"], "accounts.freeze", "", "", "",
-         f"{first['record_target_count']:,}", ""],
+         f"{first['targets_in_record']:,}", ""],
         ["action.outcome", batch["run"], "accounts.freeze", "done", "200", "1",
-         f"{entries[1]['record_target_count']:,}", ""],
+         f"{entries[1]['targets_in_record']:,}", ""],
         ["action.intent", again["run"], "accounts.freeze", "", "", "", "1", ""],
         ["action.outcome", again["run"], "accounts.freeze", "already_done", "200", "1", "1", ""],
     ]  # fmt: skip
@@ -77,7 +77,7 @@ def test_every_intent_and_outcome_of_one_target(ircli: Ircli, tmp_path: Path) ->
     by_run = {run: [r for r in rows if r["run"] == run] for run in (batch["run"], again["run"])}
     assert len(rows) == 250 + len(MISSING) + 1
     assert [r["target"] for r in by_run[batch["run"]][:250]] == account_ids(250)
-    assert {(r["outcome"], r["status"], r["attempt_count"]) for r in by_run[batch["run"]][:250]} \
+    assert {(r["outcome"], r["status"], r["attempts"]) for r in by_run[batch["run"]][:250]} \
         == {("done", "200", "1")}  # fmt: skip
     missing = by_run[batch["run"]][250:]
     assert [r["target"] for r in missing] == [MISSING[0], "acc_\\u202eevil", "'" + MISSING[2]]

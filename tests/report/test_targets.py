@@ -12,7 +12,7 @@ from ircli.report import Report, render
 from ircli.report.targets import TARGET_COLUMNS, target_outcomes
 
 SCENARIO_CSV = """\
-incident,run,step,action,target,outcome,status,attempt_count,error,first_recorded_at,last_recorded_at,operator
+incident,run,step,action,target,outcome,status,attempts,error,first_recorded_at,last_recorded_at,operator
 INC-20261128-TEST,R-streams,suspend,streams.suspend,s-1,done,200,1,,2026-11-28T22:01:30.000000Z,2026-11-28T22:01:50.000000Z,alice
 INC-20261128-TEST,R-streams,suspend,streams.suspend,s-2,done,200,3,,2026-11-28T22:01:30.000000Z,2026-11-28T22:01:50.000000Z,alice
 INC-20261128-TEST,R-streams,suspend,streams.suspend,s-3,failed,403,1,forbidden <b>by</b> policy,2026-11-28T22:01:30.000000Z,2026-11-28T22:01:50.000000Z,alice
@@ -62,7 +62,7 @@ def test_first_success_else_latest_and_attempts_add_up() -> None:
                outcome={"groups": [result("done", 200, 1, None, "x")]}),
     ]  # fmt: skip
     rows = {(row.run, row.target): row for row in target_outcomes(records)}
-    summary = {key: (row.outcome, row.status, row.attempt_count, row.error)
+    summary = {key: (row.outcome, row.status, row.attempts, row.error)
                for key, row in rows.items()}  # fmt: skip
     assert summary == {
         ("R", "x"): ("done", 200, 3, None),
