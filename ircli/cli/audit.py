@@ -75,8 +75,8 @@ def verify(
     """Verify the whole chain, then the target index; exit 4 at the first bad record. A ts
     earlier than the record before it is reported as a warning."""
     state = state_of(ctx)
+    pinned = parse_anchor(anchor) if anchor else None  # bad input first: nothing opened
     store = state.store()
-    pinned = parse_anchor(anchor) if anchor else None
     result = store.verify(pinned)
     index = store.check_target_index() if result.ok else None
     if state.display.json_mode:
