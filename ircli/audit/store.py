@@ -32,7 +32,7 @@ from sqlalchemy import (
     insert,
     select,
 )
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 from ircli.audit.chain import (
     VerifyResult,
@@ -42,6 +42,7 @@ from ircli.audit.chain import (
     link_records,
     verify_records,
 )
+from ircli.audit.credentials import PASSWORD_HINT, check_no_password
 from ircli.audit.leases import Leases
 from ircli.audit.records import Anchor, AuditRecord, NewRecord, RecordFilter
 from ircli.audit.schema import HEAD_REVISION, audit_records, audit_targets
@@ -50,7 +51,7 @@ from ircli.clock import Clock, format_utc, system_clock
 from ircli.errors import AuditIntegrityError, InvalidInput, IrcliError, OperationFailed
 from ircli.redaction import Redactor, mask_url_password
 
-__all__ = ["AuditStore", "TargetIndexCheck", "open_store", "store_url"]
+__all__ = ["AuditStore", "StoreMissing", "TargetIndexCheck", "open_store", "store_url"]
 
 BUSY_TIMEOUT_MS = 30_000
 _WRITE = "ircli_write"
@@ -75,18 +76,25 @@ def open_store(
     clock: Clock = system_clock,
     redactor: Redactor | None = None,
     create: bool = True,
+    password: str | None = None,
 ) -> AuditStore:
     """Open (migrating as needed) the audit store at a path or URL.
 
     With ``create`` a missing store is created; without it (reading commands) a missing
-    file, or a database without ircli's tables, is an error naming where ircli looked.
+    file, or a database without ircli's tables, is an error naming where ircli looked. A URL
+    holding a password is refused: a server's ``password`` is passed here, from where
+    ``ircli.audit.credentials`` says, and registered with the redactor.
     """
-    url = store_url(target)
-    shown = mask_url_password(url)
+    redactor = redactor or Redactor()
+    url: str | URL = store_url(target)
+    shown = mask_url_password(str(url))
     try:
         parsed = make_url(url)
     except exc.ArgumentError:
         raise InvalidInput(f"{shown!r} is not a database URL or a file path.") from None
+    check_no_password(parsed, shown)
+    if parsed.drivername == "postgresql":  # SQLAlchemy's default would be psycopg2
+        url = parsed = parsed.set(drivername="postgresql+psycopg")
     read_only = False
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         path = Path(parsed.database)
@@ -101,7 +109,11 @@ def open_store(
             mode = "mode=ro" if live else "mode=ro&immutable=1"
             url = f"sqlite:///file:{path.resolve()}?{mode}&uri=true"
             read_only = True
-    options: dict[str, Any] = {"connect_args": _connect_args(parsed.get_backend_name())}
+    connect_args = _connect_args(parsed.get_backend_name())
+    if password and parsed.get_backend_name() != "sqlite":
+        redactor.add_secret(password)
+        connect_args["password"] = password  # never into the URL, which is shown
+    options: dict[str, Any] = {"connect_args": connect_args}
     if parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:"):
         # One shared connection, or every thread would see its own empty database.
         from sqlalchemy.pool import StaticPool
@@ -110,10 +122,15 @@ def open_store(
     try:
         engine = create_engine(url, **options)
     except (exc.ArgumentError, exc.NoSuchModuleError, ImportError) as error:
-        raise InvalidInput(f"cannot use the audit store {shown}: {error}.") from None
+        hint = (
+            "Install the driver: pip install 'ircli[postgres]'."
+            if parsed.get_backend_name() == "postgresql"
+            else None
+        )
+        raise InvalidInput(f"cannot use the audit store {shown}: {error}.", hint=hint) from None
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine, read_only=read_only)
-    store = AuditStore(engine, operator=operator, clock=clock, redactor=redactor or Redactor())
+    store = AuditStore(engine, operator=operator, clock=clock, redactor=redactor)
     store.read_only = read_only
     try:
         if not create and store.revision() is None:
@@ -134,8 +151,12 @@ def open_store(
     return store
 
 
-def _missing(where: str) -> InvalidInput:
-    return InvalidInput(
+class StoreMissing(InvalidInput):
+    """There is no audit store where a reading command looked (exit 2; nothing created)."""
+
+
+def _missing(where: str) -> StoreMissing:
+    return StoreMissing(
         f"there is no audit store at {where}; nothing was read.",
         hint="Check --db / IRCLI_DB ('ircli store info' shows the store in use); "
         "a writing command such as 'ircli incident open' creates a new one.",
@@ -185,7 +206,8 @@ DAMAGED_HINT = (
 
 
 def _database_error(shown: str, error: exc.DatabaseError) -> IrcliError:
-    detail = str(error.orig).strip().rstrip(".") if error.orig else type(error).__name__
+    # One line: libpq's messages span several ("…failed: FATAL:  password …\n\tIs the…").
+    detail = " ".join(str(error.orig).split()).rstrip(".") if error.orig else type(error).__name__
     if any(sign in detail for sign in _DAMAGED):
         return AuditIntegrityError(
             f"the audit store {shown} is damaged: {detail}.", hint=DAMAGED_HINT
@@ -194,7 +216,9 @@ def _database_error(shown: str, error: exc.DatabaseError) -> IrcliError:
         return OperationFailed(
             f"the audit store {shown} stayed locked for {BUSY_TIMEOUT_MS // 1000} s: {detail}."
         )
-    return OperationFailed(f"the audit store {shown} failed: {detail}.")
+    refused = ("password authentication failed", "no password supplied")
+    hint = PASSWORD_HINT if any(sign in detail for sign in refused) else None
+    return OperationFailed(f"the audit store {shown} failed: {detail}.", hint=hint)
 
 
 class AuditStore:
