@@ -14,7 +14,7 @@ import itertools
 import json
 import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
@@ -37,6 +37,7 @@ from sqlalchemy.engine import URL, make_url
 from ircli.audit.chain import (
     VerifyResult,
     canonical_json,
+    check_continues,
     check_json_value,
     hashed_content,
     link_records,
@@ -48,12 +49,20 @@ from ircli.audit.records import Anchor, AuditRecord, NewRecord, RecordFilter
 from ircli.audit.schema import HEAD_REVISION, audit_records, audit_targets
 from ircli.audit.targets import record_targets
 from ircli.clock import Clock, format_utc, system_clock
-from ircli.errors import AuditIntegrityError, InvalidInput, IrcliError, OperationFailed
+from ircli.errors import (
+    AuditIntegrityError,
+    GuardRefused,
+    InvalidInput,
+    IrcliError,
+    OperationFailed,
+)
 from ircli.redaction import Redactor, mask_url_password
 
 __all__ = ["AuditStore", "StoreMissing", "TargetIndexCheck", "open_store", "store_url"]
 
 BUSY_TIMEOUT_MS = 30_000
+_STREAM_ROWS = 2000
+"""Rows fetched at a time when records are streamed."""
 _WRITE = "ircli_write"
 _PG_LOCK_KEY = 0x6972636C69  # "ircli"
 _FORK_RETRIES = 5
@@ -329,10 +338,16 @@ class AuditStore:
             prev_hash="",
         )
 
-    def _append_contents(self, contents: list[dict[str, Any]]) -> list[AuditRecord]:
+    @contextlib.contextmanager
+    def _chain_writer(self) -> Iterator[Connection]:
+        """A write transaction holding the head: no other writer appends until it ends."""
         with self._writer() as connection:
             if connection.dialect.name == "postgresql":
                 connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_LOCK_KEY})")
+            yield connection
+
+    def _append_contents(self, contents: list[dict[str, Any]]) -> list[AuditRecord]:
+        with self._chain_writer() as connection:
             # The time is read holding the write lock: a later seq never has an earlier ts.
             ts = format_utc(self.clock())
             for content in contents:
@@ -363,7 +378,60 @@ class AuditStore:
             for seq, prev_hash, digest, content in linked
         ]
 
+    def append_stored(self, rows: Sequence[Mapping[str, Any]]) -> Anchor | None:
+        """Append records exactly as another store holds them (``stored_rows``: the same seq,
+        ts, text and hashes), in one transaction with their target index rows; returns the
+        new head. They must start right after this store's head (else ``GuardRefused``) and
+        each be linked and hashed as the chain says (else ``AuditIntegrityError``); otherwise
+        nothing of them is written: a copy cannot make a chain that does not verify."""
+        if not rows:
+            return self.head()
+        try:
+            records = [_record_from_row(row) for row in rows]
+        except (json.JSONDecodeError, TypeError, ValueError) as error:
+            raise AuditIntegrityError(f"a stored record cannot be decoded: {error}.") from None
+        try:
+            with self._chain_writer() as connection:
+                head = _head(connection)
+                start = head.seq + 1 if head else 1
+                if records[0].seq != start:  # another writer appended, or a wrong batch
+                    raise GuardRefused(
+                        f"cannot append to the audit store {self.url}: its next record is seq "
+                        f"{start}, but these start at seq {records[0].seq}; nothing of this "
+                        "batch was written."
+                    )
+                reason = check_continues(head, records)
+                if reason is not None:
+                    raise AuditIntegrityError(
+                        f"cannot append to the audit store {self.url}: {reason}; "
+                        "nothing of this batch was written."
+                    )
+                connection.execute(_INSERT, [dict(row) for row in rows])
+                _index_targets(connection, [
+                    (r.seq, r.prev_hash, r.hash,
+                     {"kind": r.kind, "target": r.target, "params": r.params,
+                      "outcome": r.outcome})
+                    for r in records
+                ])  # fmt: skip
+        except exc.DatabaseError as error:
+            raise _database_error(self.url, error) from None
+        return Anchor(records[-1].seq, records[-1].hash)
+
     # -- reading ---------------------------------------------------------------------------
+
+    def stored_rows(self, after_seq: int = 0) -> Generator[dict[str, Any], None, None]:
+        """The records after ``after_seq`` as stored, column by column (``params`` and
+        ``outcome`` as their text), in ``seq`` order, streamed: what ``append_stored``
+        takes."""
+        query = (
+            select(audit_records)
+            .where(audit_records.c.seq > after_seq)
+            .order_by(audit_records.c.seq)
+        )
+        with self._reading() as connection:
+            result = connection.execution_options(yield_per=_STREAM_ROWS).execute(query)
+            for row in result.mappings():
+                yield dict(row)
 
     @property
     def backend(self) -> str:
@@ -450,7 +518,7 @@ class AuditStore:
         if where.limit is not None:
             query = query.limit(where.limit)
         with self._reading() as connection:
-            result = connection.execution_options(yield_per=2000).execute(query)
+            result = connection.execution_options(yield_per=_STREAM_ROWS).execute(query)
             for row in result.mappings():
                 yield _record_from_row(row)
 
