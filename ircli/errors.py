@@ -5,7 +5,7 @@
     IrcliError                      base; never raised itself           exit 1
     ├── OperationFailed             the work could not be done          exit 1
     ├── InvalidInput                bad arguments, files or config      exit 2
-    ├── GuardRefused                a cap, approval or confirmation     exit 3
+    ├── GuardRefused                a cap, approval, confirmation, …    exit 3
     └── AuditIntegrityError         the audit chain does not verify     exit 4
 
 Every message is one complete sentence; where the problem is in a file it starts with
@@ -62,7 +62,8 @@ class InvalidInput(IrcliError):
 
 
 class GuardRefused(IrcliError):
-    """A safety guard (cap, approval, confirmation) refused the operation; nothing was sent."""
+    """A safety guard (cap, approval, confirmation; a copy target holding another chain)
+    refused the operation; nothing was sent or written."""
 
     exit_code = ExitCode.REFUSED
 

@@ -55,6 +55,7 @@ _KEY_VALUE = re.compile(
 )
 _AUTH_SCHEME = re.compile(r"\b(?P<scheme>Bearer|Basic|Token)\s+(?P<value>[A-Za-z0-9._~+/=-]{4,})")
 _URL_PASSWORD = re.compile(r"(?P<prefix>[a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s]*:)(?P<value>[^@\s/]+)@")
+_QUERY_PASSWORD = re.compile(r"(?P<prefix>[?&]password=)(?P<value>[^&#\s]+)", re.IGNORECASE)
 
 _MIN_SECRET_LENGTH = 4
 
@@ -89,13 +90,16 @@ def is_secret_key(key: str) -> bool:
 
 
 def mask_url_password(url: str) -> str:
-    """``postgresql://u:pw@h/db`` → ``postgresql://u:[REDACTED]@h/db``."""
-    return _URL_PASSWORD.sub(lambda m: f"{m['prefix']}{REDACTED}@", url)
+    """``postgresql://u:pw@h/db`` → ``postgresql://u:[REDACTED]@h/db``; a ``password=``
+    query parameter is masked too."""
+    url = _URL_PASSWORD.sub(lambda m: f"{m['prefix']}{REDACTED}@", url)
+    return _QUERY_PASSWORD.sub(lambda m: f"{m['prefix']}{REDACTED}", url)
 
 
 def url_password(url: str) -> str | None:
-    """The password part of a URL's userinfo, if any (to register it as a secret)."""
-    match = _URL_PASSWORD.search(url)
+    """The password of a URL's userinfo or ``password=`` query parameter, if any (to
+    register it as a secret)."""
+    match = _URL_PASSWORD.search(url) or _QUERY_PASSWORD.search(url)
     return match["value"] if match else None
 
 

@@ -30,6 +30,7 @@ __all__ = [
     "VerifyResult",
     "audit_safe",
     "canonical_json",
+    "check_continues",
     "check_json_value",
     "record_hash",
     "verify_records",
@@ -287,12 +288,19 @@ def verify_tail(records: Sequence[AuditRecord]) -> str | None:
     (the first is taken as it is). None when they hold; else what is wrong."""
     if not records:
         return None
-    prev_hash = records[0].prev_hash
-    for expected, record in enumerate(records, start=records[0].seq):
+    return check_continues(Anchor(records[0].seq - 1, records[0].prev_hash), records)
+
+
+def check_continues(head: Anchor | None, records: Iterable[AuditRecord]) -> str | None:
+    """Check that ``records`` extend a chain whose newest record is ``head`` (None: an empty
+    chain): each the next seq, linked to the one before, its hash recomputed. None when they
+    do; else what is wrong, naming the first record that does not."""
+    expected, prev_hash = (head.seq + 1, head.hash) if head else (1, GENESIS_HASH)
+    for record in records:
         failure = _check_link(record, expected, prev_hash)
         if failure is not None:
             return f"record {failure[0]}: {failure[1]}"
-        prev_hash = record.hash
+        expected, prev_hash = expected + 1, record.hash
     return None
 
 

@@ -14,7 +14,7 @@ import itertools
 import json
 import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
@@ -32,27 +32,37 @@ from sqlalchemy import (
     insert,
     select,
 )
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 from ircli.audit.chain import (
     VerifyResult,
     canonical_json,
+    check_continues,
     check_json_value,
     hashed_content,
     link_records,
     verify_records,
 )
+from ircli.audit.credentials import PASSWORD_HINT, check_no_password
 from ircli.audit.leases import Leases
 from ircli.audit.records import Anchor, AuditRecord, NewRecord, RecordFilter
 from ircli.audit.schema import HEAD_REVISION, audit_records, audit_targets
 from ircli.audit.targets import record_targets
 from ircli.clock import Clock, format_utc, system_clock
-from ircli.errors import AuditIntegrityError, InvalidInput, IrcliError, OperationFailed
+from ircli.errors import (
+    AuditIntegrityError,
+    GuardRefused,
+    InvalidInput,
+    IrcliError,
+    OperationFailed,
+)
 from ircli.redaction import Redactor, mask_url_password
 
-__all__ = ["AuditStore", "TargetIndexCheck", "open_store", "store_url"]
+__all__ = ["AuditStore", "StoreMissing", "TargetIndexCheck", "open_store", "store_url"]
 
 BUSY_TIMEOUT_MS = 30_000
+_STREAM_ROWS = 2000
+"""Rows fetched at a time when records are streamed."""
 _WRITE = "ircli_write"
 _PG_LOCK_KEY = 0x6972636C69  # "ircli"
 _FORK_RETRIES = 5
@@ -75,18 +85,25 @@ def open_store(
     clock: Clock = system_clock,
     redactor: Redactor | None = None,
     create: bool = True,
+    password: str | None = None,
 ) -> AuditStore:
     """Open (migrating as needed) the audit store at a path or URL.
 
     With ``create`` a missing store is created; without it (reading commands) a missing
-    file, or a database without ircli's tables, is an error naming where ircli looked.
+    file, or a database without ircli's tables, is an error naming where ircli looked. A URL
+    holding a password is refused: a server's ``password`` is passed here, from where
+    ``ircli.audit.credentials`` says, and registered with the redactor.
     """
-    url = store_url(target)
-    shown = mask_url_password(url)
+    redactor = redactor or Redactor()
+    url: str | URL = store_url(target)
+    shown = mask_url_password(str(url))
     try:
         parsed = make_url(url)
     except exc.ArgumentError:
         raise InvalidInput(f"{shown!r} is not a database URL or a file path.") from None
+    check_no_password(parsed, shown)
+    if parsed.drivername == "postgresql":  # SQLAlchemy's default would be psycopg2
+        url = parsed = parsed.set(drivername="postgresql+psycopg")
     read_only = False
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         path = Path(parsed.database)
@@ -101,7 +118,11 @@ def open_store(
             mode = "mode=ro" if live else "mode=ro&immutable=1"
             url = f"sqlite:///file:{path.resolve()}?{mode}&uri=true"
             read_only = True
-    options: dict[str, Any] = {"connect_args": _connect_args(parsed.get_backend_name())}
+    connect_args = _connect_args(parsed.get_backend_name())
+    if password and parsed.get_backend_name() != "sqlite":
+        redactor.add_secret(password)
+        connect_args["password"] = password  # never into the URL, which is shown
+    options: dict[str, Any] = {"connect_args": connect_args}
     if parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:"):
         # One shared connection, or every thread would see its own empty database.
         from sqlalchemy.pool import StaticPool
@@ -110,10 +131,15 @@ def open_store(
     try:
         engine = create_engine(url, **options)
     except (exc.ArgumentError, exc.NoSuchModuleError, ImportError) as error:
-        raise InvalidInput(f"cannot use the audit store {shown}: {error}.") from None
+        hint = (
+            "Install the driver: pip install 'ircli[postgres]'."
+            if parsed.get_backend_name() == "postgresql"
+            else None
+        )
+        raise InvalidInput(f"cannot use the audit store {shown}: {error}.", hint=hint) from None
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine, read_only=read_only)
-    store = AuditStore(engine, operator=operator, clock=clock, redactor=redactor or Redactor())
+    store = AuditStore(engine, operator=operator, clock=clock, redactor=redactor)
     store.read_only = read_only
     try:
         if not create and store.revision() is None:
@@ -134,8 +160,12 @@ def open_store(
     return store
 
 
-def _missing(where: str) -> InvalidInput:
-    return InvalidInput(
+class StoreMissing(InvalidInput):
+    """There is no audit store where a reading command looked (exit 2; nothing created)."""
+
+
+def _missing(where: str) -> StoreMissing:
+    return StoreMissing(
         f"there is no audit store at {where}; nothing was read.",
         hint="Check --db / IRCLI_DB ('ircli store info' shows the store in use); "
         "a writing command such as 'ircli incident open' creates a new one.",
@@ -185,7 +215,8 @@ DAMAGED_HINT = (
 
 
 def _database_error(shown: str, error: exc.DatabaseError) -> IrcliError:
-    detail = str(error.orig).strip().rstrip(".") if error.orig else type(error).__name__
+    # One line: libpq's messages span several ("…failed: FATAL:  password …\n\tIs the…").
+    detail = " ".join(str(error.orig).split()).rstrip(".") if error.orig else type(error).__name__
     if any(sign in detail for sign in _DAMAGED):
         return AuditIntegrityError(
             f"the audit store {shown} is damaged: {detail}.", hint=DAMAGED_HINT
@@ -194,7 +225,9 @@ def _database_error(shown: str, error: exc.DatabaseError) -> IrcliError:
         return OperationFailed(
             f"the audit store {shown} stayed locked for {BUSY_TIMEOUT_MS // 1000} s: {detail}."
         )
-    return OperationFailed(f"the audit store {shown} failed: {detail}.")
+    refused = ("password authentication failed", "no password supplied")
+    hint = PASSWORD_HINT if any(sign in detail for sign in refused) else None
+    return OperationFailed(f"the audit store {shown} failed: {detail}.", hint=hint)
 
 
 class AuditStore:
@@ -305,10 +338,16 @@ class AuditStore:
             prev_hash="",
         )
 
-    def _append_contents(self, contents: list[dict[str, Any]]) -> list[AuditRecord]:
+    @contextlib.contextmanager
+    def _chain_writer(self) -> Iterator[Connection]:
+        """A write transaction holding the head: no other writer appends until it ends."""
         with self._writer() as connection:
             if connection.dialect.name == "postgresql":
                 connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_LOCK_KEY})")
+            yield connection
+
+    def _append_contents(self, contents: list[dict[str, Any]]) -> list[AuditRecord]:
+        with self._chain_writer() as connection:
             # The time is read holding the write lock: a later seq never has an earlier ts.
             ts = format_utc(self.clock())
             for content in contents:
@@ -339,7 +378,60 @@ class AuditStore:
             for seq, prev_hash, digest, content in linked
         ]
 
+    def append_stored(self, rows: Sequence[Mapping[str, Any]]) -> Anchor | None:
+        """Append records exactly as another store holds them (``stored_rows``: the same seq,
+        ts, text and hashes), in one transaction with their target index rows; returns the
+        new head. They must start right after this store's head (else ``GuardRefused``) and
+        each be linked and hashed as the chain says (else ``AuditIntegrityError``); otherwise
+        nothing of them is written: a copy cannot make a chain that does not verify."""
+        if not rows:
+            return self.head()
+        try:
+            records = [_record_from_row(row) for row in rows]
+        except (json.JSONDecodeError, TypeError, ValueError) as error:
+            raise AuditIntegrityError(f"a stored record cannot be decoded: {error}.") from None
+        try:
+            with self._chain_writer() as connection:
+                head = _head(connection)
+                start = head.seq + 1 if head else 1
+                if records[0].seq != start:  # another writer appended, or a wrong batch
+                    raise GuardRefused(
+                        f"cannot append to the audit store {self.url}: its next record is seq "
+                        f"{start}, but these start at seq {records[0].seq}; nothing of this "
+                        "batch was written."
+                    )
+                reason = check_continues(head, records)
+                if reason is not None:
+                    raise AuditIntegrityError(
+                        f"cannot append to the audit store {self.url}: {reason}; "
+                        "nothing of this batch was written."
+                    )
+                connection.execute(_INSERT, [dict(row) for row in rows])
+                _index_targets(connection, [
+                    (r.seq, r.prev_hash, r.hash,
+                     {"kind": r.kind, "target": r.target, "params": r.params,
+                      "outcome": r.outcome})
+                    for r in records
+                ])  # fmt: skip
+        except exc.DatabaseError as error:
+            raise _database_error(self.url, error) from None
+        return Anchor(records[-1].seq, records[-1].hash)
+
     # -- reading ---------------------------------------------------------------------------
+
+    def stored_rows(self, after_seq: int = 0) -> Generator[dict[str, Any], None, None]:
+        """The records after ``after_seq`` as stored, column by column (``params`` and
+        ``outcome`` as their text), in ``seq`` order, streamed: what ``append_stored``
+        takes."""
+        query = (
+            select(audit_records)
+            .where(audit_records.c.seq > after_seq)
+            .order_by(audit_records.c.seq)
+        )
+        with self._reading() as connection:
+            result = connection.execution_options(yield_per=_STREAM_ROWS).execute(query)
+            for row in result.mappings():
+                yield dict(row)
 
     @property
     def backend(self) -> str:
@@ -426,7 +518,7 @@ class AuditStore:
         if where.limit is not None:
             query = query.limit(where.limit)
         with self._reading() as connection:
-            result = connection.execution_options(yield_per=2000).execute(query)
+            result = connection.execution_options(yield_per=_STREAM_ROWS).execute(query)
             for row in result.mappings():
                 yield _record_from_row(row)
 

@@ -1,4 +1,4 @@
-"""``ircli audit``: the chain's head, verification, log and exports."""
+"""``ircli audit``: the chain's head, verification, log, exports and copies."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 __all__ = ["app"]
 
 app = typer.Typer(
-    help="Inspect, verify and export the tamper-evident audit store.",
+    help="Inspect, verify, export and copy the tamper-evident audit store.",
     epilog=example("ircli audit verify", "ircli audit log --incident INC-20261128-7QK2"),
     rich_markup_mode=None,
     no_args_is_help=True,
@@ -315,6 +315,71 @@ def export(
         return
     count = write_private(output, writer(records))
     state.display.info(f"wrote {output} ({count} bytes)")
+
+
+@app.command(
+    "copy",
+    epilog=example(
+        "ircli --db ~/.local/share/ircli/audit.db audit copy --to "
+        "postgresql+psycopg://dana@db.internal/ircli",
+        "ircli audit copy --to offline.db",
+    ),
+)
+def copy(
+    ctx: typer.Context,
+    to: Annotated[
+        str,
+        typer.Option(
+            "--to",
+            metavar="URL|PATH",
+            help="The store to copy into: empty (a new file is created), or an earlier copy "
+            "of this one, to which only the newer records are appended.",
+        ),
+    ],
+) -> None:
+    """Copy the store into another, record for record: the same hashes and anchors.
+
+    SQLite to PostgreSQL and back; into an earlier copy only the newer records go. Exit 3,
+    copying nothing, when the target holds other records."""
+    import time
+
+    from ircli.audit.chain import GENESIS_HASH
+    from ircli.audit.copy import copy_records
+
+    state = state_of(ctx)
+    source = state.store()
+    began = time.monotonic()
+
+    def progress(copied: int, total: int) -> None:
+        if total >= _PROGRESS_FROM:
+            rate = copied / max(time.monotonic() - began, 1e-9)
+            state.display.info(f"copied {copied:,} of {total:,} records ({rate:,.0f}/s)")
+
+    with state.open_store(to, create=True) as target:
+        target.check()  # a damaged target is not written to
+        result = copy_records(source, target, progress=progress)
+    elapsed = time.monotonic() - began
+    seq, digest = (result.head.seq, result.head.hash) if result.head else (0, GENESIS_HASH)
+    if state.display.json_mode:
+        state.display.json(
+            {
+                "source": state.store_key(),
+                "target": target.url,
+                "copied_records": result.copied,
+                "skipped_records": result.skipped,
+                "head": {"seq": seq, "hash": digest},
+                "elapsed_seconds": round(elapsed, 3),
+            }
+        )
+        return
+    state.display.result(
+        f"copied {result.copied:,} records to {target.url} ({result.skipped:,} were there "
+        f"already) in {elapsed:.1f} s; head {seq}:{digest}"
+    )
+
+
+_PROGRESS_FROM = 20_000
+"""Copies of this many records say how far they are after each batch."""
 
 
 def write_private(path: Path, chunks: Iterable[str]) -> int:

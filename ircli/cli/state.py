@@ -12,6 +12,7 @@ from ircli.cli.environment import Environment
 from ircli.config import Settings, resolve_settings
 
 if TYPE_CHECKING:
+    from ircli.audit.credentials import StorePassword
     from ircli.audit.store import AuditStore
     from ircli.executor.service import Workspace
 
@@ -29,6 +30,7 @@ class CliState:
     _settings: Settings | None = None
     _store: AuditStore | None = None
     _checked: bool = False
+    _passwords: dict[str, StorePassword | None] = field(default_factory=dict)
 
     @property
     def settings(self) -> Settings:
@@ -50,24 +52,54 @@ class CliState:
         Only writing commands pass ``create``: a mistyped path must not start a new chain.
         """
         if self._store is None:
-            from ircli.audit.store import open_store, store_url
-            from ircli.redaction import url_password
-
-            password = url_password(store_url(self.settings.db))
-            if password:
-                self.display.redactor.add_secret(password)
-            self._store = open_store(
-                self.settings.db,
-                operator=self.settings.operator,
-                clock=self.environment.clock,
-                redactor=self.display.redactor,
-                create=create,
-            )
+            self._store = self.open_store(self.settings.db, create=create)
         if create and not self._checked:
             # Before anything is written (or sent): a damaged store stops the command.
             self._store.check()
             self._checked = True
         return self._store
+
+    def open_store(self, target: str, *, create: bool) -> AuditStore:
+        """Open the store at ``target`` (a path or URL) with this command's operator, clock
+        and redactor, and the password ``password_source`` finds for a server."""
+        from ircli.audit.store import open_store
+
+        source = self.password_source(target)
+        return open_store(
+            target,
+            operator=self.settings.operator,
+            clock=self.environment.clock,
+            redactor=self.display.redactor,
+            create=create,
+            password=None if source is None else source.value,
+        )
+
+    def password_source(self, target: str) -> StorePassword | None:
+        """Where a server store's password comes from (None for SQLite, or a URL ircli
+        will refuse). Every password seen is registered with the redactor first."""
+        from sqlalchemy import exc
+        from sqlalchemy.engine import make_url
+
+        from ircli.audit.credentials import PASSWORD_ENV, check_no_password, store_password
+        from ircli.audit.store import store_url
+        from ircli.redaction import mask_url_password, url_password
+
+        if target in self._passwords:
+            return self._passwords[target]
+        url = store_url(target)
+        env = self.environment.env
+        # A password in the URL is refused; it must not be echoed on the way.
+        for secret in (url_password(url), env.get(PASSWORD_ENV), env.get("PGPASSWORD")):
+            if secret:
+                self.display.redactor.add_secret(secret)
+        try:
+            parsed = make_url(url)
+        except exc.ArgumentError:
+            return None  # open_store says what is wrong with it
+        check_no_password(parsed, mask_url_password(url))
+        found = None if parsed.get_backend_name() == "sqlite" else store_password(parsed, env)
+        self._passwords[target] = found
+        return found
 
     def store_key(self) -> str:
         """The store's URL with any password masked: how the store is named to people."""

@@ -6,7 +6,7 @@ import typer
 
 from ircli.cli.helptext import CONTEXT_SETTINGS, example
 from ircli.cli.state import CliState, state_of
-from ircli.errors import InvalidInput
+from ircli.errors import OperationFailed
 
 __all__ = ["app"]
 
@@ -21,11 +21,14 @@ app = typer.Typer(
 
 @app.command("info", epilog=example("ircli store info", "ircli --json store info"))
 def info(ctx: typer.Context) -> None:
-    """Show the store in use, where that choice came from, its backend and its head.
+    """Show the store in use, where that choice came from, where a server's password
+    comes from, its backend and its head.
 
-    Exits 2 when there is no store there (nothing is created).
+    Exits 2 when there is no store there (nothing is created), 1 when its server cannot be
+    reached or refuses the password (after showing what it can).
     """
     from ircli.audit.chain import GENESIS_HASH
+    from ircli.audit.store import StoreMissing
     from ircli.cli.incident import chosen_incident, service
 
     state = state_of(ctx)
@@ -35,10 +38,16 @@ def info(ctx: typer.Context) -> None:
         "chosen_by": settings.sources["db"],
         "operator": settings.operator,
     }
+    password = state.password_source(settings.db)
+    if password is not None:
+        facts["password_source"] = password.source
     try:
         store = state.store()
-    except InvalidInput:
+    except StoreMissing:
         _show(state, {**facts, "exists": False})
+        raise
+    except OperationFailed:  # a server that cannot be reached or refuses the password
+        _show(state, facts)
         raise
     head = store.head()
     incidents = service(state).list()

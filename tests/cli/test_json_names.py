@@ -96,6 +96,7 @@ def test_every_command_json_follows_the_naming_convention(
         ("audit", "verify"),
         ("audit", "log", "--target", "acc_0000003"),
         ("store", "info"),
+        ("audit", "copy", "--to", str(tmp_path / "copy.db")),
         ("profile", "list"),
         ("profile", "validate", "sandbox"),
         ("playbook", "list"),

@@ -5,11 +5,9 @@ from __future__ import annotations
 import base64
 import os
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import keyring
-import keyring.backend
 import keyring.errors
 import pytest
 
@@ -18,6 +16,9 @@ from ircli.platform.loader import load_profile_text
 from ircli.platform.model import Profile, SecretRef
 from ircli.platform.secrets import auth_headers, resolve_secret
 from ircli.redaction import REDACTED, Redactor
+from tests.keyrings import MemoryKeyring, memory_keyring
+
+__all__ = ["memory_keyring"]
 
 SECRET = "CANARY-profile-secret-91c2"
 
@@ -134,35 +135,9 @@ def test_missing_or_empty_file(tmp_path: Path) -> None:
         resolve_secret(SecretRef(file=str(tmp_path)), {})
 
 
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    priority = 1
-
-    def __init__(self) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]
-        self.store: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.store.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.store[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.store.pop((service, username), None)
-
-
 class BrokenKeyring(MemoryKeyring):
     def get_password(self, service: str, username: str) -> str | None:
         raise keyring.errors.NoKeyringError("no backend")
-
-
-@pytest.fixture
-def memory_keyring() -> Iterator[MemoryKeyring]:
-    previous = keyring.get_keyring()
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    yield backend
-    keyring.set_keyring(previous)
 
 
 def test_keyring_secret(memory_keyring: MemoryKeyring) -> None:
