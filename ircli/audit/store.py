@@ -4,7 +4,7 @@ SQLite (the default) runs in WAL mode with a busy timeout; every write transacti
 with ``BEGIN IMMEDIATE``, so concurrent writers queue instead of forking the chain. Other
 databases take a transaction-scoped lock (PostgreSQL: an advisory lock) before reading the
 head. Unique ``prev_hash`` and ``hash`` columns make a fork impossible even if a writer
-misbehaves; on SQLite triggers also refuse updates, deletes and non-extending inserts.
+misbehaves; on both, triggers also refuse updates, deletes and non-extending inserts.
 """
 
 from __future__ import annotations
@@ -57,8 +57,11 @@ _WRITE = "ircli_write"
 _PG_LOCK_KEY = 0x6972636C69  # "ircli"
 _FORK_RETRIES = 5
 _UNINDEXED = frozenset({"0001"})
-"""Revisions before the target index; the records table is the same in every revision, so a
-read-only store at one of them is read as it is (a ``target`` filter scans the records)."""
+"""Revisions before the target index: a read-only store at one of them is read as it is (a
+``target`` filter scans the records)."""
+_READABLE = frozenset({*_UNINDEXED, "0002", HEAD_REVISION})
+"""Revisions a read-only store may be at: the records table is the same in all of them (0003
+only adds PostgreSQL triggers)."""
 
 
 def store_url(target: str) -> str:
@@ -120,7 +123,7 @@ def open_store(
             engine.dispose()
             raise _missing(shown)
         revision = store.revision()
-        if read_only and revision not in (HEAD_REVISION, *_UNINDEXED):
+        if read_only and revision not in _READABLE:
             raise InvalidInput(
                 f"the read-only store {shown} has a schema this ircli does not know "
                 f"({revision}); read it with the ircli that wrote it."

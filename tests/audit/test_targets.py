@@ -214,6 +214,24 @@ def test_a_read_only_revision_0001_store_is_searched_without_the_index(
         assert json.loads(verified.stdout)["target_index"] is None
 
 
+def test_a_read_only_revision_0002_store_is_read_with_its_index(
+    store: AuditStore, db_path: Path, clock: FixedClock, tmp_path: Path
+) -> None:
+    run_batch(store, "R-1", ["a", "b"])
+    store.close()
+    # As an ircli before revision 0003 left it (0003 changes nothing on SQLite).
+    connection = sqlite3.connect(db_path)
+    connection.execute("UPDATE alembic_version SET version_num = '0002'")
+    connection.commit()
+    connection.close()
+    with read_only(db_path, tmp_path / "evidence") as copy:
+        if os.access(copy, os.W_OK):
+            pytest.skip("this user can write the read-only copy anyway (root without a mount)")
+        with open_store(str(copy), operator="carol", clock=clock, create=False) as opened:
+            assert (opened.read_only, opened.indexed, opened.revision()) == (True, True, "0002")
+            assert seqs(opened, "b") == [2, 3]
+
+
 @pytest.mark.parametrize(
     "tamper",
     ["DELETE FROM audit_targets WHERE target = 'b'",
