@@ -1,9 +1,9 @@
 """The audit store: an append-only, hash-chained table behind SQLAlchemy.
 
 SQLite (the default) runs in WAL mode with a busy timeout; every write transaction starts
-with ``BEGIN IMMEDIATE``, so concurrent writers queue instead of forking the chain. Other
-databases take a transaction-scoped lock (PostgreSQL: an advisory lock) before reading the
-head. Unique ``prev_hash`` and ``hash`` columns make a fork impossible even if a writer
+with ``BEGIN IMMEDIATE``, so concurrent writers queue instead of forking the chain. On
+PostgreSQL every write transaction (appends and migrations) first takes a transaction-scoped
+advisory lock. Unique ``prev_hash`` and ``hash`` columns make a fork impossible even if a writer
 misbehaves; on both, triggers also refuse updates, deletes and non-extending inserts.
 """
 
@@ -116,6 +116,8 @@ def open_store(
         raise InvalidInput(f"cannot use the audit store {shown}: {error}.") from None
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine, read_only=read_only)
+    elif engine.dialect.name == "postgresql":
+        _configure_postgresql(engine)
     store = AuditStore(engine, operator=operator, clock=clock, redactor=redactor or Redactor())
     store.read_only = read_only
     try:
@@ -177,6 +179,16 @@ def _configure_sqlite(engine: Engine, *, read_only: bool = False) -> None:
     def _on_begin(connection: Connection) -> None:
         writing = connection.get_execution_options().get(_WRITE, False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+
+
+def _configure_postgresql(engine: Engine) -> None:
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        # Writers queue here, as BEGIN IMMEDIATE makes them queue on SQLite: before reading
+        # the head (appends) or the schema revision (migrations: several responders opening
+        # a new store at once).
+        if connection.get_execution_options().get(_WRITE, False):
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_LOCK_KEY})")
 
 
 _DAMAGED = ("not a database", "malformed", "disk image", "file is encrypted", "no such table",
@@ -310,8 +322,6 @@ class AuditStore:
 
     def _append_contents(self, contents: list[dict[str, Any]]) -> list[AuditRecord]:
         with self._writer() as connection:
-            if connection.dialect.name == "postgresql":
-                connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_LOCK_KEY})")
             # The time is read holding the write lock: a later seq never has an earlier ts.
             ts = format_utc(self.clock())
             for content in contents:
@@ -428,8 +438,12 @@ class AuditStore:
             query = query.where(table.c.ts <= where.until)
         if where.limit is not None:
             query = query.limit(where.limit)
-        with self._reading() as connection:
-            result = connection.execution_options(yield_per=2000).execute(query)
+        # The result is closed even when the reader stops early (verify at a break, ``next``):
+        # on PostgreSQL, yield_per reads through a server-side cursor.
+        with (
+            self._reading() as connection,
+            connection.execution_options(yield_per=2000).execute(query) as result,
+        ):
             for row in result.mappings():
                 yield _record_from_row(row)
 
