@@ -21,9 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
+    ARRAY,
     BigInteger,
     Connection,
     Engine,
+    Text,
     bindparam,
     create_engine,
     event,
@@ -555,6 +557,13 @@ _INSERT_TARGET_LISTS = insert(audit_targets).from_select(
 _INSERT_TARGET_ROWS = "INSERT INTO audit_targets (target, seq) VALUES (?, ?)"
 _LIST_FROM = 8
 """Ids in one record from which json_each is the cheaper way (measured: about 4)."""
+# On PostgreSQL, likewise, the server unnests each record's id array: one statement per record
+# (a record of 2,048 ids took 22 ms so, 79 ms as 2,048 rows in an executemany).
+_INSERT_TARGET_ARRAYS = insert(audit_targets).from_select(
+    ["target", "seq"],
+    select(func.unnest(bindparam("ids", type_=ARRAY(Text))),
+           bindparam("seq", type_=BigInteger)),
+)  # fmt: skip
 
 
 def _index_targets(connection: Connection, linked: _Linked) -> None:
@@ -564,6 +573,11 @@ def _index_targets(connection: Connection, linked: _Linked) -> None:
                              content["outcome"]))
         for seq, _prev, _digest, content in linked
     ]  # fmt: skip
+    if connection.dialect.name == "postgresql":
+        arrays = [{"seq": seq, "ids": ids} for seq, ids in named if ids]
+        if arrays:
+            connection.execute(_INSERT_TARGET_ARRAYS, arrays)
+        return
     if connection.dialect.name != "sqlite":
         rows = [{"target": target, "seq": seq} for seq, ids in named for target in ids]
         if rows:
