@@ -110,9 +110,13 @@ def _run(argv: list[str]) -> None:
 
 
 @contextlib.contextmanager
-def throwaway_server(max_connections: int = 100) -> Iterator[PostgresServer]:
+def throwaway_server(
+    max_connections: int = 100, *, fsync: bool = False
+) -> Iterator[PostgresServer]:
     """Start a server for the block; stop it and remove its files after.
-    ``PostgresUnavailable`` when the binaries or the driver are missing."""
+    ``PostgresUnavailable`` when the binaries or the driver are missing. Without ``fsync``
+    (tests) the server never flushes to disk; with it (benches) it commits as a default
+    server does, durably."""
     reason = unavailable_reason()
     if reason is not None:
         raise PostgresUnavailable(reason)
@@ -129,7 +133,7 @@ def throwaway_server(max_connections: int = 100) -> Iterator[PostgresServer]:
         _run([str(binaries / "initdb"), "-D", str(data), "-U", "ircli", "-A", "trust",
               "-E", "UTF8", "--locale", "C", "--no-sync"])  # fmt: skip
         options = (
-            f"-F -p {port} -k {sockets} -c listen_addresses=127.0.0.1 "
+            f"{'' if fsync else '-F '}-p {port} -k {sockets} -c listen_addresses=127.0.0.1 "
             f"-c max_connections={max_connections}"
         )
         _run([str(binaries / "pg_ctl"), "-D", str(data), "-o", options, "-l",
