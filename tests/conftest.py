@@ -1,4 +1,9 @@
-"""Shared fixtures: a fixed clock, a temporary audit store, and the CLI run in-process."""
+"""Shared fixtures: a fixed clock, a temporary audit store, and the CLI run in-process.
+
+The store is a SQLite file unless a test asks for another ``backend``: tests/audit/conftest.py
+runs the audit-store tests on SQLite and on a real PostgreSQL server (tests/pg.py), and a test
+elsewhere can ``@pytest.mark.parametrize("backend", BACKENDS)``.
+"""
 
 from __future__ import annotations
 
@@ -13,9 +18,14 @@ import pytest
 from ircli.audit.store import AuditStore, open_store
 from ircli.cli import run
 from ircli.cli.environment import Environment
+from tests.pg import postgres_server, postgres_url
+
+__all__ = ["BACKENDS", "postgres_server", "postgres_url"]
 
 START = datetime(2026, 11, 28, 22, 0, 0, tzinfo=UTC)
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
+BACKENDS = ("sqlite", "postgresql")
+"""The databases the audit store is tested on (the ids of the ``backend`` parameter)."""
 
 
 @pytest.fixture(autouse=True)
@@ -54,8 +64,24 @@ def db_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def store(db_path: Path, clock: FixedClock) -> Iterator[AuditStore]:
-    with open_store(str(db_path), operator="alice", clock=clock) as opened:
+def backend() -> str:
+    """The database behind ``db``: SQLite here, both in tests/audit (overridden there)."""
+    return "sqlite"
+
+
+@pytest.fixture
+def db(backend: str, db_path: Path, request: pytest.FixtureRequest) -> str:
+    """The audit store's location as ``--db`` takes it: the SQLite file ``db_path``, or a
+    fresh database on the throwaway PostgreSQL server."""
+    if backend == "postgresql":
+        url: str = request.getfixturevalue("postgres_url")
+        return url
+    return str(db_path)
+
+
+@pytest.fixture
+def store(db: str, clock: FixedClock) -> Iterator[AuditStore]:
+    with open_store(db, operator="alice", clock=clock) as opened:
         yield opened
 
 
@@ -70,7 +96,7 @@ CliRunner = Callable[..., CliResult]
 
 
 @pytest.fixture
-def cli(tmp_path: Path, clock: FixedClock, db_path: Path) -> CliRunner:
+def cli(tmp_path: Path, clock: FixedClock, db: str) -> CliRunner:
     """Run ``ircli`` in-process against a temporary store; returns exit code and output."""
 
     def invoke(*argv: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> CliResult:
@@ -79,7 +105,7 @@ def cli(tmp_path: Path, clock: FixedClock, db_path: Path) -> CliRunner:
             stdout=stdout,
             stderr=stderr,
             stdin=io.StringIO(),
-            env={"IRCLI_DB": str(db_path), "IRCLI_OPERATOR": "alice", **(env or {})},
+            env={"IRCLI_DB": db, "IRCLI_OPERATOR": "alice", **(env or {})},
             cwd=cwd or tmp_path,
             config_dir=tmp_path / "config",
             data_dir=tmp_path / "data",

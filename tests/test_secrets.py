@@ -5,17 +5,20 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ircli import redaction
 from ircli.redaction import REDACTED, Redactor, is_secret_key
-from tests.conftest import CliRunner
+from tests.audit.rawsql import database_text
+from tests.conftest import BACKENDS, CliRunner
 
 CANARY = "CANARY-7f3e9a1c-secret"
 
 
-def test_canary_never_lands(cli: CliRunner, db_path: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_canary_never_lands(cli: CliRunner, db: str, db_path: Path, tmp_path: Path) -> None:
     outputs: list[str] = []
 
     def call(*argv: str, env: dict[str, str] | None = None) -> str:
@@ -58,6 +61,10 @@ def test_canary_never_lands(cli: CliRunner, db_path: Path, tmp_path: Path) -> No
     for path in (db_path, Path(f"{db_path}-wal"), export_file):
         if path.exists():
             assert CANARY.encode() not in path.read_bytes(), path
+    stored = database_text(db)  # every row of every table (on PostgreSQL: the store is there)
+    assert incident_id in stored
+    assert REDACTED in stored
+    assert CANARY not in stored
 
 
 def test_redactor_by_key_and_by_value() -> None:

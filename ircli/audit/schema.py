@@ -16,7 +16,7 @@ from sqlalchemy import (
 
 __all__ = ["HEAD_REVISION", "audit_records", "audit_targets", "metadata"]
 
-HEAD_REVISION = "0002"
+HEAD_REVISION = "0003"
 """The newest Alembic revision; ``open_store`` migrates any older store to it."""
 
 metadata = MetaData()

@@ -28,6 +28,14 @@ StoreAt = Callable[[str], AuditStore]
 
 
 @pytest.fixture
+def backend() -> str:
+    """The store under the ``cli`` and ``store`` fixtures is the SQLite source here; these tests
+    name their targets themselves (``target_url``: both databases), and the round trip starts
+    from PostgreSQL too."""
+    return "sqlite"
+
+
+@pytest.fixture
 def opened(clock: FixedClock) -> Iterator[StoreAt]:
     """Open stores by path or URL for one test; all closed after it."""
     stores: list[AuditStore] = []

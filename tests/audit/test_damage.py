@@ -1,5 +1,7 @@
 """A damaged store stops everything that writes (exit 4, the file named, nothing sent);
-readers say "damaged", never "internal error"; a read-only copy can still be examined."""
+readers say "damaged", never "internal error"; a read-only copy can still be examined. Damaged
+pages and read-only copies are SQLite's (``@sqlite_only``); the check of the chain's tail
+before a run runs on PostgreSQL too."""
 
 from __future__ import annotations
 
@@ -17,6 +19,8 @@ import pytest
 from ircli.audit.records import NewRecord
 from ircli.audit.store import AuditStore, open_store
 from ircli.errors import ExitCode
+from tests.audit.conftest import sqlite_only
+from tests.audit.rawsql import tamper
 from tests.conftest import CliRunner, FixedClock
 from tests.executor.test_history import DONE, finish, settle, start
 
@@ -56,6 +60,7 @@ def damaged(store: AuditStore, db_path: Path) -> Path:
     return db_path
 
 
+@sqlite_only
 @pytest.mark.parametrize(
     "argv",
     [
@@ -77,6 +82,7 @@ def test_nothing_writes_or_acts_with_a_damaged_store(
     assert "internal error" not in result.stderr
 
 
+@sqlite_only
 @pytest.mark.parametrize(
     "argv", [("incident", "list"), ("runs", "list"), ("audit", "log"), ("store", "info")]
 )
@@ -90,6 +96,7 @@ def test_readers_say_damaged_never_internal_error(
         assert f"the audit store sqlite:///{damaged} is damaged" in result.stderr
 
 
+@sqlite_only
 def test_verify_reports_how_far_a_damaged_chain_holds(cli: CliRunner, damaged: Path) -> None:
     result = cli("audit", "verify")
     assert result.exit_code == ExitCode.AUDIT_INTEGRITY
@@ -99,20 +106,11 @@ def test_verify_reports_how_far_a_damaged_chain_holds(cli: CliRunner, damaged: P
 
 
 def test_a_broken_tail_stops_a_run_before_anything_is_sent(
-    cli: CliRunner, store: AuditStore, db_path: Path
+    cli: CliRunner, store: AuditStore, db: str
 ) -> None:
     fill(store, 100)
     store.close()
-    connection = sqlite3.connect(db_path)
-    triggers = [r[0] for r in connection.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'trigger'")]  # fmt: skip
-    for trigger in triggers:
-        connection.execute(f"DROP TRIGGER {trigger}")
-    connection.execute(
-        'UPDATE audit_records SET params = \'{"message": "rewritten"}\' WHERE seq = 99'
-    )
-    connection.commit()
-    connection.close()
+    tamper(db, 'UPDATE audit_records SET params = \'{"message": "rewritten"}\' WHERE seq = 99')
     result = cli("accounts", "freeze", "--id", "acc_0000001", "--profile", "sandbox", "--yes",
                  env={"IRCLI_SANDBOX_URL": "http://127.0.0.1:9"})  # fmt: skip
     assert result.exit_code == ExitCode.AUDIT_INTEGRITY, result.stderr
@@ -158,6 +156,7 @@ def read_only(db_path: Path, folder: Path) -> Iterator[Path]:
             folder.chmod(0o755)
 
 
+@sqlite_only
 def test_a_read_only_copy_can_be_verified_and_its_runs_shown(
     cli: CliRunner, read_only_copy: Path
 ) -> None:

@@ -1,13 +1,12 @@
-"""The hash is RFC 8785 (JCS): docs/audit.md's test vectors, a real store and any storable value
-are checked against an independent implementation (the ``rfc8785`` package), and the store
-refuses what a JCS verifier would hash otherwise."""
+"""The hash is RFC 8785 (JCS): docs/audit.md's test vectors, a real store (SQLite and
+PostgreSQL) and any storable value are checked against an independent implementation (the
+``rfc8785`` package), and the store refuses what a JCS verifier would hash otherwise."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import re
-import sqlite3
 from datetime import datetime
 from enum import IntEnum
 from pathlib import Path
@@ -31,6 +30,7 @@ from ircli.audit.chain import (
 from ircli.audit.records import NewRecord, RecordFilter
 from ircli.audit.store import AuditStore, open_store
 from ircli.errors import InvalidInput
+from tests.audit.rawsql import insert, rows
 from tests.conftest import FixedClock
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "audit.md"
@@ -60,17 +60,14 @@ def jcs_sha256(value: Any) -> str:
     return hashlib.sha256(rfc8785.dumps(value)).hexdigest()
 
 
-def rehash_stored_rows(db_path: Path) -> int:
+def rehash_stored_rows(db: str) -> int:
     """Check every stored row from its columns alone, with ``rfc8785``: ``params`` and
     ``outcome`` are stored as JCS text, ``hash`` is the JCS hash, each links to the one before.
     Returns how many rows were checked."""
-    connection = sqlite3.connect(db_path)
-    connection.row_factory = sqlite3.Row
-    rows = connection.execute("SELECT * FROM audit_records ORDER BY seq").fetchall()
-    connection.close()
+    stored = [row._asdict() for row in rows(db, "SELECT * FROM audit_records ORDER BY seq")]
     prev_hash = GENESIS_HASH
-    for seq, row in enumerate(rows, start=1):
-        content = {"v": 1, **dict(row)}
+    for seq, row in enumerate(stored, start=1):
+        content = {"v": 1, **row}
         stored_hash = content.pop("hash")
         for column in ("params", "outcome"):
             content[column] = json.loads(row[column])
@@ -78,7 +75,7 @@ def rehash_stored_rows(db_path: Path) -> int:
         assert (row["seq"], row["prev_hash"]) == (seq, prev_hash)
         assert jcs_sha256(content) == stored_hash, f"record {seq}"
         prev_hash = stored_hash
-    return len(rows)
+    return len(stored)
 
 
 def new_record(fields: dict[str, Any]) -> NewRecord:
@@ -112,18 +109,16 @@ def test_a_vector_is_what_ircli_and_an_independent_jcs_compute(vector: dict[str,
 # -- a real store --------------------------------------------------------------------------
 
 
-def test_a_store_writes_the_documented_hashes(db_path: Path, clock: FixedClock) -> None:
-    with open_store(str(db_path), operator="zoë", clock=clock) as store:
+def test_a_store_writes_the_documented_hashes(db: str, clock: FixedClock) -> None:
+    with open_store(db, operator="zoë", clock=clock) as store:
         for vector in VECTORS:
             clock.now = datetime.fromisoformat(vector["fields"]["ts"])
             assert store.append(new_record(vector["fields"])).hash == vector["hash"]
         assert store.verify().ok
-    assert rehash_stored_rows(db_path) == len(VECTORS)
+    assert rehash_stored_rows(db) == len(VECTORS)
 
 
-def test_every_stored_record_rehashes_with_an_independent_jcs(
-    store: AuditStore, db_path: Path
-) -> None:
+def test_every_stored_record_rehashes_with_an_independent_jcs(store: AuditStore, db: str) -> None:
     texts = ("Zoë", "東京 🚨 \U0010ffff", "\x00\x08\x1f\x7f\u2028\u2029\ufeff", '</script>"\\/')
     store.append_many(
         [NewRecord(kind="timeline.note", incident="INC-ü", params={"message": m}) for m in texts]
@@ -153,13 +148,11 @@ def test_every_stored_record_rehashes_with_an_independent_jcs(
             },
         )
     )
-    assert rehash_stored_rows(db_path) == len(texts) + 2
+    assert rehash_stored_rows(db) == len(texts) + 2
     assert store.verify().ok
 
 
-def test_an_old_record_now_refused_still_verifies_as_before(
-    store: AuditStore, db_path: Path
-) -> None:
+def test_an_old_record_now_refused_still_verifies_as_before(store: AuditStore, db: str) -> None:
     head = store.append(NewRecord(kind="before"))
     params = {"count": TOO_BIG + 1, "labels": {"🚨": 1, "ｚ": 2}}
     with pytest.raises(rfc8785.IntegerDomainError):  # why such a record is refused today
@@ -172,12 +165,8 @@ def test_an_old_record_now_refused_still_verifies_as_before(
     def old_text(value: Any) -> str:  # how an older ircli wrote it (json, as the docs said)
         return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
-    row = (2, content["ts"], "alice", "old", None, None, None, None, old_text(params), "{}",
-           head.hash, hashlib.sha256(old_text(content).encode("utf-8")).hexdigest())  # fmt: skip
-    connection = sqlite3.connect(db_path)
-    connection.execute("INSERT INTO audit_records VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", row)
-    connection.commit()
-    connection.close()
+    digest = hashlib.sha256(old_text(content).encode("utf-8")).hexdigest()
+    insert(db, {**content, "params": old_text(params), "outcome": "{}", "hash": digest})
     assert next(store.records(RecordFilter(after_seq=1))).params == params
     assert store.append(NewRecord(kind="after")).seq == 3
     assert store.verify().ok

@@ -1,4 +1,5 @@
-"""Run leases: one holder at a time; a lease whose holder died is free again."""
+"""Run leases: one holder at a time; a lease whose holder died is free again (a locked file
+beside a SQLite store, an advisory lock on PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -12,24 +13,35 @@ import pytest
 
 from ircli.audit.leases import LeaseHeld
 from ircli.audit.store import AuditStore, open_store
+from tests.audit.conftest import sqlite_only
 from tests.conftest import FixedClock
 
 
+def holder_named(backend: str, pid: int) -> str:
+    """How a refused lease names its holder: a SQLite lease file says who holds it; a
+    PostgreSQL advisory lock only that another session does."""
+    return f"process {pid} on " if backend == "sqlite" else "another PostgreSQL session"
+
+
 def test_a_held_lease_refuses_a_second_holder_and_names_the_first(
-    store: AuditStore, clock: FixedClock, db_path: Path
+    store: AuditStore, clock: FixedClock, db_path: Path, backend: str
 ) -> None:
     with store.leases.hold("RUN-1", clock()):
         assert store.leases.holder("RUN-1") is not None
         with pytest.raises(LeaseHeld) as held, store.leases.hold("RUN-1", clock()):
             pass  # pragma: no cover - refused before the block
-        assert f"process {os.getpid()} on " in held.value.message
+        assert holder_named(backend, os.getpid()) in held.value.message
         assert "RUN-1 is running in" in held.value.message
         with store.leases.hold("RUN-2", clock()):  # another run: its own lease
             pass
     assert store.leases.holder("RUN-1") is None
-    assert list(Path(f"{db_path}.leases").iterdir()) == []  # released leases leave no file
+    with store.leases.hold("RUN-1", clock()):  # released: free again
+        pass
+    if backend == "sqlite":
+        assert list(Path(f"{db_path}.leases").iterdir()) == []  # released leases leave no file
 
 
+@sqlite_only
 def test_a_lock_file_left_behind_is_taken_over(store: AuditStore, clock: FixedClock) -> None:
     with store.leases.hold("RUN-1", clock()):
         (path,) = Path(f"{store.url.removeprefix('sqlite:///')}.leases").iterdir()
@@ -40,7 +52,7 @@ def test_a_lock_file_left_behind_is_taken_over(store: AuditStore, clock: FixedCl
         assert store.leases.holder("RUN-1") is not None
 
 
-def test_the_lease_of_a_killed_process_is_free(db_path: Path, clock: FixedClock) -> None:
+def test_the_lease_of_a_killed_process_is_free(db: str, clock: FixedClock, backend: str) -> None:
     holder = subprocess.Popen(
         [sys.executable, "-c",
          "import sys, time\n"
@@ -50,16 +62,16 @@ def test_the_lease_of_a_killed_process_is_free(db_path: Path, clock: FixedClock)
          "with store.leases.hold('RUN-1', system_clock()):\n"
          "    print('held', flush=True)\n"
          "    time.sleep(600)\n",
-         str(db_path)],
+         db],
         stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
         assert holder.stdout is not None
         assert holder.stdout.readline().strip() == "held"
-        with open_store(str(db_path), operator="b", clock=clock) as store:
+        with open_store(db, operator="b", clock=clock) as store:
             held = store.leases.holder("RUN-1")
             assert held is not None
-            assert held.startswith(f"process {holder.pid} on ")
+            assert held.startswith(holder_named(backend, holder.pid))
             holder.kill()
             holder.wait(timeout=30)
             deadline = time.monotonic() + 30

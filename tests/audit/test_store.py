@@ -1,4 +1,5 @@
-"""The SQLite store's properties: private file, WAL, migrations, filters, float-free content."""
+"""The store's properties: migrations, filters, float-free content, exports (on SQLite and
+PostgreSQL); a private file in WAL mode (SQLite)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ import pytest
 from ircli.audit.records import NewRecord, RecordFilter
 from ircli.audit.schema import HEAD_REVISION
 from ircli.audit.store import AuditStore, open_store
+from tests.audit.conftest import sqlite_only
 from tests.conftest import FixedClock
 
 
+@sqlite_only
 def test_file_is_private_and_in_wal_mode(store: AuditStore, db_path: Path) -> None:
     store.append(NewRecord(kind="test"))
     assert stat.S_IMODE(db_path.stat().st_mode) == 0o600
@@ -37,10 +40,10 @@ def test_migration_head_matches_the_scripts() -> None:
     assert ScriptDirectory.from_config(config).get_heads() == [HEAD_REVISION]
 
 
-def test_reopen_keeps_chain(db_path: Path, clock: FixedClock) -> None:
-    with open_store(str(db_path), operator="a", clock=clock) as first:
+def test_reopen_keeps_chain(db: str, clock: FixedClock) -> None:
+    with open_store(db, operator="a", clock=clock) as first:
         first.append_many([NewRecord(kind="x", target=str(i)) for i in range(3)])
-    with open_store(str(db_path), operator="b", clock=clock) as second:
+    with open_store(db, operator="b", clock=clock) as second:
         record = second.append(NewRecord(kind="y"))
         assert record.seq == 4
         assert second.verify().ok

@@ -1,5 +1,6 @@
 """The target index: written with its records or not at all, complete for grouped records,
-exact for hostile ids, rebuilt by the migration, checked by ``audit verify``."""
+exact for hostile ids, rebuilt by the migration, checked by ``audit verify`` (on SQLite and
+PostgreSQL; a read-only copy on SQLite)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ from ircli.audit.targets import record_targets, target_entry
 from ircli.errors import ExitCode, OperationFailed
 from ircli.executor.journal import RunJournal, RunSpec, TargetResult
 from ircli.platform.model import Outcome
+from tests.audit.conftest import sqlite_only
+from tests.audit.rawsql import execute, refused, rows, tamper
 from tests.audit.test_damage import read_only
 from tests.conftest import CliRunner, FixedClock
 
@@ -53,12 +56,8 @@ def seqs(store: AuditStore, target: str, **where: Any) -> list[int]:
     return [r.seq for r in store.records(RecordFilter(target=target, **where))]
 
 
-def index_rows(db_path: Path) -> list[tuple[str, int]]:
-    connection = sqlite3.connect(db_path)
-    try:
-        return sorted(connection.execute("SELECT target, seq FROM audit_targets"))
-    finally:
-        connection.close()
+def index_rows(db: str) -> list[tuple[str, int]]:
+    return sorted(map(tuple, rows(db, "SELECT target, seq FROM audit_targets")))
 
 
 def test_every_target_of_a_2048_target_batch_is_found(store: AuditStore) -> None:
@@ -114,7 +113,7 @@ def test_hostile_ids_are_matched_exactly(store: AuditStore) -> None:
 
 
 def test_a_failed_append_leaves_neither_record_nor_index_rows(
-    store: AuditStore, db_path: Path, monkeypatch: pytest.MonkeyPatch
+    store: AuditStore, db: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     real = store_module._index_targets
 
@@ -126,19 +125,17 @@ def test_a_failed_append_leaves_neither_record_nor_index_rows(
     with pytest.raises(OperationFailed, match="disk I/O error"):
         run_batch(store, "R-1", ["a", "b"])
     assert store.count() == 0
-    assert index_rows(db_path) == []
+    assert index_rows(db) == []
     monkeypatch.undo()
     run_batch(store, "R-1", ["a", "b"])
-    assert index_rows(db_path) == [("a", 2), ("a", 3), ("b", 2), ("b", 3)]
+    assert index_rows(db) == [("a", 2), ("a", 3), ("b", 2), ("b", 3)]
 
 
-def test_the_index_refuses_updates_and_deletes(store: AuditStore, db_path: Path) -> None:
+def test_the_index_refuses_updates_and_deletes(store: AuditStore, db: str) -> None:
     run_batch(store, "R-1", ["a"])
-    connection = sqlite3.connect(db_path)
     for statement in ("UPDATE audit_targets SET target = 'b'", "DELETE FROM audit_targets"):
-        with pytest.raises(sqlite3.IntegrityError, match="audit_targets is append-only"):
-            connection.execute(statement)
-    connection.close()
+        assert "audit_targets is append-only" in refused(db, statement)
+    assert index_rows(db) == [("a", 2), ("a", 3)]
 
 
 def test_record_targets_by_kind() -> None:
@@ -154,47 +151,41 @@ def test_record_targets_by_kind() -> None:
     assert record_targets("timeline.note", "a", {}, {}) == ["a"]
 
 
-def older_store(db_path: Path, clock: FixedClock) -> list[tuple[str, int]]:
-    """Write records, then take the store back to revision 0001 (no index); returns the
-    index rows it had."""
-    with open_store(str(db_path), operator="alice", clock=clock) as opened:
+def older_store(db: str, clock: FixedClock) -> list[tuple[str, int]]:
+    """Write records, then take the store back to revision 0001 (no index) as docs/audit.md
+    says to rebuild the index; returns the index rows it had."""
+    with open_store(db, operator="alice", clock=clock) as opened:
         run_batch(opened, "R-1", [f"acc_{i:07d}" for i in range(2048)], failed=10)
         run_batch(opened, "R-2", ["acc_0000001", *HOSTILE])
         opened.append(NewRecord(kind="action.outcome", outcome={"groups": [{"targets": [1]}]}))
         opened.append(NewRecord(kind="action.outcome", outcome={"groups": "broken"}))
-    rows = index_rows(db_path)
-    connection = sqlite3.connect(db_path)
-    connection.execute("DROP TABLE audit_targets")
-    connection.execute("UPDATE alembic_version SET version_num = '0001'")
-    connection.commit()
-    connection.close()
-    return rows
+    indexed = index_rows(db)
+    execute(db, "DROP TABLE audit_targets", "UPDATE alembic_version SET version_num = '0001'")
+    if db.startswith("postgresql"):
+        execute(db, "DROP FUNCTION audit_targets_append_only()")
+    return indexed
 
 
-def test_opening_a_revision_0001_store_backfills_the_index(
-    db_path: Path, clock: FixedClock
-) -> None:
-    rows = older_store(db_path, clock)
+def test_opening_a_revision_0001_store_backfills_the_index(db: str, clock: FixedClock) -> None:
+    rows = older_store(db, clock)
     assert len(rows) == 2 * 2048 + 2 * (1 + len(HOSTILE))
-    with open_store(str(db_path), operator="bob", clock=clock) as reopened:
+    with open_store(db, operator="bob", clock=clock) as reopened:
         assert reopened.revision() == HEAD_REVISION
-        assert index_rows(db_path) == rows
+        assert index_rows(db) == rows
         assert seqs(reopened, "acc_0000001") == [2, 3, 5, 6]
         check = reopened.check_target_index()
         assert check is not None
         assert (check.ok, check.expected, check.indexed) == (True, len(rows), len(rows))
         reopened.append(NewRecord(kind="x", target="after"))
         assert seqs(reopened, "after") == [9]
-    connection = sqlite3.connect(db_path)
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-        connection.execute("DELETE FROM audit_targets")
-    connection.close()
+    assert "audit_targets is append-only" in refused(db, "DELETE FROM audit_targets")
 
 
+@sqlite_only
 def test_a_read_only_revision_0001_store_is_searched_without_the_index(
     db_path: Path, clock: FixedClock, tmp_path: Path, cli: CliRunner
 ) -> None:
-    older_store(db_path, clock)
+    older_store(str(db_path), clock)
     with read_only(db_path, tmp_path / "evidence") as copy:
         if os.access(copy, os.W_OK):
             pytest.skip("this user can write the read-only copy anyway (root without a mount)")
@@ -214,24 +205,35 @@ def test_a_read_only_revision_0001_store_is_searched_without_the_index(
         assert json.loads(verified.stdout)["target_index"] is None
 
 
+@sqlite_only
+def test_a_read_only_revision_0002_store_is_read_with_its_index(
+    store: AuditStore, db_path: Path, clock: FixedClock, tmp_path: Path
+) -> None:
+    run_batch(store, "R-1", ["a", "b"])
+    store.close()
+    # As an ircli before revision 0003 left it (0003 changes nothing on SQLite).
+    execute(str(db_path), "UPDATE alembic_version SET version_num = '0002'")
+    with read_only(db_path, tmp_path / "evidence") as copy:
+        if os.access(copy, os.W_OK):
+            pytest.skip("this user can write the read-only copy anyway (root without a mount)")
+        with open_store(str(copy), operator="carol", clock=clock, create=False) as opened:
+            assert (opened.read_only, opened.indexed, opened.revision()) == (True, True, "0002")
+            assert seqs(opened, "b") == [2, 3]
+
+
 @pytest.mark.parametrize(
-    "tamper",
+    "statement",
     ["DELETE FROM audit_targets WHERE target = 'b'",
      "INSERT INTO audit_targets VALUES ('forged', 2)",
      "UPDATE audit_targets SET seq = 4 WHERE target = 'a' AND seq = 2"],
 )  # fmt: skip
 def test_verify_tells_when_the_index_disagrees_with_the_records(
-    store: AuditStore, db_path: Path, cli: CliRunner, tamper: str
+    store: AuditStore, db: str, cli: CliRunner, statement: str
 ) -> None:
     run_batch(store, "R-1", ["a", "b"])
     run_batch(store, "R-2", ["a"])
     assert cli("audit", "verify").exit_code == 0
-    connection = sqlite3.connect(db_path)
-    connection.execute("DROP TRIGGER audit_targets_no_update")
-    connection.execute("DROP TRIGGER audit_targets_no_delete")
-    connection.execute(tamper)
-    connection.commit()
-    connection.close()
+    tamper(db, statement)
     verified = cli("audit", "verify")
     assert verified.exit_code == ExitCode.AUDIT_INTEGRITY
     assert "error: the target index disagrees with the records (" in verified.stderr

@@ -16,7 +16,8 @@ import pytest
 
 from ircli.audit.schema import HEAD_REVISION
 from tests.conftest import CliRunner
-from tests.pg import PostgresServer, find_binaries, postgres_server
+from tests.pg import PostgresServer, postgres_server
+from tests.pgserver import find_binaries
 
 __all__ = ["postgres_server"]
 
