@@ -44,7 +44,12 @@ def dry_run(flood: RunningServer, tmp_path: Path, name: str, *extra: str) -> dic
     return data
 
 
-@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
+@pytest.mark.parametrize(
+    # The containment playbook's dry run (a minute of reads) is the next test's: run once.
+    "path",
+    [path for path in SHIPPED if path.stem != "live-flood-containment"],
+    ids=lambda p: p.stem,
+)
 def test_every_shipped_playbook_dry_runs_without_refusal(
     flood: RunningServer, tmp_path: Path, path: Path
 ) -> None:
@@ -58,6 +63,8 @@ def test_the_containment_dry_run_resolves_later_steps_at_run_time(
 ) -> None:
     out = tmp_path / "plan.json"
     plan = dry_run(flood, tmp_path, "live-flood-containment", "--plan-out", str(out))
+    assert plan["status"] == "completed", plan["status_reason"]
+    assert all(step["status"] != "failed" for step in plan["steps"])
     steps = {step["id"]: step for step in plan["steps"]}
     # Accounts are read before anything acts: resolved now, pinned by the plan.
     assert not steps["bot_accounts"]["at_run_time"]
