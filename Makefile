@@ -18,11 +18,11 @@ install: $(STAMP)
 demo: install
 	bash scripts/demo.sh
 
-test: install
-	$(PY) -m pytest
+test: install  # on every core; a test module's tests share one worker (module fixtures)
+	$(PY) -m pytest -n auto --dist loadfile
 
 test-fast: install  # everything but the minutes-long reliability tests (marked slow)
-	$(PY) -m pytest -m "not slow"
+	$(PY) -m pytest -n auto --dist loadfile -m "not slow"
 
 lint: install
 	$(VENV)/bin/ruff check .
