@@ -21,14 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
-    ARRAY,
-    BigInteger,
     Connection,
     Engine,
-    Text,
-    bindparam,
     create_engine,
-    event,
     exc,
     func,
     insert,
@@ -45,28 +40,32 @@ from ircli.audit.chain import (
     link_records,
     verify_records,
 )
-from ircli.audit.credentials import PASSWORD_HINT, check_no_password
+from ircli.audit.credentials import check_no_password
+from ircli.audit.engines import (
+    DAMAGED_HINT,
+    WRITE,
+    configure_postgresql,
+    configure_sqlite,
+    create_private_file,
+    database_error,
+    driver_arguments,
+)
 from ircli.audit.leases import Leases
 from ircli.audit.records import Anchor, AuditRecord, NewRecord, RecordFilter
 from ircli.audit.schema import HEAD_REVISION, audit_records, audit_targets
-from ircli.audit.targets import record_targets
+from ircli.audit.targets import record_targets, write_target_index
 from ircli.clock import Clock, format_utc, system_clock
 from ircli.errors import (
     AuditIntegrityError,
     GuardRefused,
     InvalidInput,
-    IrcliError,
-    OperationFailed,
 )
 from ircli.redaction import Redactor, mask_url_password
 
 __all__ = ["AuditStore", "StoreMissing", "TargetIndexCheck", "open_store", "store_url"]
 
-BUSY_TIMEOUT_MS = 30_000
 _STREAM_ROWS = 2000
 """Rows fetched at a time when records are streamed."""
-_WRITE = "ircli_write"
-_PG_LOCK_KEY = 0x6972636C69  # "ircli"
 _FORK_RETRIES = 5
 _UNINDEXED = frozenset({"0001"})
 """Revisions before the target index: a read-only store at one of them is read as it is (a
@@ -113,7 +112,7 @@ def open_store(
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         path = Path(parsed.database)
         if create:
-            _create_private_file(path, shown)
+            create_private_file(path, shown)
         elif not path.is_file():
             raise _missing(str(path))
         elif not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)):
@@ -123,11 +122,11 @@ def open_store(
             mode = "mode=ro" if live else "mode=ro&immutable=1"
             url = f"sqlite:///file:{path.resolve()}?{mode}&uri=true"
             read_only = True
-    connect_args = _connect_args(parsed.get_backend_name())
+    arguments = driver_arguments(parsed.get_backend_name())
     if password and parsed.get_backend_name() != "sqlite":
         redactor.add_secret(password)
-        connect_args["password"] = password  # never into the URL, which is shown
-    options: dict[str, Any] = {"connect_args": connect_args}
+        arguments["password"] = password  # never into the URL, which is shown
+    options: dict[str, Any] = {"connect_args": arguments}
     if parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:"):
         # One shared connection, or every thread would see its own empty database.
         from sqlalchemy.pool import StaticPool
@@ -143,9 +142,9 @@ def open_store(
         )
         raise InvalidInput(f"cannot use the audit store {shown}: {error}.", hint=hint) from None
     if engine.dialect.name == "sqlite":
-        _configure_sqlite(engine, read_only=read_only)
+        configure_sqlite(engine, read_only=read_only)
     elif engine.dialect.name == "postgresql":
-        _configure_postgresql(engine)
+        configure_postgresql(engine)
     store = AuditStore(engine, operator=operator, clock=clock, redactor=redactor)
     store.read_only = read_only
     try:
@@ -163,7 +162,7 @@ def open_store(
         store.indexed = not (read_only and revision in _UNINDEXED)
     except exc.DatabaseError as error:
         engine.dispose()
-        raise _database_error(shown, error) from None
+        raise database_error(shown, error) from None
     return store
 
 
@@ -177,74 +176,6 @@ def _missing(where: str) -> StoreMissing:
         hint="Check --db / IRCLI_DB ('ircli store info' shows the store in use); "
         "a writing command such as 'ircli incident open' creates a new one.",
     )
-
-
-def _connect_args(backend: str) -> dict[str, Any]:
-    if backend == "sqlite":
-        return {"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
-    return {}
-
-
-def _create_private_file(path: Path, shown: str) -> None:
-    """Create the SQLite file (and its directory) readable by its owner only."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        descriptor = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
-        os.close(descriptor)
-    except OSError as error:
-        raise InvalidInput(f"cannot open the audit store {shown}: {error.strerror}.") from None
-
-
-def _configure_sqlite(engine: Engine, *, read_only: bool = False) -> None:
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite's own is deferred).
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        if not read_only:
-            cursor.execute("PRAGMA journal_mode = WAL")
-            cursor.execute("PRAGMA synchronous = NORMAL")
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(connection: Connection) -> None:
-        writing = connection.get_execution_options().get(_WRITE, False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
-
-
-def _configure_postgresql(engine: Engine) -> None:
-    @event.listens_for(engine, "begin")
-    def _on_begin(connection: Connection) -> None:
-        # Writers queue here, as BEGIN IMMEDIATE makes them queue on SQLite: before reading
-        # the head (appends) or the schema revision (migrations: several responders opening
-        # a new store at once).
-        if connection.get_execution_options().get(_WRITE, False):
-            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_LOCK_KEY})")
-
-
-_DAMAGED = ("not a database", "malformed", "disk image", "file is encrypted", "no such table",
-            "no such column", "corrupt")  # fmt: skip
-DAMAGED_HINT = (
-    "Keep the file as it is; run 'ircli --db COPY audit verify' on a copy to see how far the "
-    "chain holds, and restore the store from a backup (docs/audit.md). Nothing was sent."
-)
-
-
-def _database_error(shown: str, error: exc.DatabaseError) -> IrcliError:
-    # One line: libpq's messages span several ("…failed: FATAL:  password …\n\tIs the…").
-    detail = " ".join(str(error.orig).split()).rstrip(".") if error.orig else type(error).__name__
-    if any(sign in detail for sign in _DAMAGED):
-        return AuditIntegrityError(
-            f"the audit store {shown} is damaged: {detail}.", hint=DAMAGED_HINT
-        )
-    if "locked" in detail or "busy" in detail:
-        return OperationFailed(
-            f"the audit store {shown} stayed locked for {BUSY_TIMEOUT_MS // 1000} s: {detail}."
-        )
-    refused = ("password authentication failed", "no password supplied")
-    hint = PASSWORD_HINT if any(sign in detail for sign in refused) else None
-    return OperationFailed(f"the audit store {shown} failed: {detail}.", hint=hint)
 
 
 class AuditStore:
@@ -311,7 +242,7 @@ class AuditStore:
     # -- writing ---------------------------------------------------------------------------
 
     def _writer(self) -> Any:
-        connection = self._engine.connect().execution_options(**{_WRITE: True})
+        connection = self._engine.connect().execution_options(**{WRITE: True})
         return _Transaction(connection, self._write_lock)
 
     def append(self, record: NewRecord) -> AuditRecord:
@@ -332,7 +263,7 @@ class AuditStore:
                 if attempt == _FORK_RETRIES - 1:
                     raise
             except exc.DatabaseError as error:
-                raise _database_error(self.url, error) from None
+                raise database_error(self.url, error) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _content(self, record: NewRecord) -> dict[str, Any]:
@@ -380,7 +311,7 @@ class AuditStore:
                 for seq, prev_hash, digest, content in linked
             ]
             connection.execute(_INSERT, rows)
-            _index_targets(connection, linked)
+            write_target_index(connection, linked)
         return [
             AuditRecord(
                 **{key: content[key] for key in _PLAIN_COLUMNS},
@@ -422,14 +353,14 @@ class AuditStore:
                         "nothing of this batch was written."
                     )
                 connection.execute(_INSERT, [dict(row) for row in rows])
-                _index_targets(connection, [
+                write_target_index(connection, [
                     (r.seq, r.prev_hash, r.hash,
                      {"kind": r.kind, "target": r.target, "params": r.params,
                       "outcome": r.outcome})
                     for r in records
                 ])  # fmt: skip
         except exc.DatabaseError as error:
-            raise _database_error(self.url, error) from None
+            raise database_error(self.url, error) from None
         return Anchor(records[-1].seq, records[-1].hash)
 
     # -- reading ---------------------------------------------------------------------------
@@ -474,7 +405,7 @@ class AuditStore:
             with self._engine.connect() as connection:
                 yield connection
         except exc.DatabaseError as error:
-            raise _database_error(self.url, error) from None
+            raise database_error(self.url, error) from None
 
     def check(self, tail: int = 64) -> None:
         """Before a run writes: the file's structure (SQLite ``quick_check``) and the links
@@ -637,52 +568,9 @@ _HEAD_QUERY = (
     select(audit_records.c.seq, audit_records.c.hash).order_by(audit_records.c.seq.desc()).limit(1)
 )
 _INSERT = insert(audit_records)
-_INSERT_TARGETS = insert(audit_targets)
 _INDEX_ROWS = select(audit_targets.c.target, audit_targets.c.seq)
 _Linked = list[tuple[int, str, str, dict[str, Any]]]
 """Records being appended: (seq, prev_hash, hash, content), as ``link_records`` gives them."""
-# On SQLite, SQLAlchemy's per-row work would cost more than the inserts: a record's long id
-# list is unpacked by SQLite itself (json_each, one statement per record), short ones go as
-# plain rows in one executemany.
-_JSON_IDS = func.json_each(bindparam("ids")).table_valued("value")
-_INSERT_TARGET_LISTS = insert(audit_targets).from_select(
-    ["target", "seq"], select(_JSON_IDS.c.value, bindparam("seq", type_=BigInteger))
-)
-_INSERT_TARGET_ROWS = "INSERT INTO audit_targets (target, seq) VALUES (?, ?)"
-_LIST_FROM = 8
-"""Ids in one record from which json_each is the cheaper way (measured: about 4)."""
-# On PostgreSQL, likewise, the server unnests each record's id array: one statement per record
-# (a record of 2,048 ids took 22 ms so, 79 ms as 2,048 rows in an executemany).
-_INSERT_TARGET_ARRAYS = insert(audit_targets).from_select(
-    ["target", "seq"],
-    select(func.unnest(bindparam("ids", type_=ARRAY(Text))),
-           bindparam("seq", type_=BigInteger)),
-)  # fmt: skip
-
-
-def _index_targets(connection: Connection, linked: _Linked) -> None:
-    """The target index rows of records being appended, in their transaction."""
-    named = [
-        (seq, record_targets(content["kind"], content["target"], content["params"],
-                             content["outcome"]))
-        for seq, _prev, _digest, content in linked
-    ]  # fmt: skip
-    if connection.dialect.name == "postgresql":
-        arrays = [{"seq": seq, "ids": ids} for seq, ids in named if ids]
-        if arrays:
-            connection.execute(_INSERT_TARGET_ARRAYS, arrays)
-        return
-    if connection.dialect.name != "sqlite":
-        rows = [{"target": target, "seq": seq} for seq, ids in named for target in ids]
-        if rows:
-            connection.execute(_INSERT_TARGETS, rows)
-        return
-    pairs = [(target, seq) for seq, ids in named if len(ids) < _LIST_FROM for target in ids]
-    if pairs:
-        connection.exec_driver_sql(_INSERT_TARGET_ROWS, pairs)
-    lists = [{"seq": seq, "ids": json.dumps(ids)} for seq, ids in named if len(ids) >= _LIST_FROM]
-    if lists:
-        connection.execute(_INSERT_TARGET_LISTS, lists)
 
 
 def _head(connection: Connection) -> Anchor | None:

@@ -115,13 +115,13 @@ def test_hostile_ids_are_matched_exactly(store: AuditStore) -> None:
 def test_a_failed_append_leaves_neither_record_nor_index_rows(
     store: AuditStore, db: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = store_module._index_targets
+    real = store_module.write_target_index
 
     def index_then_fail(connection: object, linked: object) -> None:
         real(connection, linked)  # type: ignore[arg-type]
         raise exc.OperationalError("INSERT", {}, sqlite3.OperationalError("disk I/O error"))
 
-    monkeypatch.setattr(store_module, "_index_targets", index_then_fail)
+    monkeypatch.setattr(store_module, "write_target_index", index_then_fail)
     with pytest.raises(OperationFailed, match="disk I/O error"):
         run_batch(store, "R-1", ["a", "b"])
     assert store.count() == 0

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from ircli.audit.store import BUSY_TIMEOUT_MS, open_store
+from ircli.audit.engines import BUSY_TIMEOUT_MS
+from ircli.audit.store import open_store
 from ircli.executor.journal import load_run
 from tests.executor.conftest import ROOT, Ircli, Platform, account_ids, write_ids
 from tests.executor.test_crash_resume import record_count, wait_until_it_writes

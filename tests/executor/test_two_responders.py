@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from sqlalchemy.engine import make_url
 
-from ircli.audit.store import _PG_LOCK_KEY
+from ircli.audit.engines import PG_LOCK_KEY
 from tests.executor.conftest import Ircli, Platform, account_ids, write_ids
 from tests.pg import postgres_server, postgres_url
 
@@ -64,7 +64,7 @@ def test_two_operators_on_one_incident_at_once(
     incident = ircli.json("incident", "open", "Bot flood", "--severity", "P1", **store)["id"]
     bots = write_ids(tmp_path / "bots.txt", account_ids(300, start=100))
 
-    head_lock.execute("SELECT pg_advisory_lock(%s)", (_PG_LOCK_KEY,))
+    head_lock.execute("SELECT pg_advisory_lock(%s)", (PG_LOCK_KEY,))
     dana = ircli.start(
         "run", "account-takeover-single", "--input", "account=acc_0000003",
         "--incident", incident, "--yes", IRCLI_OPERATOR="dana", **store,
@@ -77,7 +77,7 @@ def test_two_operators_on_one_incident_at_once(
         try:
             wait_for_waiters(head_lock, [dana, lee], 2)
         finally:
-            head_lock.execute("SELECT pg_advisory_unlock(%s)", (_PG_LOCK_KEY,))
+            head_lock.execute("SELECT pg_advisory_unlock(%s)", (PG_LOCK_KEY,))
         results = {name: process.communicate(timeout=DEADLINE)
                    for name, process in (("dana", dana), ("lee", lee))}  # fmt: skip
     finally:
