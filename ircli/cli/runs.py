@@ -461,6 +461,7 @@ def _show_playbook_run(state: CliState, run: str) -> None:
     from ircli.platform.sent import describe, run_requests
     from ircli.playbook import plans
     from ircli.playbook.loader import load_playbook
+    from ircli.report.runs import parent_run
 
     store = state.store()
     records = list(store.records(RecordFilter(run=run)))
@@ -488,7 +489,7 @@ def _show_playbook_run(state: CliState, run: str) -> None:
     step_runs = {
         record.run
         for record in store.records(RecordFilter(kinds=("run.started",)))
-        if record.run is not None and record.run.startswith(f"{run}.")
+        if record.run is not None and parent_run(record.run, record.params) == run
     }
     sent = {"playbook": run_requests(records)}
     for step_run in sorted(step_runs):

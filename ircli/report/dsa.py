@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,6 +43,7 @@ from ircli.dsarules import (
 from ircli.errors import InvalidInput
 from ircli.incident.model import replay
 from ircli.report.build import incident_records
+from ircli.report.runs import parent_run
 
 __all__ = [
     "Decisions",
@@ -130,20 +130,9 @@ def _text(value: Any) -> str | None:
 
 
 def _parent(run: str, runs: Mapping[str, _Run]) -> Mapping[str, Any]:
-    """The ``run.started`` params of the playbook run ``run`` is a step of (empty for none).
-
-    A step run names its playbook run in its ``run.started`` (``selection.run``); an ad-hoc or
-    rollback run names none. Only records from before runs recorded their selection are read
-    by id (``RUN.step``), and a rollback's (``RUN.rollback.N.action``) is no step of ``RUN``.
-    """
-    own = runs[run].params if run in runs else {}
-    if "selection" in own:
-        selection = own["selection"]
-        parent = selection.get("run") if isinstance(selection, Mapping) else None
-    elif "." in run and not re.fullmatch(r".+\.rollback\.\d+(\..*)?", run):
-        parent = run.split(".", 1)[0]
-    else:
-        parent = None
+    """The ``run.started`` params of the playbook run ``run`` is a step of (empty for none;
+    ``parent_run`` says which)."""
+    parent = parent_run(run, runs[run].params if run in runs else {})
     found = runs.get(parent) if isinstance(parent, str) else None
     return found.params if found is not None else {}
 

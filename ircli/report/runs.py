@@ -10,6 +10,7 @@ the first. HTTP requests are what the runs recorded sending (``http_requests`` i
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +24,7 @@ from ircli.report.timeline import text_of
 __all__ = [
     "OUTCOMES",
     "TallyBuilder",
+    "parent_run",
     "summarise_approvals",
     "summarise_runs",
 ]
@@ -36,6 +38,25 @@ def _int(value: Any) -> int:
 
 def _str_or_none(value: Any) -> str | None:
     return None if value is None else text_of(value)
+
+
+_ROLLBACK_RUN = re.compile(r".+\.rollback\.\d+(\..*)?")
+
+
+def parent_run(run: str, started: Mapping[str, Any]) -> str | None:
+    """The playbook run that ``run`` is a step run of, from its ``run.started`` params.
+
+    A step run names its playbook run (``selection.run``); an ad-hoc or rollback run names
+    none. Only records from before runs recorded their selection are read by id
+    (``RUN.step``), and a rollback's (``RUN.rollback.N.action``) is no step of ``RUN``.
+    """
+    if "selection" in started:
+        selection = started["selection"]
+        parent = selection.get("run") if isinstance(selection, Mapping) else None
+        return parent if isinstance(parent, str) else None
+    if "." in run and not _ROLLBACK_RUN.fullmatch(run):
+        return run.split(".", 1)[0]
+    return None
 
 
 @dataclass
@@ -133,7 +154,6 @@ class _RunBuilder:
         count = p.get("target_count")
         selection = p.get("selection")
         parameters = p.get("params")
-        parent = selection.get("run") if isinstance(selection, Mapping) else None
         return RunSummary(
             run=self.run,
             operator=self.operator,
@@ -172,7 +192,7 @@ class _RunBuilder:
             reason=_str_or_none(p.get("reason")),
             selection=dict(selection) if isinstance(selection, Mapping) else None,
             parameters=dict(parameters) if isinstance(parameters, Mapping) else {},
-            parent=_str_or_none(parent),
+            parent=parent_run(self.run, p),
             http_requests=run_requests(self.lifecycle),
         )
 
