@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ircli.platform.sent import describe
 from ircli.report.model import ActionTally, Report, RunSummary
 from ircli.report.runs import OUTCOMES
 from ircli.report.timeline import text_of
 from ircli.report.words import (
     UNKNOWN,
-    http_text,
     num,
     parameters_text,
     short_time,
@@ -78,7 +78,7 @@ def run_line(run: RunSummary, report: Report) -> str:
             f"{head} (playbook {run.playbook.get('name') or UNKNOWN}) by {run.operator}: "
             f"{run.status}; {num(len(steps))} step run{'' if len(steps) == 1 else 's'}, "
             f"{outcome_text(tallies, targets)}; HTTP requests for its own reads: "
-            f"{http_text(run.http_requests)}."
+            f"{describe(run.http_requests)}."
         )
     parameters = parameters_text(run.parameters)
     return (
@@ -86,7 +86,7 @@ def run_line(run: RunSummary, report: Report) -> str:
         f"why: {run.reason or UNKNOWN}; targets chosen by {chosen_by(run)}"
         + (f"; parameters: {parameters}" if parameters else "")
         + f"; {outcome_text(run.actions, run.targets)}; "
-        f"HTTP requests: {http_text(run.http_requests)}."
+        f"HTTP requests: {describe(run.http_requests)}."
     )
 
 
@@ -164,7 +164,7 @@ def run_rows(report: Report) -> list[tuple[str, ...]]:
                 chosen_by(run),
                 parameters_text(run.parameters) or "none",
                 outcome_text(tallies, targets),
-                http_text(run.http_requests),
+                describe(run.http_requests),
             )
         )
     return rows

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from ircli.platform.sent import describe
 from ircli.report.model import Report, TimelineItem
 from ircli.report.runs import OUTCOMES
 from ircli.report.runtext import outcome_totals, run_line
@@ -18,7 +19,6 @@ from ircli.report.series import parse_utc
 from ircli.report.words import (
     UNKNOWN,
     duration,
-    http_text,
     num,
     parameters_text,
     short_time,
@@ -84,7 +84,7 @@ def _incident_http(report: Report) -> str:
     unrecorded = len(metrics.http_requests_unrecorded)
     if unrecorded and unrecorded == len(report.runs):
         return f"{UNKNOWN} (no run recorded a count)"
-    counted = http_text(metrics.http_requests)
+    counted = describe(metrics.http_requests)
     if unrecorded:
         return f"at least {counted}; {num(unrecorded)} run(s) recorded no count"
     return counted
@@ -190,7 +190,7 @@ def metric_rows(report: Report) -> list[tuple[str, str]]:
         ("Time to mitigate", duration(m.time_to_mitigate_seconds)),
         ("Time to resolve", duration(m.time_to_resolve_seconds)),
         ("Targets changed (done)", num(m.targets_affected)),
-        ("HTTP requests sent", http_text(m.http_requests)),
+        ("HTTP requests sent", describe(m.http_requests)),
         ("Target attempts", num(m.target_attempts)),
         ("Failures (targets not done)", num(m.failures)),
         ("Retries (target attempts beyond the first)", num(m.retries)),

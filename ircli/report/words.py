@@ -1,4 +1,4 @@
-"""How a report words values: counts, durations, times, parameters, request counts.
+"""How a report words values: counts, durations, times, parameters.
 
 One number format (thousands separators), ``unknown`` for what no record gives.
 """
@@ -9,13 +9,11 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from ircli.platform.sent import describe
 from ircli.report.series import parse_utc
 
 __all__ = [
     "UNKNOWN",
     "duration",
-    "http_text",
     "num",
     "parameters_text",
     "short_time",
@@ -47,11 +45,6 @@ def short_time(at: str | None) -> str:
     """``2026-11-28 22:04:00`` (UTC) for an audit time; anything else as it is."""
     moment = parse_utc(at)
     return moment.strftime("%Y-%m-%d %H:%M:%S") if moment else (at or UNKNOWN)
-
-
-def http_text(requests: Mapping[str, int] | None) -> str:
-    """``226 (200 actions, 26 listing pages)``, or unknown when no record holds them."""
-    return describe(requests)
 
 
 def value_text(value: Any) -> str:
