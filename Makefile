@@ -45,6 +45,7 @@ docs: install
 	$(PY) -m ircli.cli.docgen docs/cli.md
 	$(VENV)/bin/ircli profile schema | $(PY) -m json.tool --indent 2 > docs/profile.schema.json
 	$(VENV)/bin/ircli playbook schema | $(PY) -m json.tool --indent 2 > docs/playbook.schema.json
+	$(VENV)/bin/ircli playbook schema --watch | $(PY) -m json.tool --indent 2 > docs/watch.schema.json
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache reports bench/results

@@ -35,6 +35,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "report": ("ircli.cli.report", "report"),
     "run": ("ircli.cli.runbook", "run"),
     "drill": ("ircli.cli.drill", "drill"),
+    "watch": ("ircli.cli.watch", "watch"),
 }
 """Top-level commands: name → (module, its function; the module's ``EPILOG`` is its epilog)."""
 

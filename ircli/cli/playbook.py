@@ -25,7 +25,9 @@ app = typer.Typer(
 )
 
 
-def _profile(state: CliState, name_or_path: str, cache: dict[str, Profile]) -> Profile:
+def profile_to_check(state: CliState, name_or_path: str, cache: dict[str, Profile]) -> Profile:
+    """A profile by name or path, read without its environment: to check files against it,
+    never to send anything."""
     from ircli.platform.catalog import profile_search_dirs, resolve_profile
     from ircli.platform.loader import load_profile
 
@@ -74,7 +76,7 @@ def validate(
         if chosen is None:
             # A first pass without a profile reads the playbook's own ``profile:`` setting.
             chosen = load_playbook(path).profile
-        against = _profile(state, chosen, profiles) if chosen else None
+        against = profile_to_check(state, chosen, profiles) if chosen else None
         playbook = load_playbook(path, profile=against)
         reports.append(
             {
@@ -92,9 +94,25 @@ def validate(
         state.display.json(reports)
 
 
-@app.command("schema", epilog=example("ircli playbook schema > playbook.schema.json"))
-def schema(ctx: typer.Context) -> None:
+@app.command(
+    "schema",
+    epilog=example(
+        "ircli playbook schema > playbook.schema.json",
+        "ircli playbook schema --watch > watch.schema.json",
+    ),
+)
+def schema(
+    ctx: typer.Context,
+    watch: Annotated[
+        bool, typer.Option("--watch", help="The schema of watch files (ircli watch) instead.")
+    ] = False,
+) -> None:
     """Print the JSON Schema (draft 2020-12) of the playbook format, for editors."""
+    if watch:
+        from ircli.watch.model import watch_schema
+
+        state_of(ctx).display.json(watch_schema())
+        return
     from ircli.playbook.model import playbook_schema
 
     state_of(ctx).display.json(playbook_schema())

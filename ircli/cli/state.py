@@ -46,6 +46,15 @@ class CliState:
             )
         return self._settings
 
+    def act_as(self, operator: str) -> None:
+        """Record this command's actions under ``operator`` (``ircli watch``: ``watch:NAME``),
+        before the store is opened."""
+        from dataclasses import replace
+
+        if self._store is not None:  # pragma: no cover - only if wired wrongly
+            raise RuntimeError("act_as() after the audit store was opened")
+        self._settings = replace(self.settings, operator=operator)
+
     def store(self, *, create: bool = False) -> AuditStore:
         """The audit store, opened (and migrated) on first use.
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
+from typing import Any
 
 from ircli.audit.records import AuditRecord, NewRecord, RecordFilter
 from ircli.audit.store import AuditStore
@@ -47,8 +48,12 @@ class IncidentService:
         commander: str | None = None,
         started_at: datetime | None = None,
         detected_at: datetime | None = None,
+        detected_by: Mapping[str, Any] | None = None,
     ) -> Incident:
-        """Open an incident (status ``detected``) and return it."""
+        """Open an incident (status ``detected``) and return it.
+
+        ``detected_by``: what detected it when no person did (``ircli watch``: the watch, the
+        rule, ``automated: true``), recorded with the opening."""
         title = title.strip()
         if not title:
             raise InvalidInput("the incident title must not be empty.")
@@ -70,6 +75,7 @@ class IncidentService:
                     "commander": commander,
                     "impact_started": format_utc(started_at) if started_at else None,
                     "detected": format_utc(detected),
+                    **({"detected_by": dict(detected_by)} if detected_by else {}),
                 },
             )
         )

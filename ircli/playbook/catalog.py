@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import ircli
-from ircli.errors import IrcliError
+from ircli.errors import InvalidInput, IrcliError
 
-__all__ = ["PlaybookEntry", "available_playbooks", "shipped_playbooks_dir"]
+__all__ = ["PlaybookEntry", "available_playbooks", "resolve_file", "shipped_playbooks_dir"]
 
 
 @dataclass(frozen=True)
@@ -49,3 +49,17 @@ def available_playbooks(directory: Path | None = None) -> list[PlaybookEntry]:
             PlaybookEntry(playbook.name, path, playbook.description, len(playbook.steps))
         )
     return entries
+
+
+def resolve_file(ref: str, cwd: Path, shipped: Path, what: str, hint: str) -> Path:
+    """A file by path (relative to ``cwd``), or by the name of a shipped one in ``shipped``
+    (``live-flood-containment``); ``what`` names it in the error (``playbook``)."""
+    path = Path(ref).expanduser()
+    if not path.is_absolute():
+        path = cwd / path
+    if path.is_file():
+        return path
+    candidate = shipped / f"{ref}.yaml"
+    if "/" not in ref and candidate.is_file():
+        return candidate
+    raise InvalidInput(f"no {what} {ref!r}: not a file, nor a shipped {what}.", hint=hint)

@@ -707,27 +707,23 @@ class StepRunner:
                 raise Stopped("interrupted", "interrupted by the operator")
 
     async def notify(self, step: NotifyStep, step_id: str, context: Context) -> Mapping[str, Any]:
+        from ircli.playbook.webhooks import post_webhook, webhook_url, webhook_variable
+
         message = str(_render(step.message, context))
-        variable = "IRCLI_WEBHOOK_" + step.webhook.upper().replace("-", "_")
-        url = self.workspace.webhooks.get(step.webhook) or self.workspace.env.get(variable)
+        url = webhook_url(self.workspace.webhooks, self.workspace.env, step.webhook)
         if self.dry_run or not url:
             why = (
                 "dry run"
                 if self.dry_run
-                else (f"no webhook {step.webhook!r} in the config (webhooks:) nor {variable}")
+                else (
+                    f"no webhook {step.webhook!r} in the config (webhooks:) nor "
+                    f"{webhook_variable(step.webhook)}"
+                )
             )
             self._finish(step_id, "notify", "skipped", f"notify {step.webhook}: {why}")
             return {}
-        import httpx
-
         payload = {"text": message, "run": self.run, "incident": self.incident}
-        try:
-            async with httpx.AsyncClient(timeout=10) as client:
-                response = await client.post(url, json=payload)
-            status = "done" if response.status_code < 300 else "failed"
-            detail = f"HTTP {response.status_code}"
-        except httpx.HTTPError as exc:
-            status, detail = "failed", type(exc).__name__
+        status, detail = await post_webhook(url, payload)
         self._finish(step_id, "notify", status, f"notify {step.webhook}: {detail}")
         return {}
 

@@ -99,8 +99,12 @@ async def run_playbook(
     max_drift: float = 0.1,
     on_event: EventSink = ignore,
     stop: asyncio.Event | None = None,
+    trigger: Mapping[str, Any] | None = None,
 ) -> PlaybookOutcome:
     """Run (or plan, with ``dry_run``) a playbook; see the module docstring.
+
+    ``trigger``: who or what started the run when no person typed it (``ircli watch``:
+    ``automated``, the watch, rule and incident), recorded in ``run.started``.
 
     With ``plan`` (a saved dry run) the run applies exactly those targets, after checking that
     the playbook is unchanged, the plan was not applied before, the platform has not drifted
@@ -156,6 +160,7 @@ async def run_playbook(
                 "approvers": approvers,
                 # Read back by ``ircli report -f dsa`` for the statements of this run's actions.
                 **({"dsa": playbook.dsa.model_dump(exclude_none=True)} if playbook.dsa else {}),
+                **(dict(trigger) if trigger else {}),
             },
         )
         return await _walk(runner, playbook, bound, sha)
@@ -423,20 +428,10 @@ async def _preflight(
 
 def resolve_playbook(ref: str, cwd: Path) -> Path:
     """A playbook by path, or by the name of a shipped one (``live-flood-containment``)."""
-    from ircli.playbook.catalog import shipped_playbooks_dir
+    from ircli.playbook.catalog import resolve_file, shipped_playbooks_dir
 
-    path = Path(ref).expanduser()
-    if not path.is_absolute():
-        path = cwd / path
-    if path.is_file():
-        return path
-    shipped = shipped_playbooks_dir() / f"{ref}.yaml"
-    if "/" not in ref and shipped.is_file():
-        return shipped
-    raise InvalidInput(
-        f"no playbook {ref!r}: not a file, nor a shipped playbook.",
-        hint="'ircli playbook list' shows the shipped playbooks.",
-    )
+    hint = "'ircli playbook list' shows the shipped playbooks."
+    return resolve_file(ref, cwd, shipped_playbooks_dir(), "playbook", hint)
 
 
 def open_playbook(workspace: Workspace, ref: str, profile_ref: str | None) -> Playbook:

@@ -62,9 +62,9 @@ Number = StrictFloat
 _DURATION_SCHEMA = {
     "anyOf": [
         {"type": "number", "minimum": 0},
-        {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*(ms|s|m)?\s*$"},
+        {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*(ms|s|m|h|d)?\s*$"},
     ],
-    "description": "seconds, or a duration such as 10s, 500ms or 2m",
+    "description": "seconds, or a duration such as 10s, 500ms, 2m, 2h or 7d",
 }
 
 

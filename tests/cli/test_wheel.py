@@ -55,6 +55,9 @@ def test_an_installed_wheel_ships_profiles_and_playbooks(tmp_path: Path) -> None
     playbooks = run("--json", "playbook", "list")
     assert playbooks.returncode == 0, playbooks.stderr
     assert "live-flood-containment" in {p["name"] for p in json.loads(playbooks.stdout)}
+    watch = run("--json", "watch", "live-flood", "--check")
+    assert watch.returncode == 0, watch.stderr
+    assert json.loads(watch.stdout)["rules"][0]["playbook"] == "live-flood-containment"
     drill = run("drill", "live-flood-containment", "--accounts", "300", "--streams", "40",
                 "--bots", "40", "--compromised", "10", "--formats", "json",
                 "--report-dir", str(tmp_path / "reports"),

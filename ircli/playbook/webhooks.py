@@ -1,0 +1,35 @@
+"""Posting to the webhooks named in ``ircli.yaml`` (``webhooks:``) or ``IRCLI_WEBHOOK_NAME``.
+
+Playbook ``notify`` steps and ``ircli watch`` post through here: a JSON body with ``text``,
+never failing the caller — the outcome is returned for its audit record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["post_webhook", "webhook_url", "webhook_variable"]
+
+
+def webhook_variable(name: str) -> str:
+    """The environment variable that may hold webhook ``name``'s URL."""
+    return "IRCLI_WEBHOOK_" + name.upper().replace("-", "_")
+
+
+def webhook_url(webhooks: Mapping[str, str], env: Mapping[str, str], name: str) -> str | None:
+    """The URL of webhook ``name``: the config's, else its environment variable's."""
+    return webhooks.get(name) or env.get(webhook_variable(name))
+
+
+async def post_webhook(url: str, payload: Mapping[str, Any]) -> tuple[str, str]:
+    """POST ``payload`` as JSON; ``(done|failed, "HTTP 204" | the error's type)``."""
+    import httpx
+
+    try:
+        async with httpx.AsyncClient(timeout=10) as client:
+            response = await client.post(url, json=dict(payload))
+    except httpx.HTTPError as exc:
+        return "failed", type(exc).__name__
+    status = "done" if response.status_code < 300 else "failed"
+    return status, f"HTTP {response.status_code}"
