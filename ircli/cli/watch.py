@@ -44,6 +44,10 @@ def watch(
             "--duration", metavar="DURATION", help="Stop after this long (e.g. 8h); else Ctrl-C."
         ),
     ] = None,
+    once: Annotated[
+        bool,
+        typer.Option("--once", help="Stop once the first rule that fired has been answered."),
+    ] = False,
     check: Annotated[
         bool, typer.Option("--check", help="Only check the watch file and its playbooks; exit.")
     ] = False,
@@ -102,7 +106,7 @@ def watch(
             on_message=lambda level, text: _say(display, level, text),
         )
         async with _live(display, session):
-            return await session.run(duration=seconds)
+            return await session.run(duration=seconds, until_responded=once)
 
     summary = run_draining(main, display)
     _show(display, summary)

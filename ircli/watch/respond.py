@@ -217,16 +217,20 @@ class Response:
         )
 
     def _trigger(self, automated: bool, **more: Any) -> dict[str, Any]:
+        from ircli.watch.service import storable
+
         session = self.session
-        return {
-            "automated": automated,
-            "trigger": {
-                "watch": session.watch.watch.name,
-                "rule": self.rule.name,
-                "session": session.session,
-                **more,
-            },
-        }
+        return storable(
+            {
+                "automated": automated,
+                "trigger": {
+                    "watch": session.watch.watch.name,
+                    "rule": self.rule.name,
+                    "session": session.session,
+                    **more,
+                },
+            }
+        )
 
     async def _run_at_once(self, playbook: Playbook) -> None:
         from ircli.watch.guardrails import guarded, guardrail_params

@@ -35,7 +35,14 @@ if TYPE_CHECKING:
     from ircli.watch.loader import LoadedWatch
     from ircli.watch.respond import Response
 
-__all__ = ["HOUSEKEEPING_SECONDS", "Message", "WatchSession", "WatchSummary", "new_watch_id"]
+__all__ = [
+    "HOUSEKEEPING_SECONDS",
+    "Message",
+    "WatchSession",
+    "WatchSummary",
+    "new_watch_id",
+    "storable",
+]
 
 HOUSEKEEPING_SECONDS = 5.0
 """How often expiring flag changes are looked at."""
@@ -108,13 +115,15 @@ class WatchSession:
     # -- records ---------------------------------------------------------------------------
 
     def record(self, kind: str, *, incident: str | None = None, **params: Any) -> None:
-        """Append a watch record (``automated: true``) to the audit store."""
+        """Append a watch record (``automated: true``) to the audit store; whole numbers
+        are stored as integers, others as their decimal text (the audit hash takes no
+        floats)."""
         self.workspace.store.append(
             NewRecord(
                 kind=kind,
                 incident=incident,
                 run=self.session,
-                params={**params, "automated": True},
+                params=storable({**params, "automated": True}),
             )
         )
 
@@ -260,6 +269,11 @@ class WatchSession:
         except IrcliError as exc:
             response.failed(exc.message)
             self.say("error", f"rule {response.rule.name}: {exc.message}")
+        except Exception as exc:  # a bug: said, and the response marked failed, not lost
+            why = f"internal error ({type(exc).__name__}: {exc})"
+            response.failed(why)
+            self.say("error", f"rule {response.rule.name}: {why}")
+            raise
         finally:
             if self.until_responded and all(r.over for r in self.responses):
                 self.done.set()
@@ -310,6 +324,22 @@ class WatchSession:
             ],
             "responses": [r.as_dict() for r in self.responses],
         }
+
+
+def storable(value: Any) -> Any:
+    """``value`` for an audit record: whole floats as integers, then ``audit_safe``."""
+    from ircli.audit.chain import audit_safe
+
+    def whole(item: Any) -> Any:
+        if isinstance(item, float) and item.is_integer() and abs(item) < 2**53:
+            return int(item)
+        if isinstance(item, dict):
+            return {key: whole(v) for key, v in item.items()}
+        if isinstance(item, list | tuple):
+            return [whole(v) for v in item]
+        return item
+
+    return audit_safe(whole(value))
 
 
 def _utc(moment: float) -> str:

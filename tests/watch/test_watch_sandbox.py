@@ -1,0 +1,257 @@
+"""``ircli watch`` as its own process against the real sandbox over loopback.
+
+The world here starts mid-flood (a third of the bots are about to start their streams), so a
+rule counting new streams of young accounts fires on its first samples: these tests are about
+what a firing does — the incident, the webhook, the plan and its approval, the automatic run
+and its records — not about timing (the drill benchmark measures that).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from ircli.sandbox import RunningServer, WorldConfig, run_server
+from tests.executor.conftest import Ircli
+
+TOKEN = "watch-test-token"
+WORLD = WorldConfig(
+    seed=5,
+    honest_accounts=6_000,
+    honest_streams=800,
+    bot_accounts=400,
+    compromised_accounts=10,
+    bot_rate=40.0,
+    initial_bot_live_fraction=0.3,
+    max_batch=100,
+)
+
+PLAYBOOK = """\
+playbook: 1
+name: young-streams
+profile: sandbox
+dsa:
+  decision_ground: DECISION_GROUND_INCOMPATIBLE_CONTENT
+  incompatible_content_ground: "Terms of service: no automated accounts."
+  incompatible_content_explanation: "Part of a coordinated flood by automated accounts."
+  incompatible_content_illegal: "No"
+  category: STATEMENT_CATEGORY_SCAMS_AND_FRAUD
+  decision_facts: "Selected by a watch rule over new live streams of young accounts."
+  source_type: SOURCE_VOLUNTARY
+  automated_detection: "Yes"
+steps:
+  - id: flood
+    query:
+      listing: streams
+      filters: {status: live, min_moderation_score: "0.6"}
+      where: age_days(account_created_at) < 3
+  - id: suspend
+    action: streams.suspend
+    targets: {from: steps.flood.ids}
+    batch: 100
+    on_error: continue
+"""
+
+WATCH = """\
+watch: 1
+name: test-flood
+profile: sandbox
+signals:
+  young:
+    listing: streams
+    filters: {{status: live, created_after: {{ago: 10m}}, account_created_after: {{ago: 7d}}}}
+    every: 1s
+rules:
+  flood:
+    title: Flood of young streams
+    severity: P2
+    when:
+      - {{signal: young, above: 20}}
+    notify: [oncall]
+    respond:
+      playbook: ./young-streams.yaml
+      approval: {approval}
+      guardrails: {{max_targets_per_step: 5000, max_failure_ratio: 0.2, canary_percent: 10}}
+"""
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[RunningServer]:
+    with run_server(WORLD, token=TOKEN) as running:
+        yield running
+
+
+@pytest.fixture
+def platform(sandbox: RunningServer) -> Iterator[httpx.Client]:
+    with httpx.Client(
+        base_url=sandbox.url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30
+    ) as control:
+        control.post("/_sandbox/reset", json={"seed": 5}).raise_for_status()
+        yield control
+
+
+class Hook(BaseHTTPRequestHandler):
+    received: list[dict[str, Any]] = []
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        length = int(self.headers.get("Content-Length", "0"))
+        Hook.received.append(json.loads(self.rfile.read(length)))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *_args: object) -> None:
+        return
+
+
+@pytest.fixture
+def webhook() -> Iterator[str]:
+    Hook.received = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/hook"
+    server.shutdown()
+    server.server_close()
+
+
+def files(tmp_path: Path, approval: str) -> Path:
+    (tmp_path / "young-streams.yaml").write_text(PLAYBOOK, encoding="utf-8")
+    path = tmp_path / "watch.yaml"
+    path.write_text(WATCH.format(approval=approval), encoding="utf-8")
+    return path
+
+
+def ircli_for(tmp_path: Path, sandbox: RunningServer, webhook: str) -> Ircli:
+    return Ircli(
+        tmp_path / "audit.db",
+        sandbox.url,
+        {"IRCLI_SANDBOX_TOKEN": TOKEN, "IRCLI_WEBHOOK_ONCALL": webhook},
+    )
+
+
+def records(ircli: Ircli, kind: str) -> list[dict[str, Any]]:
+    return list(ircli.json("audit", "log", "--kind", kind))
+
+
+def test_a_pre_approved_response_runs_at_once_automated_and_guarded(
+    tmp_path: Path, sandbox: RunningServer, platform: httpx.Client, webhook: str
+) -> None:
+    ircli = ircli_for(tmp_path, sandbox, webhook)
+    watch = files(tmp_path, "pre-approved")
+    result = ircli("--json", "watch", str(watch), "--once", "--duration", "10m")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["status_reason"] == "the response is over"
+    [fired] = summary["fired"]
+    [response] = summary["responses"]
+    assert response["state"] == "completed", response
+    assert response["incident"] == fired["incident"]
+    # The incident: detected when the rule first held, by the watch.
+    incident = ircli.json("incident", "show", fired["incident"])
+    assert incident["title"] == "Flood of young streams"
+    assert incident["severity"] == "P2"
+    assert incident["milestones"]["detected"] == fired["detected_at"]
+    [opened] = records(ircli, "incident.opened")
+    assert opened["params"]["detected_by"]["rule"] == "flood"
+    assert opened["params"]["detected_by"]["automated"] is True
+    notes = [e["message"] for e in incident["timeline"] if e["kind"] == "detection"]
+    assert any(
+        n.startswith("Detected by ircli watch test-flood, rule flood: young > 20: ") for n in notes
+    )
+    # The evidence, the webhook, the decisions: all automated.
+    [evidence] = records(ircli, "watch.fired")
+    assert evidence["params"]["automated"] is True
+    assert evidence["params"]["conditions"][0]["holds"] is True
+    assert evidence["params"]["conditions"][0]["value"] > 20
+    assert evidence["operator"] == "watch:tester"
+    assert [h["rule"] for h in Hook.received] == ["flood"]
+    assert Hook.received[0]["incident"] == fired["incident"]
+    decisions = [r["params"]["decision"] for r in records(ircli, "watch.decision")]
+    assert decisions == ["run_pre_approved", "run_finished"]
+    # The playbook run: automated, its trigger named, its steps guarded (a canary ran first).
+    started = [r for r in records(ircli, "run.started") if r["run"] == response["run"]]
+    assert started[0]["params"]["automated"] is True
+    assert started[0]["params"]["trigger"]["rule"] == "flood"
+    assert started[0]["params"]["trigger"]["guardrails"]["canary_percent"] == 10
+    runs = {r["run"] for r in records(ircli, "run.started")}
+    assert f"{response['run']}.suspend.canary" in runs
+    suspended = platform.get("/_sandbox/score").json()["malicious_streams_suspended"]
+    assert suspended > 0
+    # What the EU DSA statements say of an automatic decision.
+    dsa = ircli("report", fired["incident"], "-f", "dsa", "-o", str(tmp_path / "s.jsonl"))
+    assert dsa.returncode == 0, dsa.stderr
+    statements = [json.loads(line) for line in (tmp_path / "s.jsonl").read_text().splitlines()]
+    assert statements
+    assert {s["automated_decision"] for s in statements} == {"AUTOMATED_DECISION_FULLY"}
+    assert ircli("audit", "verify").returncode == 0
+
+
+def wait_for(check: Any, what: str, deadline: float = 120.0) -> Any:
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.2)
+    raise AssertionError(f"gave up waiting for {what}")
+
+
+def test_a_person_approves_the_plan_and_the_watch_applies_exactly_it(
+    tmp_path: Path, sandbox: RunningServer, platform: httpx.Client, webhook: str
+) -> None:
+    ircli = ircli_for(tmp_path, sandbox, webhook)
+    watch = files(tmp_path, "person")
+    process = ircli.start("--json", "watch", str(watch), "--once", "--duration", "10m")
+    try:
+
+        def awaiting() -> str | None:
+            if not ircli.db.exists():  # the watch has not created its store yet
+                return None
+            for record in records(ircli, "watch.decision"):
+                if record["params"]["decision"] == "awaiting_approval":
+                    return str(record["params"]["plan_run"])
+            return None
+
+        plan_run = wait_for(awaiting, "the plan")
+        assert platform.get("/_sandbox/score").json()["malicious_streams_suspended"] == 0
+        own = ircli("runs", "approve", plan_run, IRCLI_OPERATOR="watch:tester")
+        assert own.returncode == 3, "the watch's plan is not approved by the watch"
+        approved = ircli("runs", "approve", plan_run, IRCLI_OPERATOR="dana")
+        assert approved.returncode == 0, approved.stderr
+        stdout, stderr = process.communicate(timeout=300)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, stderr
+    [response] = json.loads(stdout)["responses"]
+    assert response["state"] == "completed"
+    assert response["plan_run"] == plan_run
+    started = [r for r in records(ircli, "run.started") if r["run"] == response["run"]]
+    params = started[0]["params"]
+    assert params["automated"] is False
+    assert params["trigger"]["approved_by"] == ["dana"]
+    assert params["applies_plan"]
+    decisions = [r["params"]["decision"] for r in records(ircli, "watch.decision")]
+    assert decisions == ["awaiting_approval", "approved", "run_finished"]
+    assert platform.get("/_sandbox/score").json()["malicious_streams_suspended"] > 0
+
+
+def test_a_platform_it_cannot_read_stops_the_watch_at_once(tmp_path: Path, webhook: str) -> None:
+    ircli = Ircli(tmp_path / "audit.db", "http://127.0.0.1:9", {"IRCLI_WEBHOOK_ONCALL": webhook})
+    watch = files(tmp_path, "person")
+    result = ircli("watch", str(watch), "--duration", "10m")
+    assert result.returncode == 1
+    assert "error: cannot read signal young from http://127.0.0.1:9" in result.stderr
+    assert "nothing was watched." in result.stderr
+    assert "Traceback" not in result.stderr
+    [stopped] = records(ircli, "watch.stopped")
+    assert stopped["params"]["status_reason"].startswith("failed: cannot read signal young")
+    assert records(ircli, "incident.opened") == []
