@@ -6,11 +6,13 @@ current time as an argument, and keeps the counters the score is made of up to d
 
 from __future__ import annotations
 
+import math
 import random
 from array import array
 from collections import Counter
 from dataclasses import dataclass
 
+from ircli.sandbox.rotation import Rotation
 from ircli.sandbox.world import (
     BOT,
     COMPROMISED,
@@ -154,9 +156,8 @@ class Platform:
         self.requests: Counter[str] = Counter()
         self.spawn_ticks = 0
         self.spawned = 0
-        self.rotation = 0
-        self.epoch = 0
-        self.idle_epoch = -1
+        self.rotation = Rotation(world.attackers)
+        self.rotation.rebuild(self._stream_from, now)
         self.contained_at: float | None = None
         self.killed_honest = 0
         mal = world.s_malicious
@@ -178,47 +179,56 @@ class Platform:
     # -- time --------------------------------------------------------------------------------
 
     def advance(self, now: float) -> None:
-        """Let the attackers start the streams that are due by ``now``."""
+        """Start the attacker streams due by ``now``, each by the next attacker in the
+        rotation that may stream then; a moment when none may passes without a stream.
+        The work is one step per stream started (or per attacker that becomes old enough),
+        however long since the last call and however many attackers are blocked."""
         rate = self.config.bot_rate
         if rate <= 0:
             return
-        due = int((now - self.started_at) * rate)
-        if due <= self.spawn_ticks:
-            return
-        if self.idle_epoch == self.epoch:
-            self.spawn_ticks = due
-            return
-        attackers = self.world.attackers
-        count = len(attackers)
+        started_at = self.started_at
+        due = int((now - started_at) * rate)
+        rotation = self.rotation
         while self.spawn_ticks < due:
-            self.spawn_ticks += 1
-            moment = self.started_at + self.spawn_ticks / rate
-            for _ in range(count):
-                account = attackers[self.rotation]
-                self.rotation = (self.rotation + 1) % count
-                if self.can_stream(account, moment):
-                    self._spawn(account, moment)
-                    break
-            else:
-                self.idle_epoch = self.epoch
-                self.spawn_ticks = due
+            tick = self.spawn_ticks + 1
+            moment = started_at + tick / rate
+            account = rotation.take(moment)
+            if account is not None:
+                self.spawn_ticks = tick
+                self._spawn(account, moment)
+                continue
+            wake = rotation.next_release()
+            if wake is None or wake > now:
+                self.spawn_ticks = due  # nobody may stream before now: those moments pass
                 return
+            # the moments before the next attacker is old enough pass without a stream
+            self.spawn_ticks = max(tick, min(due, int((wake - started_at) * rate)) - 1)
+
+    def _stream_from(self, account: int) -> float | None:
+        """Since when ``account`` may start a stream: ``None`` while it cannot (frozen, locked
+        out, outside the live flag, streaming already), else a time (``-inf``: any time)."""
+        world = self.world
+        if world.acc_frozen[account] or account in self.locked_out:
+            return None
+        bucket = bucket_of(account, self.config.seed)
+        if not self.flags[FLAG_LIVE].applies(bucket):
+            return None
+        status = world.s_status
+        if any(status[s] == LIVE for s in self.acc_streams.get(account, ())):
+            return None
+        if self.flags[FLAG_VERIFICATION].applies(bucket):
+            return world.acc_created[account] + VERIFICATION_AGE
+        return -math.inf
 
     def can_stream(self, account: int, now: float) -> bool:
         """Whether ``account`` may start a stream now (flags, freezes, lock-outs, one at a time)."""
-        world = self.world
-        if world.acc_frozen[account] or account in self.locked_out:
-            return False
-        bucket = bucket_of(account, self.config.seed)
-        if not self.flags[FLAG_LIVE].applies(bucket):
-            return False
-        if (
-            self.flags[FLAG_VERIFICATION].applies(bucket)
-            and now - world.acc_created[account] < VERIFICATION_AGE
-        ):
-            return False
-        status = world.s_status
-        return all(status[s] != LIVE for s in self.acc_streams.get(account, ()))
+        since = self._stream_from(account)
+        return since is not None and since <= now
+
+    def _refresh(self, account: int, now: float) -> None:
+        """Tell the rotation since when ``account`` may stream, after it changed (an account
+        outside the rotation is ignored)."""
+        self.rotation.update(account, self._stream_from(account), now)
 
     def _spawn(self, account: int, moment: float) -> None:
         world = self.world
@@ -226,6 +236,7 @@ class Platform:
         self.s_reason.append(R_NONE)
         self.live_since.append(moment)
         self.acc_streams.setdefault(account, []).append(stream)
+        self.rotation.block(account)
         self.spawned += 1
         self.mal_live += 1
         viewers = world.s_viewers[stream]
@@ -251,7 +262,6 @@ class Platform:
         malicious = world.s_malicious[stream]
         viewers = world.s_viewers[stream]
         if old == LIVE:
-            self.epoch += 1
             if malicious:
                 self.mal_live -= 1
                 since = self.live_since[stream]
@@ -261,11 +271,13 @@ class Platform:
                 if self.mal_live == 0 and self.contained_at is None:
                     self.contained_at = now - self.started_at
                 self._note_malicious_live(now)
+                self._refresh(world.s_account[stream], now)
             else:
                 self.honest_live -= 1
         elif new == LIVE:
             self.live_since[stream] = now
             if malicious:
+                self.rotation.block(world.s_account[stream])
                 self.mal_live += 1
                 self.exposure_viewers += viewers
                 self._note_malicious_live(now)
@@ -328,6 +340,7 @@ class Platform:
         else:
             self.collateral_accounts.add(account)
         self._end_live_streams(account, now, R_FROZEN)
+        self.rotation.block(account)
         return FROZEN
 
     def unfreeze_account(self, account: int, now: float) -> ActionResult:
@@ -340,7 +353,7 @@ class Platform:
         world.acc_frozen[account] = 0
         if world.kind[account] == BOT:
             self.bots_frozen -= 1
-        self.epoch += 1
+        self._refresh(account, now)
         return UNFROZEN
 
     def reset_password(self, account: int, now: float) -> ActionResult:
@@ -381,6 +394,7 @@ class Platform:
         ):
             self.locked_out.add(account)
             self._end_live_streams(account, now, R_LOCKED_OUT)
+            self.rotation.block(account)
 
     # -- flags and domains -------------------------------------------------------------------
 
@@ -398,9 +412,9 @@ class Platform:
         if not changed:
             return flag, False
         flag.updated_at = now
-        self.epoch += 1
         if name == FLAG_LIVE:
             self._apply_kill_switch(now)
+        self.rotation.rebuild(self._stream_from, now)  # rare: O(attackers) is fine
         return flag, True
 
     def _apply_kill_switch(self, now: float) -> None:
