@@ -15,6 +15,9 @@ Signals overlap on purpose (see docs/sandbox.md, "The scenario"):
   many reports;
 - compromised accounts are old honest accounts taken over from the attacker's IP pools and devices;
   they need a password reset and a session revoke, not a freeze.
+
+In a timed world (``attack_start_seconds``) no attacker streams exist yet: the platform starts
+them once the attack does (``ircli.sandbox.schedule``).
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ __all__ = [
     "SUSPENDED",
     "World",
     "WorldConfig",
+    "add_honest_stream",
+    "add_malicious_stream",
     "generate_world",
 ]
 
@@ -50,6 +55,7 @@ LIVE, SUSPENDED, ENDED = 0, 1, 2
 HOUR = 3600.0
 DAY = 24 * HOUR
 ATTACK_LEAD = 20 * 60.0  # the attack began this long before the sandbox started
+MAX_ATTACK_START = 7 * DAY
 
 LEGIT_DOMAINS = (
     "youtube.com",
@@ -104,8 +110,26 @@ class WorldConfig:
     bot_rate: float = 20.0
     """New attacker streams per second (of the injected clock) while the live feature lets them."""
     initial_bot_live_fraction: float = 0.65
+    """Bots live when the sandbox starts (the attack began 20 minutes before); not in a timed
+    world."""
     max_batch: int = 500
     max_page: int = 1000
+    attack_start_seconds: float | None = None
+    """A timed world: quiet until this many seconds after its start, then the swarm starts.
+    ``None``: the attack began 20 minutes before the start (the default world)."""
+    attack_ramp_seconds: float = 5.0
+    """In a timed world, how long the new-stream rate takes to ramp from 0 to ``bot_rate``."""
+    honest_churn_rate: float = 0.5
+    """In a timed world, honest streams starting (and as many ending) per second."""
+    report_rate: float = 1.0
+    """In a timed world, user reports per second arriving on honest live streams."""
+    malicious_report_rate: float = 0.01
+    """In a timed world, user reports per second per live malicious stream (at most 50/s)."""
+
+    @property
+    def timed(self) -> bool:
+        """Whether the attack starts at ``attack_start_seconds`` (the world is quiet until)."""
+        return self.attack_start_seconds is not None
 
     def validate(self) -> None:
         """Raise ``InvalidInput`` if a knob is out of range."""
@@ -127,6 +151,16 @@ class WorldConfig:
             raise InvalidInput("the initial bot live fraction must be between 0 and 1.")
         if not 1 <= self.max_batch <= 10_000 or not 1 <= self.max_page <= 100_000:
             raise InvalidInput("max batch must be 1-10000 and max page 1-100000.")
+        start = self.attack_start_seconds
+        if start is not None and not 0 <= start <= MAX_ATTACK_START:
+            raise InvalidInput(
+                f"the attack start must be between 0 and {MAX_ATTACK_START:,.0f} seconds."
+            )
+        if not 0 <= self.attack_ramp_seconds <= 3_600:
+            raise InvalidInput("the attack ramp must be between 0 and 3600 seconds.")
+        rates = (self.honest_churn_rate, self.report_rate, self.malicious_report_rate)
+        if not all(0 <= rate <= 1_000 for rate in rates):
+            raise InvalidInput("the churn and report rates must be between 0 and 1000 a second.")
 
 
 @dataclass
@@ -350,16 +384,16 @@ class _Builder:
         streamers = rng.sample(
             [i for i in honest if i not in compromised_set], config.honest_streams
         )
-        live_bots = bots[: int(len(bots) * config.initial_bot_live_fraction)]
         rows = [(i, False) for i in streamers]
-        rows += [(i, True) for i in live_bots]
-        rows += [(i, True) for i in compromised]
+        if not config.timed:  # a timed world is quiet until its attack starts
+            rows += [(i, True) for i in bots[: int(len(bots) * config.initial_bot_live_fraction)]]
+            rows += [(i, True) for i in compromised]
         rng.shuffle(rows)
         for account, malicious in rows:
             if malicious:
                 add_malicious_stream(world, rng, account, now - rng.uniform(0, ATTACK_LEAD))
             else:
-                _add_honest_stream(world, rng, account, now - rng.uniform(60.0, 6 * HOUR))
+                add_honest_stream(world, rng, account, now - rng.uniform(60.0, 6 * HOUR))
 
     def _reports(self, world: World, honest: list[int]) -> None:
         rng = self.rng
@@ -382,12 +416,17 @@ def _payload(rng: random.Random) -> str:
     return hostile_payload(int(rng.random() * 1_000_000))
 
 
-def _add_honest_stream(world: World, rng: random.Random, account: int, created: float) -> None:
+def add_honest_stream(
+    world: World, rng: random.Random, account: int, created: float, *, fresh: bool = False
+) -> int:
+    """Append an honest stream for ``account``; ``fresh`` ones have no reports yet."""
     random_ = rng.random
     index = world.stream_count
     score = random_() ** 2 * 0.45 if random_() < 0.94 else rng.uniform(0.5, 0.95)
     r = random_()
-    if r < 0.90:
+    if fresh:
+        reports = 0
+    elif r < 0.90:
         reports = int(random_() * 2)
     elif r < 0.98:
         reports = 2 + int(random_() * 9)
@@ -409,6 +448,7 @@ def _add_honest_stream(world: World, rng: random.Random, account: int, created: 
     world.acc_reports[account] += reports
     if world.kind[account] == HONEST and r > 0.999:
         world.s_titles[index] = _RTL_NAMES[index % len(_RTL_NAMES)] + " live"
+    return index
 
 
 def add_malicious_stream(

@@ -70,6 +70,10 @@ def test_default_config_is_the_documented_scale() -> None:
         ({"honest_streams": 10**6}, "honest streams"),
         ({"bot_rate": -1.0}, "bot rate"),
         ({"max_batch": 0}, "max batch"),
+        ({"attack_start_seconds": -1.0}, "attack start"),
+        ({"attack_start_seconds": float("nan")}, "attack start"),
+        ({"attack_ramp_seconds": 4000.0}, "attack ramp"),
+        ({"report_rate": -1.0}, "report rates"),
     ],
 )
 def test_invalid_configs_are_refused(change: dict[str, object], message: str) -> None:

@@ -23,13 +23,12 @@ class WalkingPlatform(Platform):
         super().reset(config, now=now)
         self.pointer = 0
 
-    def advance(self, now: float) -> None:
+    def _spawn_until(self, now: float) -> None:
         attackers = self.world.attackers
-        rate = self.config.bot_rate
-        due = int((now - self.started_at) * rate)
+        due = self.swarm.due(now - self.started_at)
         while self.spawn_ticks < due:
             self.spawn_ticks += 1
-            moment = self.started_at + self.spawn_ticks / rate
+            moment = min(self.started_at + self.swarm.moment(self.spawn_ticks), now)
             for _ in attackers:
                 account = attackers[self.pointer]
                 self.pointer = (self.pointer + 1) % len(attackers)
