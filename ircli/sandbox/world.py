@@ -22,6 +22,7 @@ them once the attack does (``ircli.sandbox.schedule``).
 
 from __future__ import annotations
 
+import math
 import random
 from array import array
 from collections import Counter
@@ -56,6 +57,8 @@ HOUR = 3600.0
 DAY = 24 * HOUR
 ATTACK_LEAD = 20 * 60.0  # the attack began this long before the sandbox started
 MAX_ATTACK_START = 7 * DAY
+VERIFIED_MIN_AGE = 180 * DAY
+STAFF_ACCOUNTS = 5
 
 LEGIT_DOMAINS = (
     "youtube.com",
@@ -199,6 +202,8 @@ class World:
     malicious_domains: frozenset[int]
     attackers: list[int] = field(default_factory=list)
     """Bot and compromised account indexes in the (seeded) order they (re)start streams."""
+    acc_verified: bytearray = field(default_factory=bytearray)
+    """1 for verified accounts (long-standing users, staff, and some taken-over ones)."""
 
     @property
     def account_count(self) -> int:
@@ -303,7 +308,24 @@ class _Builder:
         attackers = bots + compromised
         rng.shuffle(attackers)
         world.attackers = attackers
+        world.acc_verified = self._verified(world, compromised)
         return world
+
+    def _verified(self, world: World, compromised: list[int]) -> bytearray:
+        """About 1% of honest accounts older than 180 days, a few staff accounts made this
+        week, and 5% of the compromised ones (a verified account is worth taking over)."""
+        rng = random.Random(self.config.seed * 7_919 + 3)  # its own draws: the rest stays
+        kind, created = world.kind, world.acc_created
+        old, new = self.now - VERIFIED_MIN_AGE, self.now - 3 * DAY
+        elders = [i for i in range(len(kind)) if kind[i] == HONEST and created[i] < old]
+        staff = [i for i in range(len(kind)) if kind[i] == HONEST and created[i] > new]
+        verified = bytearray(len(kind))
+        chosen = rng.sample(elders, len(elders) // 100)
+        chosen += rng.sample(staff, min(STAFF_ACCOUNTS, len(staff)))
+        chosen += rng.sample(compromised, math.ceil(len(compromised) * 0.05))
+        for index in chosen:
+            verified[index] = 1
+        return verified
 
     def _accounts(self, world: World) -> None:
         rng, now, kind = self.rng, self.now, world.kind
