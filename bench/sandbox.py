@@ -6,6 +6,15 @@ is installed or installable, else a raw asyncio HTTP/1.1 keep-alive client), for
 suspend and batch suspend of 100 and 500 ids. Prints a table; writes bench/results/sandbox.json.
 
     .venv/bin/python bench/sandbox.py [--duration 4] [--repeat 3] [--client auto|wrk|raw]
+
+``--after-idle`` measures instead what one request costs after the sandbox was left alone:
+the latency of requests that end a stream (single suspends), fresh and after ``--jump``
+seconds (600) of the injected clock, in process (the ASGI app called directly), with the
+swarm's rotation and with the walk over every attacker it replaced side by side. ``--idle
+SECONDS`` adds the same over loopback HTTP after a real wait. Writes
+bench/results/sandbox-idle.json.
+
+    .venv/bin/python bench/sandbox.py --after-idle [--jump 600] [--requests 200] [--idle 600]
 """
 
 from __future__ import annotations
@@ -30,6 +39,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "sandbox.json"
+IDLE_RESULTS = ROOT / "bench" / "results" / "sandbox-idle.json"
 TOKEN = "bench-token"
 CONNECTIONS = 64
 STREAMS = 41_000  # ids cycled through; the default world has ~41,450 streams at start
@@ -305,6 +315,174 @@ def ensure_wrk() -> bool:
     return shutil.which("wrk") is not None
 
 
+# -- after idle ----------------------------------------------------------------------------
+
+STEP = 0.05  # injected-clock seconds between two requests: an attacker stream is due on each
+
+
+class _InProcess:
+    """Calls the ASGI app directly on one event loop, on a clock the bench moves."""
+
+    def __init__(self, config: Any, walking: bool) -> None:
+        from datetime import UTC, datetime
+
+        from ircli.sandbox import create_app
+
+        self.now = time.time()
+        self.app = create_app(
+            config, token=TOKEN, clock=lambda: datetime.fromtimestamp(self.now, UTC)
+        )
+        if walking:  # the platform as it was: walking the attackers, giving up on none
+            from tests.sandbox.walking import WalkingPlatform
+
+            self.app.platform.__class__ = WalkingPlatform
+            self.app.platform.pointer = 0
+            self.app.platform.give_up = True
+        self.loop = asyncio.new_event_loop()
+
+    def live_streams(self, count: int) -> list[str]:
+        """Live streams to end, honest and malicious alternately (read from the state)."""
+        world = self.app.platform.world
+        live = [s for s in range(world.stream_count) if world.s_status[s] == 0]
+        honest = [s for s in live if not world.s_malicious[s]][:count]
+        malicious = [s for s in live if world.s_malicious[s]][:count]
+        mixed = [s for pair in zip(honest, malicious, strict=False) for s in pair]
+        return [f"str_{s:07d}" for s in (mixed + honest + malicious)[:count]]
+
+    def suspend(self, ident: str) -> float:
+        """One single suspend; its latency in seconds (the clock moves ``STEP`` first)."""
+        self.now += STEP
+        scope = {
+            "type": "http",
+            "method": "POST",
+            "path": f"/api/v1/streams/{ident}/suspend",
+            "query_string": b"",
+            "headers": [(b"authorization", f"Bearer {TOKEN}".encode())],
+        }
+        sent: list[dict[str, Any]] = []
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        started = time.perf_counter()
+        self.loop.run_until_complete(self.app(scope, receive, send))
+        elapsed = time.perf_counter() - started
+        assert sent[0]["status"] in (200, 409), sent  # 409: its streamer ended it meanwhile
+        return elapsed
+
+
+def _latencies(name: str, phase: str, times: list[float]) -> dict[str, Any]:
+    ordered = sorted(times[1:])
+    return {
+        "world": name.split(" · ")[0],
+        "rotation": name.split(" · ")[1],
+        "phase": phase,
+        "requests": len(times),
+        "first_ms": round(times[0] * 1000, 3),
+        "median_ms": round(statistics.median(ordered) * 1000, 3),
+        "p95_ms": round(ordered[int(len(ordered) * 0.95)] * 1000, 3),
+        "max_ms": round(ordered[-1] * 1000, 3),
+    }
+
+
+def idle_worlds() -> dict[str, Any]:
+    """The worlds measured after idle, by name."""
+    from ircli.sandbox import WorldConfig
+
+    return {
+        "live-flood": WorldConfig(bot_rate=20.0),
+        # quiet for a minute, then the swarm: after the jump it has run for nine minutes
+        "live-flood --attack-start 60": WorldConfig(bot_rate=20.0, attack_start_seconds=60.0),
+    }
+
+
+def measure_in_process(jump: float, requests: int) -> list[dict[str, Any]]:
+    """Fresh, then after ``jump`` seconds of the injected clock, for each world and rotation."""
+    rows = []
+    for world, config in idle_worlds().items():
+        for walking in (False, True):
+            name = f"{world} · {'walk (before)' if walking else 'rotation'}"
+            sandbox = _InProcess(config, walking)
+            ids = sandbox.live_streams(11 + requests)
+            for ident in ids[:10]:  # warm-up
+                sandbox.suspend(ident)
+            fresh = [sandbox.suspend(i) for i in ids[10:-1]]
+            rows.append(_latencies(name, "fresh", fresh))
+            sandbox.now += jump
+            later = [sandbox.suspend(ids[-1])]  # catches up with the idle time
+            later += [sandbox.suspend(i) for i in sandbox.live_streams(requests - 1)]
+            rows.append(_latencies(name, f"after {jump:g} s idle", later))
+            print(f"  {name:45} {rows[-2]['median_ms']:>8.3f} ms → {rows[-1]['median_ms']:.3f} ms")
+    return rows
+
+
+def measure_over_http(idle: float, requests: int) -> list[dict[str, Any]]:
+    """The default world over loopback HTTP: fresh, then after ``idle`` seconds of real time."""
+    import httpx
+
+    rows = []
+    with server_process("sandbox") as port:
+        headers = {"Authorization": f"Bearer {TOKEN}"}
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=60) as c:
+            malicious = c.get("/_sandbox/truth").json()["malicious_live_stream_ids"]
+            listed = c.get("/api/v1/streams", params={"status": "live", "limit": 1000}).json()
+            honest = [s["id"] for s in listed["items"] if s["id"] not in set(malicious)]
+            ids = [s for pair in zip(honest, malicious, strict=False) for s in pair]
+
+            def suspend(ident: str) -> float:
+                started = time.perf_counter()
+                c.post(f"/api/v1/streams/{ident}/suspend").raise_for_status()
+                return time.perf_counter() - started
+
+            fresh = [suspend(i) for i in ids[:requests]]
+            rows.append(_latencies("live-flood · rotation (HTTP)", "fresh", fresh))
+            print(f"  waiting {idle:g} s of real time…", flush=True)
+            time.sleep(idle)
+            later = [suspend(i) for i in ids[requests : 2 * requests]]
+            rows.append(_latencies("live-flood · rotation (HTTP)", f"after {idle:g} s idle", later))
+    return rows
+
+
+def after_idle(args: argparse.Namespace) -> None:
+    """The ``--after-idle`` benchmark: print the table, write the JSON."""
+    rows = measure_in_process(args.jump, args.requests)
+    if args.idle:
+        rows += measure_over_http(args.idle, args.requests)
+    print()
+    print(
+        f"{'world':29} {'rotation':14} {'phase':18} {'first ms':>9} {'median ms':>10} "
+        f"{'p95 ms':>8} {'max ms':>8}"
+    )
+    for row in rows:
+        print(
+            f"{row['world']:29} {row['rotation']:14} {row['phase']:18} {row['first_ms']:>9.3f} "
+            f"{row['median_ms']:>10.3f} {row['p95_ms']:>8.3f} {row['max_ms']:>8.3f}"
+        )
+    write_results(
+        IDLE_RESULTS,
+        {
+            "benchmark": "sandbox-idle",
+            "jump_s": args.jump,
+            "idle_s": args.idle,
+            "requests": args.requests,
+            "step_s": STEP,
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "results": rows,
+        },
+    )
+
+
+def write_results(path: Path, document: dict[str, Any]) -> None:
+    """Write a benchmark's JSON document and say where."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(document, indent=2) + "\n")
+    print(f"\nwrote {path.relative_to(ROOT)}")
+
+
 # -- main ----------------------------------------------------------------------------------
 
 
@@ -313,11 +491,23 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=4.0, help="seconds per measured run")
     parser.add_argument("--repeat", type=int, default=3, help="measured runs per cell (median)")
     parser.add_argument("--client", choices=("auto", "wrk", "raw"), default="auto")
+    parser.add_argument(
+        "--after-idle", action="store_true", help="measure request latency after idle time"
+    )
+    parser.add_argument("--jump", type=float, default=600.0, help="injected-clock idle seconds")
+    parser.add_argument("--requests", type=int, default=200, help="requests measured per phase")
+    parser.add_argument(
+        "--idle", type=float, default=0.0, help="also over HTTP after this real wait (s)"
+    )
     parser.add_argument("--serve", nargs=2, metavar=("KIND", "PORT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
         kind, port = args.serve
         (serve_sandbox if kind == "sandbox" else serve_baseline)(int(port))
+        return
+    if args.after_idle or args.idle:
+        sys.path.insert(0, str(ROOT))
+        after_idle(args)
         return
     client = args.client
     if client == "auto":
@@ -357,7 +547,6 @@ def main() -> None:
             f"{row['server']:20} {row['endpoint']:12} {row['req_per_s']:>10,.0f} "
             f"{row['ids_per_s']:>12,.0f} {row['ratio_to_baseline']:>11.2f}x {row['non_2xx']}"
         )
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
     document = {
         "benchmark": "sandbox",
         "client": client,
@@ -369,8 +558,7 @@ def main() -> None:
         "pinning": "server on CPU 0, load generator on CPU 1",
         "results": rows,
     }
-    RESULTS.write_text(json.dumps(document, indent=2) + "\n")
-    print(f"\nwrote {RESULTS.relative_to(ROOT)}")
+    write_results(RESULTS, document)
 
 
 if __name__ == "__main__":

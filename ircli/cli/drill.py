@@ -118,6 +118,15 @@ def drill(
         float | None,
         typer.Option("--bot-rate", min=0, help="New attacker streams per second."),
     ] = None,
+    attack_start: Annotated[
+        float | None,
+        typer.Option(
+            "--attack-start",
+            metavar="SECONDS",
+            min=0,
+            help="A timed attack: the sandbox is quiet until SECONDS after its start.",
+        ),
+    ] = None,
 ) -> None:
     """Run PLAYBOOK against the sandbox as a drill; exit 1 when its pass criteria fail.
 
@@ -151,7 +160,7 @@ def drill(
         faults=faults,
         url=url,
         profile=profile,
-        world=WorldSize(accounts, streams, bots, compromised, bot_rate),
+        world=WorldSize(accounts, streams, bots, compromised, bot_rate, attack_start),
         inputs=parse_pairs(inputs or [], "--input"),
     )
     workspace = state.workspace()

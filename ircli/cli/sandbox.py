@@ -23,7 +23,11 @@ app = typer.Typer(
 )
 
 
-@app.command(epilog=example("ircli sandbox serve --port 8700 --seed 7"))
+@app.command(
+    epilog=example(
+        "ircli sandbox serve --port 8700 --seed 7", "ircli sandbox serve --attack-start 120"
+    )
+)
 def serve(
     ctx: typer.Context,
     host: Annotated[str, typer.Option(help="Interface to listen on (loopback by default).")] = (
@@ -58,6 +62,17 @@ def serve(
         float, typer.Option(min=0, help="New attacker streams per second while allowed.")
     ] = 20.0,
     max_batch: Annotated[int, typer.Option(min=1, help="Largest batch the API accepts.")] = 500,
+    attack_start: Annotated[
+        float | None,
+        typer.Option(
+            metavar="SECONDS",
+            min=0,
+            help="A timed attack: quiet (honest streams and reports only) until SECONDS after "
+            "the start, then the swarm starts and ramps up. Without it the attack began 20 "
+            "minutes before the start.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Serve the sandbox platform's admin API over HTTP until Ctrl-C."""
     from ircli.sandbox import DEFAULT_TOKEN, WorldConfig, create_app, parse_faults, serve_app
@@ -74,6 +89,7 @@ def serve(
         compromised_accounts=compromised,
         bot_rate=bot_rate,
         max_batch=max_batch,
+        attack_start_seconds=attack_start,
     )
     config.validate()
     environment = state.environment
@@ -89,9 +105,10 @@ def serve(
     except ValueError as exc:
         raise InvalidInput(str(exc)) from None
     world = sandbox.platform.world
+    timing = "" if attack_start is None else f"; the attack starts after {attack_start:g} s"
     display.info(
         f"generated {scenario} (seed {seed}): {world.account_count:,} accounts, "
-        f"{world.stream_count:,} live streams; token from {source}."
+        f"{world.stream_count:,} live streams{timing}; token from {source}."
     )
     try:
         with serve_app(sandbox, host=host, port=port) as server:

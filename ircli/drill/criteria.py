@@ -49,6 +49,7 @@ SCORE_FIELDS: tuple[str, ...] = (
     "honest_live_streams",
     "honest_streams_ended_by_kill_switch",
     "exposure_viewer_seconds",
+    "attack_started_at_seconds",
     "contained_at_seconds",
     "duplicate_effects",
     "kill_switch",

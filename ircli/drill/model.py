@@ -25,6 +25,8 @@ class WorldSize:
     bots: int | None = None
     compromised: int | None = None
     bot_rate: float | None = None
+    attack_start: float | None = None
+    """Seconds of quiet before a timed attack starts (``None``: it began before the start)."""
 
 
 @dataclass(frozen=True)

@@ -98,6 +98,7 @@ def world_config(config: DrillConfig) -> WorldConfig:
         "bot_accounts": size.bots,
         "compromised_accounts": size.compromised,
         "bot_rate": size.bot_rate,
+        "attack_start_seconds": size.attack_start,
     }
     world = WorldConfig(
         scenario=config.scenario,
@@ -125,6 +126,13 @@ def check_config(workspace: Workspace, config: DrillConfig) -> Playbook:
         raise InvalidInput(
             "--faults applies to the in-process sandbox only; "
             "set faults on a running one with PUT /_sandbox/faults."
+        )
+    elif config.world.attack_start is not None:
+        from ircli.errors import InvalidInput
+
+        raise InvalidInput(
+            "--attack-start applies to the in-process sandbox only; start a running one with "
+            "`ircli sandbox serve --attack-start` or POST /_sandbox/reset."
         )
     provisional = replace(workspace, env=_sandbox_env(workspace, config.url or _PROVISIONAL_URL))
     loaded = load_platform(provisional, config.profile)
@@ -159,10 +167,13 @@ async def run_drill(
         on_incident(incident.id)
     where = config.url or "an in-process sandbox"
     faults = f", faults {config.faults}" if config.faults else ""
+    start = config.world.attack_start
+    timed = "" if start is None else f", the attack starting {start:g} s after the start"
     incidents.add_note(
         incident.id,
         f"This is a drill, not a real incident: playbook {playbook.name} against {where} "
-        f"(scenario {config.scenario}, seed {config.seed}{faults}). No real platform is touched.",
+        f"(scenario {config.scenario}, seed {config.seed}{faults}{timed}). "
+        "No real platform is touched.",
     )
     try:
         with _sandbox(workspace, config) as (url, env):

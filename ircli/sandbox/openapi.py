@@ -8,6 +8,7 @@ from typing import Any
 
 from ircli import __version__
 from ircli.sandbox.routes import ROUTES
+from ircli.sandbox.views import ACCOUNT_FILTERS, REPORT_FILTERS, STREAM_FILTERS
 
 __all__ = ["openapi_document"]
 
@@ -51,16 +52,10 @@ _PAGE = {
     "properties": {"items": {"type": "array"}, "next_cursor": {"type": ["string", "null"]}},
 }
 _LIST_PARAMS = {
-    "/api/v1/streams": [
-        "status", "created_after", "created_before", "min_reports", "min_moderation_score",
-        "max_moderation_score", "min_viewers", "account", "link_domain", "account_created_after",
-    ],
-    "/api/v1/accounts": [
-        "status", "created_after", "created_before", "min_reports", "device_cluster",
-        "ip_cluster", "min_device_cluster_size", "min_ip_cluster_size", "has_live_stream",
-    ],
-    "/api/v1/reports": ["stream", "account", "reason", "status", "created_after"],
-}  # fmt: skip
+    "/api/v1/streams": STREAM_FILTERS,
+    "/api/v1/accounts": ACCOUNT_FILTERS,
+    "/api/v1/reports": REPORT_FILTERS,
+}
 
 
 def _operation(method: str, path: str, summary: str, scope: str | None) -> dict[str, Any]:

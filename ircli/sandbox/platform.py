@@ -6,20 +6,34 @@ current time as an argument, and keeps the counters the score is made of up to d
 
 from __future__ import annotations
 
+import math
 import random
 from array import array
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from ircli.sandbox.rotation import Rotation
+from ircli.sandbox.schedule import (
+    CATCH_UP_SECONDS,
+    HONEST_END,
+    HONEST_REPORT,
+    HONEST_START,
+    Background,
+    Swarm,
+)
 from ircli.sandbox.world import (
     BOT,
     COMPROMISED,
     DAY,
     ENDED,
+    HONEST,
     LIVE,
+    REPORT_REASONS,
     SUSPENDED,
     World,
     WorldConfig,
+    add_honest_stream,
     add_malicious_stream,
     generate_world,
 )
@@ -113,6 +127,17 @@ class Flag:
         return self.enabled and bucket < self.rollout_percent
 
 
+def _draw(rng: random.Random, size: int, accept: Callable[[int], bool]) -> int:
+    """An index below ``size`` drawn uniformly until one is accepted; -1 after 32 misses (the
+    event is then skipped: a few tries keep each event's cost small and bounded)."""
+    if size > 0:
+        for _ in range(32):
+            index = int(rng.random() * size)
+            if accept(index):
+                return index
+    return -1
+
+
 def bucket_of(account: int, seed: int) -> int:
     """The stable rollout bucket (0-99) of an account."""
     return (((account + seed * 1_000_003) * 0x9E3779B1) & 0xFFFFFFFF) % 100
@@ -152,11 +177,13 @@ class Platform:
         self.collateral_accounts: set[int] = set()
         self.duplicate_effects = 0
         self.requests: Counter[str] = Counter()
+        self.swarm = Swarm(config)
         self.spawn_ticks = 0
         self.spawned = 0
-        self.rotation = 0
-        self.epoch = 0
-        self.idle_epoch = -1
+        self.rotation = Rotation(world.attackers)
+        self.rotation.rebuild(self._stream_from, now)
+        self.background = Background(config, now) if config.timed else None
+        self.malicious_streams = [s for s in range(world.stream_count) if world.s_malicious[s]]
         self.contained_at: float | None = None
         self.killed_honest = 0
         mal = world.s_malicious
@@ -178,59 +205,132 @@ class Platform:
     # -- time --------------------------------------------------------------------------------
 
     def advance(self, now: float) -> None:
-        """Let the attackers start the streams that are due by ``now``."""
-        rate = self.config.bot_rate
-        if rate <= 0:
-            return
-        due = int((now - self.started_at) * rate)
-        if due <= self.spawn_ticks:
-            return
-        if self.idle_epoch == self.epoch:
-            self.spawn_ticks = due
-            return
-        attackers = self.world.attackers
-        count = len(attackers)
+        """Bring the world to ``now``: the streams the attackers start, and in a timed world
+        the honest streams starting and ending and the reports arriving, in time order."""
+        background = self.background
+        if background is not None:
+            background.skip_before(now - CATCH_UP_SECONDS)
+            moment, kind = background.peek()
+            while moment <= now:
+                self._spawn_until(moment)
+                if background.consume(kind, moment, self.mal_live):
+                    self._background_event(kind, moment)
+                moment, kind = background.peek()
+        self._spawn_until(now)
+
+    def _spawn_until(self, now: float) -> None:
+        """Start the attacker streams due by ``now``, each by the next attacker in the
+        rotation that may stream then; a moment when none may passes without a stream.
+        The work is one step per stream started (or per attacker that becomes old enough),
+        however long since the last call and however many attackers are blocked."""
+        swarm = self.swarm
+        started_at = self.started_at
+        due = swarm.due(now - started_at)
+        rotation = self.rotation
         while self.spawn_ticks < due:
-            self.spawn_ticks += 1
-            moment = self.started_at + self.spawn_ticks / rate
-            for _ in range(count):
-                account = attackers[self.rotation]
-                self.rotation = (self.rotation + 1) % count
-                if self.can_stream(account, moment):
-                    self._spawn(account, moment)
-                    break
-            else:
-                self.idle_epoch = self.epoch
-                self.spawn_ticks = due
+            tick = self.spawn_ticks + 1
+            moment = min(started_at + swarm.moment(tick), now)
+            account = rotation.take(moment)
+            if account is not None:
+                self.spawn_ticks = tick
+                self._spawn(account, moment)
+                continue
+            wake = rotation.next_release()
+            if wake is None or wake > now:
+                self.spawn_ticks = due  # nobody may stream before now: those moments pass
                 return
+            # the moments before the next attacker is old enough pass without a stream
+            self.spawn_ticks = max(tick, min(due, swarm.due(wake - started_at)) - 1)
+
+    def _stream_from(self, account: int) -> float | None:
+        """Since when ``account`` may start a stream: ``None`` while it cannot (frozen, locked
+        out, outside the live flag, streaming already), else a time (``-inf``: any time)."""
+        world = self.world
+        if world.acc_frozen[account] or account in self.locked_out:
+            return None
+        bucket = bucket_of(account, self.config.seed)
+        if not self.flags[FLAG_LIVE].applies(bucket):
+            return None
+        status = world.s_status
+        if any(status[s] == LIVE for s in self.acc_streams.get(account, ())):
+            return None
+        if self.flags[FLAG_VERIFICATION].applies(bucket):
+            return world.acc_created[account] + VERIFICATION_AGE
+        return -math.inf
 
     def can_stream(self, account: int, now: float) -> bool:
         """Whether ``account`` may start a stream now (flags, freezes, lock-outs, one at a time)."""
-        world = self.world
-        if world.acc_frozen[account] or account in self.locked_out:
-            return False
-        bucket = bucket_of(account, self.config.seed)
-        if not self.flags[FLAG_LIVE].applies(bucket):
-            return False
-        if (
-            self.flags[FLAG_VERIFICATION].applies(bucket)
-            and now - world.acc_created[account] < VERIFICATION_AGE
-        ):
-            return False
-        status = world.s_status
-        return all(status[s] != LIVE for s in self.acc_streams.get(account, ()))
+        since = self._stream_from(account)
+        return since is not None and since <= now
+
+    def _refresh(self, account: int, now: float) -> None:
+        """Tell the rotation since when ``account`` may stream, after it changed (an account
+        outside the rotation is ignored)."""
+        self.rotation.update(account, self._stream_from(account), now)
 
     def _spawn(self, account: int, moment: float) -> None:
         world = self.world
         stream = add_malicious_stream(world, self.spawn_rng, account, moment, fresh=True)
-        self.s_reason.append(R_NONE)
-        self.live_since.append(moment)
-        self.acc_streams.setdefault(account, []).append(stream)
+        self._register(stream, account, moment)
+        self.rotation.block(account)
+        self.malicious_streams.append(stream)
         self.spawned += 1
         self.mal_live += 1
+        self._note_malicious_live(moment)
         viewers = world.s_viewers[stream]
         self.exposure_viewers += viewers
         self.exposure_weighted += viewers * moment
+
+    def _register(self, stream: int, account: int, moment: float) -> None:
+        """The platform's side of a new live stream."""
+        self.s_reason.append(R_NONE)
+        self.live_since.append(moment)
+        self.acc_streams.setdefault(account, []).append(stream)
+
+    # -- a timed world's own life --------------------------------------------------------------
+
+    def _background_event(self, kind: int, moment: float) -> None:
+        """One event of a timed world's own life at ``moment`` (skipped if no target is drawn)."""
+        assert self.background is not None
+        rng = self.background.rng
+        world = self.world
+        if kind == HONEST_START:
+            account = _draw(rng, world.account_count, lambda a: self._may_start(a, moment))
+            if account >= 0:
+                stream = add_honest_stream(world, rng, account, moment, fresh=True)
+                self._register(stream, account, moment)
+                self.honest_live += 1
+            return
+        if kind in (HONEST_END, HONEST_REPORT):
+            stream = _draw(rng, world.stream_count, lambda s: self._honest_live_at(s, moment))
+        else:
+            pool = self.malicious_streams
+            size = len(pool) if self.mal_live else 0
+            index = _draw(rng, size, lambda i: self._live_at(pool[i], moment))
+            stream = pool[index] if index >= 0 else -1
+        if stream < 0:
+            return
+        if kind == HONEST_END:
+            self._set_stream(stream, ENDED, moment, R_NONE)
+            return
+        reporter = _draw(rng, world.account_count, lambda a: world.kind[a] == HONEST)
+        world.r_stream.append(stream)
+        world.r_reporter.append(max(reporter, 0))
+        world.r_created.append(moment)
+        reasons = 3 if world.s_malicious[stream] else len(REPORT_REASONS)  # 3: the attack's
+        world.r_reason.append(int(rng.random() * reasons))
+        world.s_reports[stream] += 1
+        world.acc_reports[world.s_account[stream]] += 1
+
+    def _may_start(self, account: int, moment: float) -> bool:
+        return self.world.kind[account] == HONEST and self.can_stream(account, moment)
+
+    def _live_at(self, stream: int, moment: float) -> bool:
+        world = self.world
+        return world.s_status[stream] == LIVE and world.s_created[stream] <= moment
+
+    def _honest_live_at(self, stream: int, moment: float) -> bool:
+        return not self.world.s_malicious[stream] and self._live_at(stream, moment)
 
     # -- stream state ------------------------------------------------------------------------
 
@@ -251,7 +351,6 @@ class Platform:
         malicious = world.s_malicious[stream]
         viewers = world.s_viewers[stream]
         if old == LIVE:
-            self.epoch += 1
             if malicious:
                 self.mal_live -= 1
                 since = self.live_since[stream]
@@ -261,11 +360,13 @@ class Platform:
                 if self.mal_live == 0 and self.contained_at is None:
                     self.contained_at = now - self.started_at
                 self._note_malicious_live(now)
+                self._refresh(world.s_account[stream], now)
             else:
                 self.honest_live -= 1
         elif new == LIVE:
             self.live_since[stream] = now
             if malicious:
+                self.rotation.block(world.s_account[stream])
                 self.mal_live += 1
                 self.exposure_viewers += viewers
                 self._note_malicious_live(now)
@@ -328,6 +429,7 @@ class Platform:
         else:
             self.collateral_accounts.add(account)
         self._end_live_streams(account, now, R_FROZEN)
+        self.rotation.block(account)
         return FROZEN
 
     def unfreeze_account(self, account: int, now: float) -> ActionResult:
@@ -340,7 +442,7 @@ class Platform:
         world.acc_frozen[account] = 0
         if world.kind[account] == BOT:
             self.bots_frozen -= 1
-        self.epoch += 1
+        self._refresh(account, now)
         return UNFROZEN
 
     def reset_password(self, account: int, now: float) -> ActionResult:
@@ -381,6 +483,7 @@ class Platform:
         ):
             self.locked_out.add(account)
             self._end_live_streams(account, now, R_LOCKED_OUT)
+            self.rotation.block(account)
 
     # -- flags and domains -------------------------------------------------------------------
 
@@ -398,9 +501,9 @@ class Platform:
         if not changed:
             return flag, False
         flag.updated_at = now
-        self.epoch += 1
         if name == FLAG_LIVE:
             self._apply_kill_switch(now)
+        self.rotation.rebuild(self._stream_from, now)  # rare: O(attackers) is fine
         return flag, True
 
     def _apply_kill_switch(self, now: float) -> None:

@@ -449,11 +449,18 @@ def get_truth(app: SandboxApp, call: Call) -> Reply:
     return 200, truth(app.platform)
 
 
+_RESET_BODY = (
+    'the body must be {"seed": int, "bot_rate": number, "attack_start_seconds": number or null}'
+    " (each optional)."
+)
+
+
 def post_reset(app: SandboxApp, call: Call) -> Reply:
-    """``POST /_sandbox/reset``: a fresh world (optionally another seed or bot rate)."""
+    """``POST /_sandbox/reset``: a fresh world (optionally another seed, bot rate or attack
+    start; what is not given stays as it was)."""
     body = call.json() or {}
-    if not isinstance(body, dict) or set(body) - {"seed", "bot_rate"}:
-        raise BadRequest('the body must be {"seed": int, "bot_rate": number} (both optional).')
+    if not isinstance(body, dict) or set(body) - {"seed", "bot_rate", "attack_start_seconds"}:
+        raise BadRequest(_RESET_BODY)
     changes: dict[str, Any] = {}
     if "seed" in body:
         if isinstance(body["seed"], bool) or not isinstance(body["seed"], int):
@@ -464,7 +471,17 @@ def post_reset(app: SandboxApp, call: Call) -> Reply:
         if isinstance(rate, bool) or not isinstance(rate, int | float) or rate < 0:
             raise BadRequest("bot_rate must be a non-negative number.")
         changes["bot_rate"] = float(rate)
-    app.reset(dataclasses.replace(app.platform.config, **changes), now=call.now)
+    if "attack_start_seconds" in body:
+        start = body["attack_start_seconds"]
+        if start is not None and (isinstance(start, bool) or not isinstance(start, int | float)):
+            raise BadRequest("attack_start_seconds must be a number of seconds or null.")
+        changes["attack_start_seconds"] = None if start is None else float(start)
+    config = dataclasses.replace(app.platform.config, **changes)
+    try:
+        config.validate()
+    except InvalidInput as exc:
+        raise BadRequest(exc.message) from None
+    app.reset(config, now=call.now)
     return 200, {"seed": app.platform.config.seed, **world_summary(app.platform.world)}
 
 

@@ -53,6 +53,7 @@ def score(platform: Platform, now: float) -> dict[str, Any]:
         "honest_live_streams": platform.honest_live,
         "honest_streams_ended_by_kill_switch": platform.killed_honest,
         "exposure_viewer_seconds": round(max(exposure, 0.0), 1),
+        "attack_started_at_seconds": platform.config.attack_start_seconds,
         "contained_at_seconds": (
             None if platform.contained_at is None else round(platform.contained_at, 3)
         ),

@@ -21,6 +21,9 @@ from ircli.sandbox.platform import (
 from ircli.sandbox.world import REPORT_REASONS, World
 
 __all__ = [
+    "ACCOUNT_FILTERS",
+    "REPORT_FILTERS",
+    "STREAM_FILTERS",
     "BadRequest",
     "Page",
     "iso",
@@ -126,22 +129,20 @@ def _scan(
 
 # -- streams -------------------------------------------------------------------------------
 
-_STREAM_QUERY = frozenset(
-    {
-        "limit",
-        "cursor",
-        "status",
-        "created_after",
-        "created_before",
-        "min_reports",
-        "min_moderation_score",
-        "max_moderation_score",
-        "min_viewers",
-        "account",
-        "link_domain",
-        "account_created_after",
-    }
+STREAM_FILTERS = (
+    "status",
+    "created_after",
+    "created_before",
+    "min_reports",
+    "min_moderation_score",
+    "max_moderation_score",
+    "min_viewers",
+    "account",
+    "link_domain",
+    "account_created_after",
 )
+"""The streams listing's filters, in the order the documentation gives them."""
+_STREAM_QUERY = frozenset({"limit", "cursor", *STREAM_FILTERS})
 
 
 def render_stream(platform: Platform, index: int) -> dict[str, Any]:
@@ -220,21 +221,20 @@ def list_streams(platform: Platform, query: Mapping[str, str]) -> Page:
 
 # -- accounts ------------------------------------------------------------------------------
 
-_ACCOUNT_QUERY = frozenset(
-    {
-        "limit",
-        "cursor",
-        "status",
-        "created_after",
-        "created_before",
-        "min_reports",
-        "device_cluster",
-        "ip_cluster",
-        "min_device_cluster_size",
-        "min_ip_cluster_size",
-        "has_live_stream",
-    }
+ACCOUNT_FILTERS = (
+    "status",
+    "created_after",
+    "created_before",
+    "min_reports",
+    "device_cluster",
+    "ip_cluster",
+    "min_device_cluster_size",
+    "min_ip_cluster_size",
+    "has_live_stream",
+    "verified",
 )
+"""The accounts listing's filters, in the order the documentation gives them."""
+_ACCOUNT_QUERY = frozenset({"limit", "cursor", *ACCOUNT_FILTERS})
 
 
 def render_account(platform: Platform, index: int) -> dict[str, Any]:
@@ -255,6 +255,7 @@ def render_account(platform: Platform, index: int) -> dict[str, Any]:
         "ip_cluster_size": world.ip_sizes[address],
         "sessions_active": world.acc_sessions[index],
         "password_reset_required": index in platform.password_resets,
+        "verified": bool(world.acc_verified[index]),
         "live_stream_ids": [f"str_{s:07d}" for s in streams if status[s] == 0],
     }
 
@@ -306,6 +307,10 @@ def list_accounts(platform: Platform, query: Mapping[str, str]) -> Page:
         wanted = _bool("has_live_stream", query["has_live_stream"])
         status, acc_streams = world.s_status, platform.acc_streams
         preds.append(lambda i: any(status[s] == 0 for s in acc_streams.get(i, ())) == wanted)
+    if "verified" in query:
+        verified_code = int(_bool("verified", query["verified"]))
+        verified = world.acc_verified
+        preds.append(lambda i: verified[i] == verified_code)
     end = world.account_count
     found, cursor = _scan(range(start, end), end, preds, limit)
     return {"items": [render_account(platform, i) for i in found], "next_cursor": cursor}
@@ -313,9 +318,9 @@ def list_accounts(platform: Platform, query: Mapping[str, str]) -> Page:
 
 # -- reports -------------------------------------------------------------------------------
 
-_REPORT_QUERY = frozenset(
-    {"limit", "cursor", "stream", "account", "reason", "status", "created_after"}
-)
+REPORT_FILTERS = ("stream", "account", "reason", "status", "created_after")
+"""The reports listing's filters."""
+_REPORT_QUERY = frozenset({"limit", "cursor", *REPORT_FILTERS})
 
 
 def render_report(platform: Platform, index: int) -> dict[str, Any]:

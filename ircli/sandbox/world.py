@@ -15,10 +15,14 @@ Signals overlap on purpose (see docs/sandbox.md, "The scenario"):
   many reports;
 - compromised accounts are old honest accounts taken over from the attacker's IP pools and devices;
   they need a password reset and a session revoke, not a freeze.
+
+In a timed world (``attack_start_seconds``) no attacker streams exist yet: the platform starts
+them once the attack does (``ircli.sandbox.schedule``).
 """
 
 from __future__ import annotations
 
+import math
 import random
 from array import array
 from collections import Counter
@@ -37,6 +41,8 @@ __all__ = [
     "SUSPENDED",
     "World",
     "WorldConfig",
+    "add_honest_stream",
+    "add_malicious_stream",
     "generate_world",
 ]
 
@@ -50,6 +56,9 @@ LIVE, SUSPENDED, ENDED = 0, 1, 2
 HOUR = 3600.0
 DAY = 24 * HOUR
 ATTACK_LEAD = 20 * 60.0  # the attack began this long before the sandbox started
+MAX_ATTACK_START = 7 * DAY
+VERIFIED_MIN_AGE = 180 * DAY
+STAFF_ACCOUNTS = 5
 
 LEGIT_DOMAINS = (
     "youtube.com",
@@ -104,8 +113,26 @@ class WorldConfig:
     bot_rate: float = 20.0
     """New attacker streams per second (of the injected clock) while the live feature lets them."""
     initial_bot_live_fraction: float = 0.65
+    """Bots live when the sandbox starts (the attack began 20 minutes before); not in a timed
+    world."""
     max_batch: int = 500
     max_page: int = 1000
+    attack_start_seconds: float | None = None
+    """A timed world: quiet until this many seconds after its start, then the swarm starts.
+    ``None``: the attack began 20 minutes before the start (the default world)."""
+    attack_ramp_seconds: float = 5.0
+    """In a timed world, how long the new-stream rate takes to ramp from 0 to ``bot_rate``."""
+    honest_churn_rate: float = 0.5
+    """In a timed world, honest streams starting (and as many ending) per second."""
+    report_rate: float = 1.0
+    """In a timed world, user reports per second arriving on honest live streams."""
+    malicious_report_rate: float = 0.01
+    """In a timed world, user reports per second per live malicious stream (at most 50/s)."""
+
+    @property
+    def timed(self) -> bool:
+        """Whether the attack starts at ``attack_start_seconds`` (the world is quiet until)."""
+        return self.attack_start_seconds is not None
 
     def validate(self) -> None:
         """Raise ``InvalidInput`` if a knob is out of range."""
@@ -127,6 +154,16 @@ class WorldConfig:
             raise InvalidInput("the initial bot live fraction must be between 0 and 1.")
         if not 1 <= self.max_batch <= 10_000 or not 1 <= self.max_page <= 100_000:
             raise InvalidInput("max batch must be 1-10000 and max page 1-100000.")
+        start = self.attack_start_seconds
+        if start is not None and not 0 <= start <= MAX_ATTACK_START:
+            raise InvalidInput(
+                f"the attack start must be between 0 and {MAX_ATTACK_START:,.0f} seconds."
+            )
+        if not 0 <= self.attack_ramp_seconds <= 3_600:
+            raise InvalidInput("the attack ramp must be between 0 and 3600 seconds.")
+        rates = (self.honest_churn_rate, self.report_rate, self.malicious_report_rate)
+        if not all(0 <= rate <= 1_000 for rate in rates):
+            raise InvalidInput("the churn and report rates must be between 0 and 1000 a second.")
 
 
 @dataclass
@@ -165,6 +202,8 @@ class World:
     malicious_domains: frozenset[int]
     attackers: list[int] = field(default_factory=list)
     """Bot and compromised account indexes in the (seeded) order they (re)start streams."""
+    acc_verified: bytearray = field(default_factory=bytearray)
+    """1 for verified accounts (long-standing users, staff, and some taken-over ones)."""
 
     @property
     def account_count(self) -> int:
@@ -269,7 +308,24 @@ class _Builder:
         attackers = bots + compromised
         rng.shuffle(attackers)
         world.attackers = attackers
+        world.acc_verified = self._verified(world, compromised)
         return world
+
+    def _verified(self, world: World, compromised: list[int]) -> bytearray:
+        """About 1% of honest accounts older than 180 days, a few staff accounts made this
+        week, and 5% of the compromised ones (a verified account is worth taking over)."""
+        rng = random.Random(self.config.seed * 7_919 + 3)  # its own draws: the rest stays
+        kind, created = world.kind, world.acc_created
+        old, new = self.now - VERIFIED_MIN_AGE, self.now - 3 * DAY
+        elders = [i for i in range(len(kind)) if kind[i] == HONEST and created[i] < old]
+        staff = [i for i in range(len(kind)) if kind[i] == HONEST and created[i] > new]
+        verified = bytearray(len(kind))
+        chosen = rng.sample(elders, len(elders) // 100)
+        chosen += rng.sample(staff, min(STAFF_ACCOUNTS, len(staff)))
+        chosen += rng.sample(compromised, math.ceil(len(compromised) * 0.05))
+        for index in chosen:
+            verified[index] = 1
+        return verified
 
     def _accounts(self, world: World) -> None:
         rng, now, kind = self.rng, self.now, world.kind
@@ -350,16 +406,16 @@ class _Builder:
         streamers = rng.sample(
             [i for i in honest if i not in compromised_set], config.honest_streams
         )
-        live_bots = bots[: int(len(bots) * config.initial_bot_live_fraction)]
         rows = [(i, False) for i in streamers]
-        rows += [(i, True) for i in live_bots]
-        rows += [(i, True) for i in compromised]
+        if not config.timed:  # a timed world is quiet until its attack starts
+            rows += [(i, True) for i in bots[: int(len(bots) * config.initial_bot_live_fraction)]]
+            rows += [(i, True) for i in compromised]
         rng.shuffle(rows)
         for account, malicious in rows:
             if malicious:
                 add_malicious_stream(world, rng, account, now - rng.uniform(0, ATTACK_LEAD))
             else:
-                _add_honest_stream(world, rng, account, now - rng.uniform(60.0, 6 * HOUR))
+                add_honest_stream(world, rng, account, now - rng.uniform(60.0, 6 * HOUR))
 
     def _reports(self, world: World, honest: list[int]) -> None:
         rng = self.rng
@@ -382,12 +438,17 @@ def _payload(rng: random.Random) -> str:
     return hostile_payload(int(rng.random() * 1_000_000))
 
 
-def _add_honest_stream(world: World, rng: random.Random, account: int, created: float) -> None:
+def add_honest_stream(
+    world: World, rng: random.Random, account: int, created: float, *, fresh: bool = False
+) -> int:
+    """Append an honest stream for ``account``; ``fresh`` ones have no reports yet."""
     random_ = rng.random
     index = world.stream_count
     score = random_() ** 2 * 0.45 if random_() < 0.94 else rng.uniform(0.5, 0.95)
     r = random_()
-    if r < 0.90:
+    if fresh:
+        reports = 0
+    elif r < 0.90:
         reports = int(random_() * 2)
     elif r < 0.98:
         reports = 2 + int(random_() * 9)
@@ -409,6 +470,7 @@ def _add_honest_stream(world: World, rng: random.Random, account: int, created: 
     world.acc_reports[account] += reports
     if world.kind[account] == HONEST and r > 0.999:
         world.s_titles[index] = _RTL_NAMES[index % len(_RTL_NAMES)] + " live"
+    return index
 
 
 def add_malicious_stream(

@@ -79,6 +79,11 @@ def test_stream_and_account_shapes(api: InProcess) -> None:
         "moderation_score", "report_count", "link_domains", "account_created_at",
     }  # fmt: skip
     account = api.get(f"/api/v1/accounts/{stream['account_id']}").json()
+    assert set(account) == {
+        "id", "display_name", "status", "created_at", "report_count", "device_cluster",
+        "device_cluster_size", "ip_cluster", "ip_cluster_size", "sessions_active",
+        "password_reset_required", "verified", "live_stream_ids",
+    }  # fmt: skip
     assert stream["id"] in account["live_stream_ids"]
     assert account["status"] == "active"
     assert api.get("/api/v1/streams/str_9999999").status_code == 404
@@ -314,3 +319,17 @@ def test_hostile_payloads_are_served_verbatim(api: InProcess) -> None:
     assert "<script>" in text
     assert "\x1b[" in text
     assert "\u202e" in text
+
+
+def test_verified_accounts_are_shown_and_filtered(api: InProcess, app: SandboxApp) -> None:
+    verified = all_pages(api, "/api/v1/accounts", verified="true", limit=200)
+    assert len(verified) == sum(app.platform.world.acc_verified) > 0
+    assert all(a["verified"] is True for a in verified)
+    others = all_pages(api, "/api/v1/accounts", verified="false", limit=200)
+    assert len(others) + len(verified) == app.platform.world.account_count
+    assert not any(a["verified"] for a in others)
+    taken_over = set(api.get("/_sandbox/truth").json()["compromised_account_ids"])
+    assert taken_over & {a["id"] for a in verified}  # protecting them matters
+    answer = api.get("/api/v1/accounts", params={"verified": "yes"})
+    assert answer.status_code == 422
+    assert answer.json()["error"]["message"] == "verified must be true or false, got 'yes'."

@@ -65,6 +65,10 @@ def test_serve_help_has_an_example(cli: CliRunner) -> None:
         (["--faults", "5xx=2"], "error: fault 5xx must be a fraction between 0 and 1, got '2'.\n"),
         (["--faults", "drop"], "error: invalid fault 'drop': expected key=value pairs"),
         (["--scenario", "nope"], "error: unknown scenario 'nope'; known scenarios: live-flood.\n"),
+        (
+            ["--attack-start", "700000"],
+            "error: the attack start must be between 0 and 604,800 seconds.\n",
+        ),
     ],
 )
 def test_bad_serve_options_exit_2_with_one_sentence(

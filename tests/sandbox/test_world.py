@@ -70,6 +70,10 @@ def test_default_config_is_the_documented_scale() -> None:
         ({"honest_streams": 10**6}, "honest streams"),
         ({"bot_rate": -1.0}, "bot rate"),
         ({"max_batch": 0}, "max batch"),
+        ({"attack_start_seconds": -1.0}, "attack start"),
+        ({"attack_start_seconds": float("nan")}, "attack start"),
+        ({"attack_ramp_seconds": 4000.0}, "attack ramp"),
+        ({"report_rate": -1.0}, "report rates"),
     ],
 )
 def test_invalid_configs_are_refused(change: dict[str, object], message: str) -> None:
@@ -116,3 +120,22 @@ def test_naive_filters_hit_honest_accounts_but_a_combination_separates() -> None
     compromised = {a for a in accounts if world.kind[a] == COMPROMISED}
     assert compromised <= shared_device
     assert not compromised & young
+
+
+def test_verified_accounts_are_long_standing_users_staff_and_some_taken_over() -> None:
+    world = generate_world(SMALL, now=NOW)
+    verified = [a for a in range(world.account_count) if world.acc_verified[a]]
+    kinds = [world.kind[a] for a in verified]
+    assert BOT not in kinds
+    assert kinds.count(COMPROMISED) == 1  # 5% of 20
+    ages = [(NOW - world.acc_created[a]) / 86_400 for a in verified if world.kind[a] == HONEST]
+    staff = [age for age in ages if age < 3]
+    assert len(staff) == 5  # made this week: what a young-account rule selects
+    assert all(age > 180 for age in ages if age >= 3)
+    elders = sum(
+        1
+        for a in range(world.account_count)
+        if world.kind[a] == HONEST and NOW - world.acc_created[a] > 180 * 86_400
+    )
+    assert len(ages) - len(staff) == elders // 100
+    assert generate_world(SMALL, now=NOW).acc_verified == world.acc_verified
