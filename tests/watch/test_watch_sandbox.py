@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 import pytest
@@ -83,6 +83,16 @@ rules:
 """
 
 
+def wait_for(check: Any, what: str, deadline: float = 120.0) -> Any:
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.2)
+    raise AssertionError(f"gave up waiting for {what}")
+
+
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[RunningServer]:
     with run_server(WORLD, token=TOKEN) as running:
@@ -95,13 +105,20 @@ def platform(sandbox: RunningServer) -> Iterator[httpx.Client]:
         base_url=sandbox.url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30
     ) as control:
         control.post("/_sandbox/reset", json={"seed": 5}).raise_for_status()
+        # Until every bot has started its stream, the flood moves under a plan: approving a
+        # plan that has drifted is refused (tested apart), so these tests wait for it to settle.
+        to_start = WORLD.bot_accounts - int(WORLD.bot_accounts * WORLD.initial_bot_live_fraction)
+        wait_for(
+            lambda: control.get("/_sandbox/score").json()["attacker_streams_started"] >= to_start,
+            "every bot's stream",
+        )
         yield control
 
 
 class Hook(BaseHTTPRequestHandler):
-    received: list[dict[str, Any]] = []
+    received: ClassVar[list[dict[str, Any]]] = []
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+    def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length", "0"))
         Hook.received.append(json.loads(self.rfile.read(length)))
         self.send_response(204)
@@ -192,16 +209,6 @@ def test_a_pre_approved_response_runs_at_once_automated_and_guarded(
     assert statements
     assert {s["automated_decision"] for s in statements} == {"AUTOMATED_DECISION_FULLY"}
     assert ircli("audit", "verify").returncode == 0
-
-
-def wait_for(check: Any, what: str, deadline: float = 120.0) -> Any:
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.2)
-    raise AssertionError(f"gave up waiting for {what}")
 
 
 def test_a_person_approves_the_plan_and_the_watch_applies_exactly_it(
