@@ -220,7 +220,7 @@ class Response:
         from ircli.watch.service import storable
 
         session = self.session
-        return storable(
+        trigger: dict[str, Any] = storable(
             {
                 "automated": automated,
                 "trigger": {
@@ -231,6 +231,7 @@ class Response:
                 },
             }
         )
+        return trigger
 
     async def _run_at_once(self, playbook: Playbook) -> None:
         from ircli.watch.guardrails import guarded, guardrail_params
