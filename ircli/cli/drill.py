@@ -29,6 +29,7 @@ EPILOG = example(
     "ircli drill live-flood-containment",
     "ircli drill playbooks/live-flood-containment.yaml --seed 11 --faults 5xx=0.02,429=0.02",
     "ircli drill my-playbook.yaml --pass 'malicious_live_streams == 0 and audit_ok'",
+    "ircli drill live-flood-containment --watch --attack-start 30 --seed 42",
 )
 
 _EXTENSIONS = {
@@ -55,6 +56,8 @@ _SHOWN = (
     "collateral_password_resets",
     "honest_streams_ended_by_kill_switch",
     "exposure_viewer_seconds",
+    "attack_started_at_seconds",
+    "detected_at_seconds",
     "contained_at_seconds",
     "duplicate_effects",
     "requests_total",
@@ -124,9 +127,31 @@ def drill(
             "--attack-start",
             metavar="SECONDS",
             min=0,
-            help="A timed attack: the sandbox is quiet until SECONDS after its start.",
+            help="A timed attack: the sandbox is quiet until SECONDS after its start "
+            "(30 with --watch).",
         ),
     ] = None,
+    watch: Annotated[
+        bool,
+        typer.Option(
+            "--watch",
+            help="Let the shipped watch file that responds with PLAYBOOK start it, "
+            "pre-approved, when its rule fires (docs/watch.md).",
+        ),
+    ] = False,
+    watch_file: Annotated[
+        Path | None,
+        typer.Option("--watch-file", metavar="FILE", help="Like --watch, with this watch file."),
+    ] = None,
+    detect_within: Annotated[
+        float,
+        typer.Option(
+            "--detect-within",
+            metavar="SECONDS",
+            min=1,
+            help="A watch drill fails when nothing fired this long after the attack started.",
+        ),
+    ] = 120.0,
 ) -> None:
     """Run PLAYBOOK against the sandbox as a drill; exit 1 when its pass criteria fail.
 
@@ -135,6 +160,7 @@ def drill(
     when they all hold, and writes the incident's reports into --report-dir.
     """
     from ircli.drill import (
+        DEFAULT_WATCH_ATTACK_START,
         DrillConfig,
         WorldSize,
         check_config,
@@ -150,8 +176,16 @@ def drill(
     chosen = [f.strip() for f in formats.split(",") if f.strip()]
     for fmt in chosen:
         check_format(fmt)
-    criteria = (compile_criterion(pass_expr),) if pass_expr is not None else default_criteria()
+    watched = watch or watch_file is not None
+    criteria = (
+        (compile_criterion(pass_expr),)
+        if pass_expr is not None
+        else default_criteria(watch=watched)
+    )
     path = resolve_playbook(playbook, env.cwd)
+    watch_path = _watch_path(state, path, watch_file, profile) if watched else None
+    if watched and attack_start is None and url is None:
+        attack_start = DEFAULT_WATCH_ATTACK_START
     config = DrillConfig(
         playbook=path,
         criteria=criteria,
@@ -162,6 +196,8 @@ def drill(
         profile=profile,
         world=WorldSize(accounts, streams, bots, compromised, bot_rate, attack_start),
         inputs=parse_pairs(inputs or [], "--input"),
+        watch=watch_path,
+        detect_within=detect_within,
     )
     workspace = state.workspace()
     checked = check_config(workspace, config)  # bad options exit 2 before anything happens
@@ -178,6 +214,7 @@ def drill(
                 stop=stop,
                 on_incident=progress.incident_opened,
                 playbook=checked,
+                on_message=progress.said,
             )
 
     from ircli.cli.asyncrun import run_draining
@@ -187,6 +224,22 @@ def drill(
     _show(state, result, written)
     if not result.passed:
         raise typer.Exit(ExitCode.FAILED)
+
+
+def _watch_path(state: CliState, playbook: Path, given: Path | None, profile: str) -> Path:
+    """``--watch-file``, or the shipped watch file linked to the playbook."""
+    if given is not None:
+        return given if given.is_absolute() else state.environment.cwd / given
+    from ircli.cli.playbook import profile_to_check
+    from ircli.drill.watching import linked_watch
+
+    found = linked_watch(playbook, profile_to_check(state, profile, {}))
+    if found is None:
+        raise InvalidInput(
+            f"no shipped watch file responds with the playbook {playbook.name}; "
+            "name one with --watch-file."
+        )
+    return found
 
 
 def _write_reports(
@@ -313,6 +366,11 @@ class DrillProgress:
         """The drill incident exists: say so (the sandbox starts next)."""
         self.messages.append(f"opened drill incident {incident}")
         self.step = "starting the sandbox"
+
+    def said(self, _level: str, text: str) -> None:
+        """What a watch drill's watch says (a rule fired, a run finished)."""
+        self.messages.append(text)
+        self.step = "responding" if " fired: " in text else "watching"
 
     def __call__(self, event: object) -> None:
         from ircli.executor.events import (

@@ -23,7 +23,7 @@ from ircli.drill.criteria import (
     default_criteria,
     evaluate_criteria,
 )
-from ircli.drill.model import DrillConfig, DrillResult, WorldSize
+from ircli.drill.model import DEFAULT_WATCH_ATTACK_START, DrillConfig, DrillResult, WorldSize
 from ircli.drill.service import (
     PlaybookRunner,
     RunSummary,
@@ -37,6 +37,7 @@ from ircli.drill.service import (
 __all__ = [
     "CRITERION_NAMES",
     "DEFAULT_CRITERIA",
+    "DEFAULT_WATCH_ATTACK_START",
     "SCORE_FIELDS",
     "Criterion",
     "CriterionResult",

@@ -21,6 +21,7 @@ __all__ = [
     "CRITERION_NAMES",
     "DEFAULT_CRITERIA",
     "SCORE_FIELDS",
+    "WATCH_CRITERIA",
     "Criterion",
     "CriterionResult",
     "compile_criterion",
@@ -50,6 +51,7 @@ SCORE_FIELDS: tuple[str, ...] = (
     "honest_streams_ended_by_kill_switch",
     "exposure_viewer_seconds",
     "attack_started_at_seconds",
+    "detected_at_seconds",
     "contained_at_seconds",
     "duplicate_effects",
     "kill_switch",
@@ -70,6 +72,11 @@ DEFAULT_CRITERIA: tuple[tuple[str, str], ...] = (
     ("audit chain verifies", "audit_ok"),
 )
 """(label, expression) of the live-flood containment drill's default criteria."""
+
+WATCH_CRITERIA: tuple[tuple[str, str], ...] = (
+    ("detected, after the attack started", "detected_at_seconds >= attack_started_at_seconds"),
+)
+"""Added to the default criteria of a watch drill (``--watch``)."""
 
 
 @dataclass(frozen=True)
@@ -106,11 +113,11 @@ def compile_criterion(
     return Criterion(label or " ".join(text.split()), expression)
 
 
-def default_criteria() -> tuple[Criterion, ...]:
-    """The live-flood containment criteria, compiled."""
+def default_criteria(*, watch: bool = False) -> tuple[Criterion, ...]:
+    """The live-flood containment criteria, compiled (with ``watch``: and the detection's)."""
     return tuple(
         compile_criterion(text, label=label, source="default criteria")
-        for label, text in DEFAULT_CRITERIA
+        for label, text in (*DEFAULT_CRITERIA, *(WATCH_CRITERIA if watch else ()))
     )
 
 

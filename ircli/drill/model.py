@@ -13,7 +13,11 @@ if TYPE_CHECKING:
     from ircli.audit.chain import VerifyResult
     from ircli.audit.records import Anchor
 
-__all__ = ["DrillConfig", "DrillResult", "WorldSize"]
+__all__ = ["DEFAULT_WATCH_ATTACK_START", "DETECT_WITHIN", "DrillConfig", "DrillResult", "WorldSize"]
+
+DEFAULT_WATCH_ATTACK_START = 30.0
+"""A watch drill's quiet seconds before the attack, when ``--attack-start`` is not given."""
+DETECT_WITHIN = 120.0
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,11 @@ class DrillConfig:
     """The platform profile the playbook runs through; it must talk to the sandbox."""
     world: WorldSize = field(default_factory=WorldSize)
     inputs: Mapping[str, str] = field(default_factory=dict)
+    watch: Path | None = None
+    """A watch file whose rule responds with the playbook: the drill runs the watch,
+    pre-approved, instead of starting the playbook (``--watch``)."""
+    detect_within: float = DETECT_WITHIN
+    """A watch drill fails when no rule has fired this long after the attack starts."""
 
 
 @dataclass(frozen=True)

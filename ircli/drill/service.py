@@ -35,9 +35,12 @@ __all__ = [
     "PlaybookRunner",
     "RunSummary",
     "check_config",
+    "drill_note",
     "drill_title",
     "fetch_score",
+    "judge",
     "run_drill",
+    "sandbox",
     "world_config",
 ]
 
@@ -136,7 +139,12 @@ def check_config(workspace: Workspace, config: DrillConfig) -> Playbook:
         )
     provisional = replace(workspace, env=_sandbox_env(workspace, config.url or _PROVISIONAL_URL))
     loaded = load_platform(provisional, config.profile)
-    return load_playbook(config.playbook, profile=loaded.profile)
+    playbook = load_playbook(config.playbook, profile=loaded.profile)
+    if config.watch is not None:
+        from ircli.drill.watching import check_watch
+
+        check_watch(config, loaded.profile)
+    return playbook
 
 
 async def run_drill(
@@ -148,10 +156,12 @@ async def run_drill(
     stop: asyncio.Event | None = None,
     on_incident: Callable[[str], None] | None = None,
     playbook: Playbook | None = None,
+    on_message: Callable[[str, str], None] | None = None,
 ) -> DrillResult:
     """Run the drill end to end and return its result (the incident is left with the verdict).
 
-    ``on_incident(incident_id)`` is called once the drill incident is open (for progress);
+    ``on_incident(incident_id)`` is called once the drill incident is open (for progress),
+    ``on_message(level, text)`` with what a watch drill's watch says;
     ``playbook`` is what ``check_config`` returned, when the caller checked already.
     Errors before the incident is opened leave nothing behind; errors after it are noted on
     the incident's timeline and raised.
@@ -160,24 +170,23 @@ async def run_drill(
 
     if playbook is None:
         playbook = check_config(workspace, config)
+    if config.watch is not None:
+        from ircli.drill.watching import run_watch_drill
+
+        return await run_watch_drill(
+            workspace, config, playbook, stop=stop, on_incident=on_incident, on_message=on_message
+        )
     run = runner or default_runner()
     incidents = IncidentService(workspace.store)
     incident = incidents.open(drill_title(config), severity=DRILL_SEVERITY)
     if on_incident is not None:
         on_incident(incident.id)
-    where = config.url or "an in-process sandbox"
-    faults = f", faults {config.faults}" if config.faults else ""
-    start = config.world.attack_start
-    timed = "" if start is None else f", the attack starting {start:g} s after the start"
-    incidents.add_note(
-        incident.id,
-        f"This is a drill, not a real incident: playbook {playbook.name} against {where} "
-        f"(scenario {config.scenario}, seed {config.seed}{faults}{timed}). "
-        "No real platform is touched.",
-    )
+    incidents.add_note(incident.id, drill_note(config, f"playbook {playbook.name}"))
     try:
-        with _sandbox(workspace, config) as (url, env):
+        with sandbox(workspace, config) as (url, env):
             drill_space = replace(workspace, env=env)
+            if config.world.attack_start is not None:
+                await _until_the_attack(drill_space, config.profile, stop)
             outcome = await run(
                 drill_space,
                 playbook,
@@ -191,24 +200,77 @@ async def run_drill(
     except IrcliError as exc:
         incidents.add_note(incident.id, f"Drill aborted: {exc.message}")
         raise
+    return judge(
+        workspace,
+        incident.id,
+        run=outcome.run,
+        run_status=outcome.status,
+        steps=len(outcome.steps),
+        score=score,
+        config=config,
+        url=url,
+    )
+
+
+def drill_note(config: DrillConfig, what: str) -> str:
+    """The timeline note that says it is a drill: what ran, against what world."""
+    where = config.url or "an in-process sandbox"
+    faults = f", faults {config.faults}" if config.faults else ""
+    start = config.world.attack_start
+    timed = "" if start is None else f", the attack starting {start:g} s after the start"
+    return (
+        f"This is a drill, not a real incident: {what} against {where} "
+        f"(scenario {config.scenario}, seed {config.seed}{faults}{timed}). "
+        "No real platform is touched."
+    )
+
+
+def judge(
+    workspace: Workspace,
+    incident: str,
+    *,
+    run: str | None,
+    run_status: str,
+    steps: int,
+    score: Mapping[str, Any],
+    config: DrillConfig,
+    url: str,
+) -> DrillResult:
+    """Verify the chain, evaluate the criteria on ``score``, record the verdict on the
+    incident (resolved when every criterion held) and return the result."""
+    from ircli.incident.service import IncidentService
+
+    incidents = IncidentService(workspace.store)
     verification = workspace.store.verify()
     results = tuple(evaluate_criteria(config.criteria, score, audit_ok=verification.ok))
     passed = all(r.passed for r in results)
-    workspace.store.append(_scored(incident.id, outcome.run, outcome.status, score, results))
-    incidents.add_note(incident.id, _verdict(results, outcome.status, passed))
-    if passed and incidents.get(incident.id).status not in ("resolved", "closed"):
-        incidents.set_status(incident.id, "resolved")
+    workspace.store.append(_scored(incident, run or "", run_status, score, results))
+    incidents.add_note(incident, _verdict(results, run_status, passed))
+    if passed and incidents.get(incident).status not in ("resolved", "closed"):
+        incidents.set_status(incident, "resolved")
     return DrillResult(
-        incident=incident.id,
-        run=outcome.run,
-        run_status=outcome.status,
+        incident=incident,
+        run=run,
+        run_status=run_status,
         score=score,
         criteria=results,
         verification=verification,
         head=workspace.store.head(),
         sandbox_url=url,
-        steps=len(outcome.steps),
+        steps=steps,
     )
+
+
+async def _until_the_attack(
+    workspace: Workspace, profile_ref: str, stop: asyncio.Event | None
+) -> None:
+    """Without a watch, a timed drill's playbook starts when the attack does (as if someone
+    started it that very moment): before, there is nothing for it to find."""
+    score = await fetch_score(workspace, profile_ref)
+    start, now = score.get("attack_started_at_seconds"), score.get("elapsed_seconds")
+    if isinstance(start, int | float) and isinstance(now, int | float) and start > now:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for((stop or asyncio.Event()).wait(), timeout=start - now)
 
 
 def _sandbox_env(workspace: Workspace, url: str, token: str | None = None) -> dict[str, str]:
@@ -219,7 +281,7 @@ def _sandbox_env(workspace: Workspace, url: str, token: str | None = None) -> di
 
 
 @contextlib.contextmanager
-def _sandbox(workspace: Workspace, config: DrillConfig) -> Iterator[tuple[str, dict[str, str]]]:
+def sandbox(workspace: Workspace, config: DrillConfig) -> Iterator[tuple[str, dict[str, str]]]:
     """The sandbox URL and the environment that points the profile at it."""
     if config.url is not None:
         yield config.url, _sandbox_env(workspace, config.url)

@@ -134,10 +134,15 @@ class WatchSession:
     # -- the loop ----------------------------------------------------------------------------
 
     async def run(
-        self, *, duration: float | None = None, until_responded: bool = False
+        self,
+        *,
+        duration: float | None = None,
+        until_responded: bool = False,
+        fire_within: float | None = None,
     ) -> WatchSummary:
         """Watch until the stop event, ``duration`` seconds, or (``until_responded``) the
-        end of the first response; see the module text."""
+        end of the first response; with ``fire_within`` (a drill's), stop when no rule has
+        fired that many seconds after the start. See the module text."""
         source = Path(self.watch.watch.source)
         sha = hashlib.sha256(source.read_bytes()).hexdigest() if source.is_file() else ""
         spec = self.watch.watch
@@ -155,22 +160,35 @@ class WatchSession:
         self.until_responded = until_responded
         with counting() as tally:
             try:
-                reason = await self._watch(duration)
+                reason = await self._watch(duration, fire_within)
             except IrcliError as exc:
                 self._stopped(f"failed: {exc.message}", tally)
                 raise
             return self._stopped(reason, tally)
 
-    async def _watch(self, duration: float | None) -> str:
+    async def _watch(self, duration: float | None, fire_within: float | None) -> str:
         """The pollers and housekeeping until a stop; why it stopped."""
         pollers = [asyncio.create_task(self._poll(name)) for name in self.signals]
         keeper = asyncio.create_task(self._housekeeping())
         waits = [asyncio.create_task(self.stop.wait()), asyncio.create_task(self.done.wait())]
         try:
+            began = time.monotonic()
             await self._first_round()
-            finished, _pending = await asyncio.wait(
-                waits, timeout=duration, return_when=asyncio.FIRST_COMPLETED
-            )
+            finished: set[asyncio.Task[Any]] = set()
+            if fire_within is not None:
+                left = fire_within - (time.monotonic() - began)
+                finished, _pending = await asyncio.wait(
+                    waits, timeout=max(0.0, left), return_when=asyncio.FIRST_COMPLETED
+                )
+                if not finished and not self.responses:
+                    return f"no rule fired within {fire_within:g} s"
+            if not finished:
+                rest = None if duration is None else duration - (time.monotonic() - began)
+                finished, _pending = await asyncio.wait(
+                    waits,
+                    timeout=None if rest is None else max(0.0, rest),
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
         finally:
             for task in (*pollers, keeper, *waits):
                 task.cancel()
@@ -178,7 +196,7 @@ class WatchSession:
             self.stop.set()  # responses still running drain: their runs stop resumable
             await asyncio.gather(*self._tasks, return_exceptions=True)
         if not finished:
-            return f"ran for {duration:g} s"
+            return f"ran for {time.monotonic() - began:.0f} s"
         return "the response is over" if waits[1] in finished else "stopped by the operator"
 
     def _stopped(self, reason: str, tally: Mapping[str, int]) -> WatchSummary:
