@@ -24,8 +24,8 @@ MIN_YEAR, MAX_YEAR = 1970, 9999
 """Times ircli takes: incidents happen in this range; outside it is a typo (0999 for 1999)."""
 _SHORT_YEAR = re.compile(r"^(\d{1,3})-")
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$")
-_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, None: 1.0}
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
 
 Clock = Callable[[], datetime]
 """A zero-argument callable returning an aware UTC ``datetime``."""
@@ -79,7 +79,8 @@ def parse_time(text: str, *, now: datetime | None = None, what: str = "time") ->
 
 
 def parse_duration(value: Any) -> float | None:
-    """Seconds from ``10s``, ``500ms``, ``2m`` or a number; ``None`` when not a duration."""
+    """Seconds from ``10s``, ``500ms``, ``2m``, ``2h``, ``1d`` or a number; ``None`` when not a
+    duration."""
     if isinstance(value, bool):
         return None
     try:
