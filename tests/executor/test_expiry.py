@@ -23,6 +23,7 @@ from ircli.redaction import Redactor
 from tests.cli.test_json_names import problems
 from tests.conftest import CliResult, CliRunner, FixedClock
 from tests.executor.conftest import TOKEN, Platform
+from tests.playbook.test_expiring_steps import EXPIRING
 
 HOUR = 3600.0
 FLAG = "/api/v1/flags/live_streaming"
@@ -296,6 +297,46 @@ def test_a_dry_run_of_an_expiring_change_sends_nothing(ircli: Ircli, platform: P
     assert sent(platform) == before
 
 
+PLAYBOOK = (
+    EXPIRING
+    + """\
+  - id: verify
+    action: flags.set
+    targets: [new_account_verification]
+    params: {enabled: true, rollout_percent: 100}
+    undo: {params: {enabled: false, rollout_percent: 3}}
+    for: 1h
+"""
+)
+
+
+def test_a_playbook_step_expires(
+    ircli: Ircli, platform: Platform, clock: FixedClock, tmp_path: Path
+) -> None:
+    set_flag(platform, True, 60)
+    path = tmp_path / "pause.yaml"
+    path.write_text(PLAYBOOK)
+    plan = ircli("run", str(path), "--dry-run")
+    assert "set back 7,200 s after it runs" in plan.stdout, plan.stderr
+    done = ircli("--json", "run", str(path), "--yes")
+    assert done.exit_code == 0, done.stderr
+    assert flag(platform) == (False, 60)
+    assert flag(platform, "new_account_verification") == (True, 100)
+    clock.advance(HOUR)
+    result, data = due(ircli)
+    assert [(e["target"], e["status"]) for e in data["expiries"]] == [
+        ("new_account_verification", "reverted")
+    ], result.stderr
+    assert flag(platform, "new_account_verification") == (False, 3)  # the step's undo
+    assert flag(platform) == (False, 60)  # not due yet
+    clock.advance(HOUR)
+    result, data = due(ircli)
+    assert [(e["target"], e["status"]) for e in data["expiries"]] == [
+        ("live_streaming", "reverted")
+    ], result.stderr
+    assert flag(platform) == (True, 60)  # what it was before the step
+
+
 # -- two processes at once -------------------------------------------------------------------
 
 
@@ -368,6 +409,28 @@ def test_one_settled_meanwhile_is_read_again_under_the_lease(
     assert asyncio.run(revert_due(_workspace(store, platform, tmp_path), clock())) == []
     assert sent(platform) == before
     assert len(revert_runs(store)) == 1
+
+
+def test_a_revert_the_platform_refuses_fails_and_stays_due(
+    ircli: Ircli, platform: Platform, clock: FixedClock, tmp_path: Path
+) -> None:
+    path = tmp_path / "bad-undo.yaml"
+    path.write_text(
+        PLAYBOOK.split("  - id: verify")[0].replace(
+            "for: 2h", "for: 1h\n    undo: {params: {enabled: true, rollout_percent: 150}}"
+        )
+    )
+    assert ircli("run", str(path), "--yes").exit_code == 0
+    clock.advance(HOUR)
+    for _attempt in range(2):  # refused each time, and tried again each time
+        result, data = due(ircli)
+        assert result.exit_code == 1
+        [failed] = data["expiries"]
+        assert failed["status"] == "failed"
+        assert failed["revert_run"] is not None
+        assert f"did not set it back at {platform.url}: HTTP 4" in failed["error"]
+        assert "error: could not set back live_streaming (expiry of" in result.stderr
+    assert flag(platform) == (False, 100)
 
 
 def test_the_revert_is_on_the_incident_of_the_change(
