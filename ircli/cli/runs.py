@@ -430,8 +430,8 @@ def due(
     display = state.display
     store = state.store()  # one that exists: a mistyped --db must not start a new chain
     now = state.environment.clock()
-    if dry_run:
-        found = expiry.due_reverts(store, now, profile=profile)
+    found = expiry.due_reverts(store, now, profile=profile)
+    if dry_run or not found:  # nothing to send: no profile or HTTP client is loaded
         results = [expiry.RevertResult(due, due.status) for due in found]
     else:
         workspace = state.workspace()
