@@ -79,8 +79,8 @@ def parse_time(text: str, *, now: datetime | None = None, what: str = "time") ->
 
 
 def parse_duration(value: Any) -> float | None:
-    """Seconds from ``10s``, ``500ms``, ``2m``, ``2h``, ``7d`` or a number; ``None`` when not
-    a duration."""
+    """Seconds from ``10s``, ``500ms``, ``2m``, ``2h``, ``1d`` or a number; ``None`` when not a
+    duration."""
     if isinstance(value, bool):
         return None
     try:

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     import asyncio
     from collections.abc import Sequence
 
+    from ircli.executor.expiry import ExpiryRequest
     from ircli.executor.service import ActionPlan, LoadedProfile, RunOutcome, Workspace
     from ircli.platform.listing import Skipped
 
@@ -114,8 +115,10 @@ def run_action(
     params: dict[str, Any] | None = None,
     skip_preflight: bool = False,
     max_pause: float | None = None,
+    expiry: ExpiryRequest | None = None,
 ) -> None:
-    """Resolve targets, apply the guards, then run (or preview) the action."""
+    """Resolve targets, apply the guards, then run (or preview) the action (set back after
+    ``expiry``, when given)."""
     from ircli.cli.asyncrun import run_draining
     from ircli.cli.incident import current_incident
     from ircli.cli.progress import RunProgress
@@ -149,6 +152,10 @@ def run_action(
         reason=reason,
         selection=selection,
     )
+    if expiry is not None:
+        from ircli.executor.expiry import expiring
+
+        plan = expiring(plan, expiry)
     if dry_run:
         _preview(state, plan)
         return
@@ -169,10 +176,18 @@ def finish(state: CliState, outcome: RunOutcome) -> None:
     from ircli.cli.progress import outcome_json, print_outcome, resume_hint
 
     data = outcome_json(outcome)  # once: it counts every target
+    expiry = outcome.spec.expiry
+    if expiry is not None:
+        data["expires_at"] = expiry["expires_at"]
     if state.display.json_mode:
         state.display.json(data)
     else:
         print_outcome(state.display, data)
+    if expiry is not None:
+        state.display.info(
+            f"expires at {expiry['expires_at']}: then 'ircli runs due' (from cron) or "
+            "'ircli watch' sets it back."
+        )
     resume_hint(state.display, data)
     status = data["status"]
     counts = data["counts"]
@@ -268,6 +283,12 @@ def _preview(state: CliState, plan: ActionPlan) -> None:
             for r, key in requests
         ],
     }  # fmt: skip
+    if plan.expiry is not None:
+        data["expiry"] = {
+            "expires_after_seconds": plan.expiry.seconds,
+            "revert_action": plan.expiry.revert_action,
+            "revert_params": plan.expiry.revert_params,  # None: what it is just before
+        }
     if state.display.json_mode:
         state.display.json(data)
         return
@@ -283,6 +304,15 @@ def _preview(state: CliState, plan: ActionPlan) -> None:
     if header:
         display.info(
             f"{header} values are those of a run named {run}; a real run's own id sets them."
+        )
+    if plan.expiry is not None:
+        from ircli.report.words import duration
+
+        given = plan.expiry.revert_params
+        back = json.dumps(given) if given else "what it is just before the change (read then)"
+        display.result(
+            f"expires {duration(plan.expiry.seconds)} after the change: then "
+            f"{plan.expiry.revert_action} sets back {back}."
         )
 
 
@@ -393,6 +423,7 @@ _command(
     epilog=example(
         "ircli flags set live_streaming --off --incident INC-20261128-7QK2 --yes",
         "ircli flags set live_streaming --on --rollout 10 --yes",
+        "ircli flags set live_streaming --off --for 2h --yes",
     ),
 )
 def set_flag(
@@ -411,14 +442,60 @@ def set_flag(
     yes: Yes = False,
     dry_run: DryRun = False,
     skip_preflight: SkipPreflight = False,
+    lasting: Annotated[
+        str | None,
+        typer.Option(
+            "--for",
+            metavar="DURATION",
+            help="Set it back after this long (e.g. 30m, 2h, 1d): to what it was just before, "
+            "unless --revert-on/--revert-off/--revert-rollout say what.",
+        ),
+    ] = None,
+    revert_enabled: Annotated[
+        bool | None,
+        typer.Option("--revert-on/--revert-off", help="With --for: turn it on or off then."),
+    ] = None,
+    revert_rollout: Annotated[
+        int | None,
+        typer.Option(
+            "--revert-rollout",
+            min=0,
+            max=100,
+            metavar="PERCENT",
+            help="With --for: the rollout then.",
+        ),
+    ] = None,
 ) -> None:
-    """Set a feature flag: flip the kill switch or ramp its rollout."""
-    params = {key: value for key, value in (("enabled", enabled), ("rollout_percent", rollout))
-              if value is not None}  # fmt: skip
+    """Set a feature flag: flip the kill switch or ramp its rollout, for good or for a while."""
+    params = _flag_params(enabled, rollout)
     if not params:
         raise InvalidInput("give --on, --off and/or --rollout PERCENT.")
+    revert = _flag_params(revert_enabled, revert_rollout)
+    if revert and lasting is None:
+        raise InvalidInput("--revert-on, --revert-off and --revert-rollout go with --for DURATION.")
+    expiry = None if lasting is None else _expiry(lasting, revert)
     run_action(
         ctx, "flags.set", ids=[name], ids_file=None, column=None, where=None, profile=profile,
         reason=reason, incident=incident, max_targets=None, yes=yes, dry_run=dry_run,
         batch=None, concurrency=None, rate=None, params=params, skip_preflight=skip_preflight,
+        expiry=expiry,
     )  # fmt: skip
+
+
+def _flag_params(enabled: bool | None, rollout: int | None) -> dict[str, Any]:
+    pairs = (("enabled", enabled), ("rollout_percent", rollout))
+    return {key: value for key, value in pairs if value is not None}
+
+
+def _expiry(text: str, revert: dict[str, Any]) -> ExpiryRequest:
+    """``--for`` (and the explicit values to set back, if any) as an expiry request."""
+    from ircli.clock import parse_duration
+    from ircli.executor.expiry import ExpiryRequest, expiry_problem
+
+    seconds = parse_duration(text)
+    if seconds is None:
+        raise InvalidInput(f"--for {text!r}: expected a duration such as 30m, 2h or 1d.")
+    problem = expiry_problem(seconds)
+    if problem is not None:
+        raise InvalidInput(f"--for {text!r}: {problem}")
+    return ExpiryRequest(int(seconds), revert_params=revert or None)

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
     from ircli.audit.store import AuditStore
+    from ircli.executor.expiry import Expiry, RevertResult
     from ircli.executor.history import PlaybookListing, RunListing
     from ircli.executor.rollback import RollbackOutcome
     from ircli.executor.service import RunOutcome, Workspace
@@ -24,7 +25,7 @@ __all__ = ["app"]
 
 app = typer.Typer(
     help="List, inspect and resume runs (every run is rebuilt from the audit store).",
-    epilog=example("ircli runs list", "ircli runs resume RUN-20261128-7QK2AB"),
+    epilog=example("ircli runs list", "ircli runs resume RUN-20261128-7QK2AB", "ircli runs due"),
     rich_markup_mode=None,
     no_args_is_help=True,
     context_settings=CONTEXT_SETTINGS,
@@ -33,8 +34,8 @@ app = typer.Typer(
 RunId = Annotated[str, typer.Argument(metavar="RUN", help="The run id.")]
 
 
-def _summary(listing: RunListing) -> dict[str, Any]:
-    """A ``RunListing`` as output."""
+def _summary(listing: RunListing, expiries: Mapping[str, list[Expiry]]) -> dict[str, Any]:
+    """A ``RunListing`` as output, with its expiry (``expiries`` by run) if it has one."""
     return {
         "run": listing.run,
         "kind": "action",
@@ -46,7 +47,52 @@ def _summary(listing: RunListing) -> dict[str, Any]:
         "profile": listing.profile,
         "targets": listing.targets,
         "counts": dict(listing.counts),
+        "expiry": _expiry_summary(expiries.get(listing.run)),
     }
+
+
+_URGENCY = ("due", "pending", "reverted", "superseded", "not_changed")
+
+
+def _expiry_summary(found: list[Expiry] | None) -> dict[str, Any] | None:
+    """A run's expiry: when, and where it stands — of the target that most needs attention
+    (a run of one flag has one) — and each target's."""
+    if not found:
+        return None
+    first = min(found, key=lambda expiry: _URGENCY.index(expiry.status))
+    return {
+        "expires_at": first.as_json()["expires_at"],
+        "status": first.status,
+        "reverted_by": first.reverted_by,
+        "superseded_by": first.superseded_by,
+        "targets": [
+            {key: value for key, value in expiry.as_json().items()
+             if key in ("target", "status", "revert_params", "reverted_by", "superseded_by")}
+            for expiry in found
+        ],
+    }  # fmt: skip
+
+
+def _expiries_by_run(state: CliState, store: AuditStore) -> dict[str, list[Expiry]]:
+    """Every expiry in the store, by the run that made the change, as of now."""
+    from ircli.executor.expiry import expiries
+
+    by_run: dict[str, list[Expiry]] = {}
+    for expiry in expiries(store, state.environment.clock()):
+        by_run.setdefault(expiry.run, []).append(expiry)
+    return by_run
+
+
+def _expiry_cell(summary: dict[str, Any]) -> str:
+    """The ``expires`` cell of ``runs list``: when, or how it ended (``runs show`` names the
+    run that set it back or superseded it)."""
+    expiry = summary.get("expiry")
+    if not expiry:
+        return ""
+    status = expiry["status"]
+    if status == "pending":
+        return short_time(expiry["expires_at"])
+    return str(status).replace("_", " ")
 
 
 @app.command("list", epilog=example("ircli runs list", "ircli --json runs list"))
@@ -56,12 +102,16 @@ def list_runs(ctx: typer.Context) -> None:
 
     state = state_of(ctx)
     store = state.store()
-    summaries = [_summary(run) for run in list_run_summaries(store)]
+    expiries = _expiries_by_run(state, store)
+    summaries = [_summary(run, expiries) for run in list_run_summaries(store)]
     summaries += [_playbook_summary(run) for run in list_playbook_runs(store)]
     summaries.sort(key=lambda s: (s["started_at"], s["run"]), reverse=True)
     if state.display.json_mode:
         state.display.json(summaries)
         return
+    # The expires column only when a run expires (most stores have none); it gives way
+    # after the start time and the operator.
+    expiring = (Column("expires", drop=3),) if expiries else ()
     state.display.table(
         (
             "run",
@@ -74,6 +124,7 @@ def list_runs(ctx: typer.Context) -> None:
             "failed",
             "left",
             Column("incident", drop=3),
+            *expiring,
         ),
         (
             (
@@ -84,6 +135,7 @@ def list_runs(ctx: typer.Context) -> None:
                 s["status"],
                 *_count_cells(s),
                 s["incident"] or "",
+                *((_expiry_cell(s),) if expiring else ()),
             )
             for s in summaries
         ),
@@ -134,6 +186,7 @@ def show(ctx: typer.Context, run: RunId) -> None:
     """Show a run: its action, parameters, status, per-outcome counts and the HTTP requests
     it sent (by kind), apart from its target attempts."""
     from ircli.audit.records import RecordFilter
+    from ircli.executor.expiry import expired_run
     from ircli.executor.history import RunListing
     from ircli.executor.journal import load_run
     from ircli.platform.sent import describe, run_requests
@@ -144,10 +197,12 @@ def show(ctx: typer.Context, run: RunId) -> None:
         return
     store = state.store()
     run_state = load_run(store, run)
-    data = _summary(RunListing.of(run_state))
+    data = _summary(RunListing.of(run_state), _expiries_by_run(state, store))
     data["params"] = dict(run_state.spec.params)
     data["reason"] = run_state.spec.reason
     data["selection"] = run_state.spec.selection
+    data["automated"] = run_state.spec.automated
+    data["reverts"] = expired_run({"selection": run_state.spec.selection})
     data["target_attempts"] = sum(result.attempts for result in run_state.results.values())
     data["http_requests"] = run_requests(
         store.records(RecordFilter(run=run, kinds=("run.started", "run.finished")))
@@ -167,6 +222,10 @@ def show(ctx: typer.Context, run: RunId) -> None:
         f"started {data['started_at']} by {data['operator']}; profile {data['profile']}; "
         f"incident {data['incident'] or '-'}; reason: {data['reason'] or '-'}"
     )
+    if data["reverts"]:
+        display.result(f"sets back the expiry of {data['reverts']} (automated)")
+    if data["expiry"]:
+        _show_expiry(state, data["expiry"])
     display.table(("outcome", "targets"), sorted(data["counts"].items()))
     display.result(
         f"HTTP requests: {describe(data['http_requests'])}; "
@@ -181,6 +240,21 @@ def show(ctx: typer.Context, run: RunId) -> None:
             ),
             title="Not done (first 50)",
         )
+
+
+def _show_expiry(state: CliState, expiry: Mapping[str, Any]) -> None:
+    """An expiring run's expiry in ``runs show``: when, and each target's state."""
+    import json
+
+    state.display.result(f"expires at {expiry['expires_at']}: {expiry['status']}")
+    state.display.table(
+        ("target", "expiry", "sets back", "by"),
+        (
+            (t["target"], t["status"], json.dumps(t["revert_params"]),
+             t["reverted_by"] or t["superseded_by"] or "")
+            for t in expiry["targets"]
+        ),
+    )  # fmt: skip
 
 
 @app.command(
@@ -317,6 +391,86 @@ def rollback(
         raise typer.Exit(ExitCode.INTERRUPTED)
     if outcome.status not in ("completed", "nothing"):
         raise typer.Exit(ExitCode.FAILED)
+
+
+_DUE_STATUSES = ("due", "reverted", "superseded", "failed", "busy", "interrupted")
+
+
+@app.command(
+    "due",
+    epilog=example(
+        "ircli runs due",
+        "ircli runs due --profile sandbox --dry-run",
+        "ircli --json runs due >> /var/log/ircli-due.jsonl   # from cron, every 5 minutes",
+    ),
+)
+def due(
+    ctx: typer.Context,
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            "--profile",
+            metavar="NAME|PATH",
+            help="Only changes made through this profile (named as they named it).",
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="List what is due; send and record nothing.")
+    ] = False,
+) -> None:
+    """Set back the changes whose expiry is due (flags set --for, a step's for:), each with an
+    audited run; a change made since supersedes one (not set back). Exit 1 when one could not
+    be set back: it is tried again next time."""
+    from ircli.cli.asyncrun import run_draining
+    from ircli.clock import format_utc
+    from ircli.errors import ExitCode
+    from ircli.executor import expiry
+
+    state = state_of(ctx)
+    display = state.display
+    store = state.store()  # one that exists: a mistyped --db must not start a new chain
+    now = state.environment.clock()
+    found = expiry.due_reverts(store, now, profile=profile)
+    if dry_run or not found:  # nothing to send: no profile or HTTP client is loaded
+        results = [expiry.RevertResult(due, due.status) for due in found]
+    else:
+        workspace = state.workspace()
+
+        async def main(stop: asyncio.Event) -> list[RevertResult]:
+            return await expiry.revert_due(workspace, now, profile=profile, stop=stop)
+
+        results = run_draining(main, display)
+    rows = [result.as_json() for result in results]
+    counts = {status: sum(row["status"] == status for row in rows) for status in _DUE_STATUSES}
+    if display.json_mode:
+        display.json(
+            {"dry_run": dry_run, "checked_at": format_utc(now), "counts": counts, "expiries": rows}
+        )
+    elif not rows:
+        display.result(f"nothing due at {format_utc(now)}.")
+    else:
+        display.table(
+            ("expired run", "target", "status", "revert run", Column("expired at", drop=2),
+             Column("sets back", drop=1)),
+            ((row["run"], row["target"], row["status"], row["revert_run"] or "",
+              short_time(row["expires_at"]), _values(row["revert_params"])) for row in rows),
+            title="Due (dry run: nothing sent)" if dry_run else None,
+        )  # fmt: skip
+    for row in rows:
+        if row["status"] == "failed":
+            display.error(
+                f"could not set back {row['target']} (expiry of {row['run']}): {row['error']}"
+            )
+        elif row["status"] == "busy":
+            display.warning(f"{row['target']} (expiry of {row['run']}) is {row['error']}.")
+    if counts["interrupted"]:
+        raise typer.Exit(ExitCode.INTERRUPTED)
+    if counts["failed"]:
+        raise typer.Exit(ExitCode.FAILED)
+
+
+def _values(params: Mapping[str, Any]) -> str:
+    return ", ".join(f"{name}={value}" for name, value in params.items())
 
 
 def _check(text: str | None) -> Callable[[Mapping[str, Any]], bool] | None:

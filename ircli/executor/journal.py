@@ -90,8 +90,14 @@ class RunSpec:
     dsa_decision: Mapping[str, Any] | None = None
     """The action's EU DSA decision (the profile's ``dsa:``) as the run used it, for its
     statements of reasons whatever becomes of the profile; ``None``: it decides nothing."""
+    expiry: Mapping[str, Any] | None = None
+    """When the change expires and what is set back then (``ircli.executor.expiry``)."""
+    automated: bool = False
+    """Started by ircli itself (an expiry's revert), not by a person."""
 
     def as_params(self) -> dict[str, Any]:
+        # Only the runs that have them carry ``expiry`` and ``automated``.
+        optional = {"expiry": self.expiry, "automated": self.automated or None}
         return {
             "summary": f"{self.action} on {len(self.targets):,} targets",
             "reason": self.reason,
@@ -109,6 +115,7 @@ class RunSpec:
             "dsa_decision": dict(self.dsa_decision) if self.dsa_decision is not None else None,
             "target_count": len(self.targets),
             "targets": list(self.targets),
+            **{key: value for key, value in optional.items() if value is not None},
         }
 
 
@@ -434,6 +441,8 @@ def _spec_of(record: AuditRecord, run: str) -> RunSpec:
             reason=params.get("reason"),
             selection=params.get("selection"),
             dsa_decision=params.get("dsa_decision"),
+            expiry=params.get("expiry"),
+            automated=params.get("automated") is True,
         )
     except (KeyError, TypeError, ValueError):
         raise _malformed(record, "it lacks the action, targets, parameters or profile") from None

@@ -11,7 +11,7 @@ import contextlib
 import hashlib
 import secrets
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from ircli.executor.crashpoints import CrashHook, no_crash
 from ircli.executor.delivery import Delivery, forget_key, generator_for
 from ircli.executor.engine import ExecutionReport, Executor, Tuning
 from ircli.executor.events import EventSink, ignore
+from ircli.executor.expiry import ExpiryRequest, expiry_of
 from ircli.executor.journal import (
     RunJournal,
     RunSpec,
@@ -141,6 +142,10 @@ class ActionPlan:
     reason: str | None = None
     selection: Mapping[str, Any] | None = None
     """How the targets were chosen: ``--id``, an ids file or ``--where`` (``run.started``)."""
+    expiry: ExpiryRequest | None = None
+    """Set the targets back after a while (``ircli.executor.expiry.expiring``)."""
+    automated: bool = False
+    """Started by ircli itself, not a person (an expiry's revert)."""
 
     def preview(self, run: str, count: int = 3) -> list[tuple[PreparedRequest, str]]:
         """The first requests exactly as they would be sent, with their idempotency keys."""
@@ -362,8 +367,11 @@ async def _run_plan(
         reason=plan.reason,
         selection=plan.selection,
         dsa_decision=plan.action.dsa.model_dump(exclude_none=True) if plan.action.dsa else None,
+        automated=plan.automated,
     )
     await _preflight(workspace, plan.loaded.profile, plan.action, spec)
+    if plan.expiry is not None:  # what to set back when it is due: read just before the change
+        spec = replace(spec, expiry=await expiry_of(workspace, plan))
     with workspace.store.leases.hold(run, workspace.store.clock()):
         journal = RunJournal(workspace.store, spec, workspace.crash)
         journal.started()

@@ -21,6 +21,7 @@ from ircli.clock import format_utc
 from ircli.errors import InvalidInput, OperationFailed
 from ircli.executor import service
 from ircli.executor.events import EventSink
+from ircli.executor.expiry import ExpiryRequest, expiring
 from ircli.executor.service import LoadedProfile, Workspace
 from ircli.playbook.context import Context, skipped_result
 from ircli.playbook.model import (
@@ -427,6 +428,8 @@ class StepRunner:
                     f"{step.action}: resolved at run time (earlier steps change its targets); "
                     f"today {len(ids):,} targets, an upper bound (dry run: nothing sent)"
                 )
+            if step.expires_after is not None:
+                warnings.insert(0, f"set back {step.expires_after:,.0f} s after it runs")
             self._finish(
                 step_id,
                 "action",
@@ -447,12 +450,15 @@ class StepRunner:
                 "failed": 0,
                 "failure_ratio": 0.0,
             }
+        expiry = _expiry_request(step, context)
         succeeded = failed = 0
         remaining = list(ids)
         if step.canary is not None:
             size = step.canary.size(len(ids))
             slice_, remaining = remaining[:size], remaining[size:]
-            done, bad = await self._execute(step, params, slice_, f"{self.run}.{step_id}.canary")
+            done, bad = await self._execute(
+                step, params, slice_, f"{self.run}.{step_id}.canary", expiry
+            )
             succeeded, failed = succeeded + done, failed + bad
             values: dict[str, Any] = {
                 "attempted": len(slice_),
@@ -476,7 +482,9 @@ class StepRunner:
                     f"failed its check ({done} done, {bad} failed)",
                 )
         if remaining:
-            done, bad = await self._execute(step, params, remaining, f"{self.run}.{step_id}")
+            done, bad = await self._execute(
+                step, params, remaining, f"{self.run}.{step_id}", expiry
+            )
             succeeded, failed = succeeded + done, failed + bad
         ratio = failed / len(ids)
         summary = f"{step.action}: {succeeded:,} of {len(ids):,} done, {failed:,} not"
@@ -547,7 +555,12 @@ class StepRunner:
         return round(max(by_rate, by_latency), 2)
 
     async def _execute(
-        self, step: ActionStep, params: Mapping[str, Any], ids: list[str], run: str
+        self,
+        step: ActionStep,
+        params: Mapping[str, Any],
+        ids: list[str],
+        run: str,
+        expiry: ExpiryRequest | None = None,
     ) -> tuple[int, int]:
         controls = step.controls
         plan = service.plan_action(
@@ -569,6 +582,8 @@ class StepRunner:
             },
         )
         plan = _with_step(plan, step.id)
+        if expiry is not None:
+            plan = expiring(plan, expiry)
         run_id = step_run_id(run)
         earlier = self._step_run(run_id)
         if earlier is not None and earlier.status == "completed":
@@ -732,6 +747,18 @@ def _with(context: Context, values: Mapping[str, Any]) -> Context:
     from dataclasses import replace
 
     return replace(context, values=values)
+
+
+def _expiry_request(step: ActionStep, context: Context) -> ExpiryRequest | None:
+    """A step's ``for:``: set back with its ``undo`` (rendered) if that gives params, else
+    to the state read before the change."""
+    if step.expires_after is None:
+        return None
+    undo = step.undo
+    if undo is None or not undo.params:
+        return ExpiryRequest(int(step.expires_after), undo.action if undo else None)
+    params = render_value(dict(undo.params), context)
+    return ExpiryRequest(int(step.expires_after), undo.action, params)
 
 
 def _with_step(plan: service.ActionPlan, step: str) -> service.ActionPlan:

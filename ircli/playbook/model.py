@@ -14,7 +14,7 @@ Nothing here performs I/O. The format is documented in docs/playbooks.md.
     ├── dsa: Reasons | None                       why, for DSA statements of reasons (dsarules)
     └── steps: (Step, ...)                        one of (ircli.playbook.steps):
         QueryStep      query: Query                              → steps.ID.ids/items/count
-        ActionStep     action, targets: Targets, params, controls, canary, on_error, undo
+        ActionStep     action, targets: Targets, params, controls, canary, on_error, undo, for
         NoteStep       message, note_kind
         StatusStep     status | milestone
         ApprovalStep   approvals: ApprovalPolicy, message

@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from ircli.errors import InvalidInput
+from ircli.executor.expiry import EXPIRING_ACTIONS, expiry_problem
 from ircli.incident.lifecycle import MILESTONES, STATUSES
 from ircli.incident.model import NOTE_KINDS
 from ircli.platform.model import ActionSpec
@@ -125,7 +126,7 @@ class ActionStep(Step):
     kind: ClassVar[str] = "action"
     nullable: ClassVar[frozenset[str]] = Step.nullable | {
         *("canary", "undo", "approvals", "batch", "concurrency", "rate", "retries"),
-        *("timeout", "max_targets", "max_failure_ratio"),
+        *("timeout", "max_targets", "max_failure_ratio", "for"),
     }
     action: Word
     targets: TargetsField
@@ -147,6 +148,9 @@ class ActionStep(Step):
     """A step-level approval gate (in addition to the playbook's)."""
     undo: Undo | None = None
     """Explicit revert for rollback; without it rollback uses the profile's ``inverse``."""
+    expires_after: PositiveDuration | None = Field(default=None, alias="for")
+    """``for: 2h``: set the targets back after this long (``flags.set``), to the step's
+    ``undo`` params if given, else to what they were just before (``ircli runs due``)."""
     _spec: ActionSpec | None = PrivateAttr(default=None)
 
     @model_validator(mode="before")
@@ -211,7 +215,32 @@ class ActionStep(Step):
                     f"the action {spec.name!r} declares no inverse, so it cannot be rolled back.",
                     hint="Declare how to revert it with undo: {params: {...}}, or use abort.",
                 )
+        if self.expires_after is not None:
+            self._check_expiry(doc)
         super().cross_check(doc)
+
+    def _check_expiry(self, doc: PlaybookDocument) -> None:
+        """``for:`` only on an action that can expire, a whole duration, and an ``undo``
+        that sets back at least what the step sets."""
+        where = doc.here("for")
+        if self.action not in EXPIRING_ACTIONS:
+            raise doc.fail(
+                where,
+                f"the action {self.action!r} cannot expire: for: is for "
+                f"{', '.join(EXPIRING_ACTIONS)}, whose earlier state ircli reads and sets back.",
+            )
+        assert self.expires_after is not None
+        problem = expiry_problem(self.expires_after)
+        if problem is not None:
+            raise doc.fail(where, problem)
+        if self.undo is not None and self.undo.params:
+            missing = [name for name in self.params if name not in self.undo.params]
+            if missing:
+                raise doc.fail(
+                    doc.here("undo", "params"),
+                    f"the undo of an expiring step must set {', '.join(missing)} too: the step "
+                    "sets it, and the expiry is to set it back.",
+                )
 
     def step_info(self) -> StepInfo:
         spec = self._spec

@@ -118,6 +118,8 @@ def chosen_by(run: RunSummary) -> str:
         )
     if source == "playbook":
         return f"playbook step {value_text(selection.get('step'))}: {_step_source(selection)}"
+    if source == "expiry":
+        return f"the expiry of {value_text(selection.get('expired_run'))} (set back by ircli)"
     filters = selection.get("filters")
     where = parameters_text(filters) if isinstance(filters, Mapping) else ""
     return f"--where on {value_text(selection.get('listing'))}" + (f" ({where})" if where else "")

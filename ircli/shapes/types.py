@@ -64,7 +64,7 @@ _DURATION_SCHEMA = {
         {"type": "number", "minimum": 0},
         {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*(ms|s|m|h|d)?\s*$"},
     ],
-    "description": "seconds, or a duration such as 10s, 500ms, 2m, 2h or 7d",
+    "description": "seconds, or a duration such as 10s, 500ms, 2m or 2h",
 }
 
 
@@ -88,7 +88,7 @@ def is_duration(metadata: Any) -> bool:
 
 
 Duration = Annotated[float, BeforeValidator(_duration), WithJsonSchema(_DURATION_SCHEMA)]
-"""Seconds, from ``10s``, ``500ms``, ``2m`` or a number (0 allowed)."""
+"""Seconds, from ``10s``, ``500ms``, ``2m``, ``2h``, ``1d`` or a number (0 allowed)."""
 PositiveDuration = Annotated[
     float, BeforeValidator(_positive_duration), WithJsonSchema(_DURATION_SCHEMA)
 ]

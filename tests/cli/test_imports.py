@@ -55,6 +55,7 @@ def test_version_is_answered_before_typer_and_rich_load(tmp_path: Path) -> None:
     [
         (("incident", "list"), {"typer", "rich", "sqlalchemy"}),
         (("runs", "list"), {"typer", "rich", "sqlalchemy"}),
+        (("runs", "due"), {"typer", "rich", "sqlalchemy"}),  # nothing due: nothing to send
         (("audit", "verify"), {"typer", "rich", "sqlalchemy"}),
         (("store", "info"), {"typer", "rich", "sqlalchemy"}),
     ],

@@ -81,7 +81,9 @@ def test_every_command_json_follows_the_naming_convention(
         "--reason", "bot flood", "--yes",
     )  # fmt: skip
     run("accounts", "freeze", "--ids-file", str(ids), "--reason", "bots", "--dry-run")
-    run("flags", "set", "live_streaming", "--off", "--reason", "stop it", "--yes")
+    expiring = run(
+        "flags", "set", "live_streaming", "--off", "--for", "2h", "--reason", "stop it", "--yes"
+    )  # fmt: skip
     plan = run("run", "credential-stuffing-response", "--dry-run")
     run("runs", "approve", plan["run"], IRCLI_OPERATOR="lee")
     playbook = run("run", "account-takeover-single", "--input", "account=acc_0000003", "--yes")
@@ -92,6 +94,9 @@ def test_every_command_json_follows_the_naming_convention(
         ("runs", "list"),
         ("runs", "show", adhoc["run"]),
         ("runs", "show", playbook["run"]),
+        ("runs", "show", expiring["run"]),
+        ("runs", "due"),
+        ("runs", "due", "--dry-run"),
         ("audit", "head"),
         ("audit", "verify"),
         ("audit", "log", "--target", "acc_0000003"),
@@ -111,6 +116,7 @@ def test_every_command_json_follows_the_naming_convention(
     assert set(adhoc["http_requests"]) == {"action", "check", "listing", "probe"}
     assert adhoc["elapsed_seconds"] >= 0
     assert all("started_at" in listed for listed in outputs["runs list"])
+    assert outputs["runs show " + expiring["run"]]["expiry"]["expires_at"] == expiring["expires_at"]
     assert outputs["audit log --target acc_0000003"][0]["targets_in_record"] >= 1
     report = outputs["report " + incident]
     assert report["http_requests"] == sum(report["metrics"]["http_requests"].values())
