@@ -38,6 +38,8 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("profile", "IRCLI_PROFILE", str, "platform profile name or path"),
 )
 _BY_KEY = {spec.key: spec for spec in SETTINGS}
+_BLOCKS = ("webhooks", "dsa", "protected")
+"""Keys of the config file that are not settings: read where they are used."""
 
 DEFAULT_MAX_TARGETS = 50_000
 
@@ -82,9 +84,13 @@ def read_config_file(path: Path) -> dict[str, Any]:
             if not isinstance(value, dict):
                 raise loaded.error((key,), "expected a mapping of statement fields to values.")
             continue
+        if key == "protected":  # read with the profile it applies to (ircli.platform.protected)
+            if not isinstance(value, dict):
+                raise loaded.error((key,), "expected a mapping such as accounts: {ids: [...]}.")
+            continue
         spec = _BY_KEY.get(key)
         if spec is None:
-            close = difflib.get_close_matches(key, [*_BY_KEY, "webhooks", "dsa"], n=1)
+            close = difflib.get_close_matches(key, [*_BY_KEY, *_BLOCKS], n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise loaded.error((key,), f"unknown setting{hint}.", at_key=True)
         if spec.kind is int and (isinstance(value, bool) or not isinstance(value, int)):

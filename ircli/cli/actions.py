@@ -14,7 +14,13 @@ from urllib.parse import urlencode
 import typer
 
 from ircli.cli.helptext import CONTEXT_SETTINGS, example
-from ircli.cli.options import MaxPause, SkipPreflight, parse_pairs
+from ircli.cli.options import (
+    MaxPause,
+    OverrideProtected,
+    SkipPreflight,
+    check_override,
+    parse_pairs,
+)
 from ircli.cli.state import CliState, state_of
 from ircli.errors import ExitCode, GuardRefused, InvalidInput
 
@@ -25,6 +31,8 @@ if TYPE_CHECKING:
     from ircli.executor.expiry import ExpiryRequest
     from ircli.executor.service import ActionPlan, LoadedProfile, RunOutcome, Workspace
     from ircli.platform.listing import Skipped
+    from ircli.platform.model import ActionSpec
+    from ircli.platform.protected import ProtectedSet
 
 __all__ = ["accounts", "confirm", "domains", "flags", "run_action", "sessions", "streams"]
 
@@ -116,6 +124,7 @@ def run_action(
     skip_preflight: bool = False,
     max_pause: float | None = None,
     expiry: ExpiryRequest | None = None,
+    override_protected: bool = False,
 ) -> None:
     """Resolve targets, apply the guards, then run (or preview) the action (set back after
     ``expiry``, when given)."""
@@ -128,11 +137,16 @@ def run_action(
     display = state.display
     workspace = state.workspace(preflight=not skip_preflight)
     incident = current_incident(state, incident)
+    override = check_override(override_protected, reason)
     loaded = service.load_platform(workspace, profile or state.settings.profile)
     spec = service.action_of(loaded.profile, action)
+    protected = protection(state, workspace, loaded, spec, incident, override)
+    owners: dict[str, str] = {}
+    field = protected.owned.get(spec.target_kind)
     targets, selection = _targets(
         state, workspace, loaded, spec.target_kind, ids, ids_file, column, where,
         action=spec.name, incident=incident, max_targets=max_targets,
+        owners=(field, owners) if field is not None else None,
     )  # fmt: skip
     plan = service.plan_action(
         workspace,
@@ -151,16 +165,25 @@ def run_action(
         },
         reason=reason,
         selection=selection,
+        protected=protected,
+        owners=owners,
     )
     if expiry is not None:
         from ircli.executor.expiry import expiring
 
         plan = expiring(plan, expiry)
+    if plan.protected:
+        sample = ", ".join(plan.protected[:5]) + (" …" if len(plan.protected) > 5 else "")
+        display.warning(
+            f"{len(plan.protected):,} of the {len(plan.targets):,} targets are protected "
+            f"accounts (or theirs) and are not sent: {sample}. Only a person can act on them, "
+            "with --override-protected --reason '…'."
+        )
     if dry_run:
         _preview(state, plan)
         return
     _confirm(state, workspace, plan, yes)
-    progress = RunProgress(display, action, len(plan.targets))
+    progress = RunProgress(display, action, len(plan.to_send))
 
     async def main(stop: asyncio.Event) -> RunOutcome:
         async with progress.shown():
@@ -168,6 +191,45 @@ def run_action(
 
     outcome = run_draining(main, display)
     finish(state, outcome)
+
+
+def protection(
+    state: CliState,
+    workspace: Workspace,
+    loaded: LoadedProfile,
+    action: ActionSpec,
+    incident: str | None,
+    override: str | None,
+) -> ProtectedSet:
+    """The protected accounts of an ad-hoc run, resolved before anything is sent; a failure
+    is a ``run.refused`` record and its error (nothing sent). An override is said on stderr."""
+    from ircli.cli.asyncrun import run_with_stop
+    from ircli.errors import IrcliError
+    from ircli.executor import service
+    from ircli.executor.protection import resolve_protection
+
+    async def resolve(_stop: asyncio.Event) -> ProtectedSet:
+        return await resolve_protection(
+            workspace, loaded, override=override, kind=action.target_kind
+        )
+
+    try:
+        protected = run_with_stop(resolve, lambda _signal: None)
+    except IrcliError as failed:
+        why = f"protected accounts unresolved: {failed.message}"
+        service.refuse(workspace, action.name, 0, incident, why)
+        raise
+    if override is not None:
+        warn_override(state, f"{len(protected.ids):,} protected accounts")
+    return protected
+
+
+def warn_override(state: CliState, what: str = "protected accounts") -> None:
+    """Say on stderr that this run may act on protected accounts, and who answers for it."""
+    state.display.warning(
+        f"--override-protected: this run may act on {what}; recorded in the audit chain as "
+        f"overridden by {state.settings.operator}."
+    )
 
 
 def finish(state: CliState, outcome: RunOutcome) -> None:
@@ -212,9 +274,11 @@ def _targets(
     action: str,
     incident: str | None,
     max_targets: int | None,
+    owners: tuple[str, dict[str, str]] | None = None,
 ) -> tuple[list[str], dict[str, Any] | None]:
     """The targets, and how they were chosen (for ``run.started``): ``--id``, the ids file
-    (name, SHA-256, column) or ``--where`` (listing, filters, the reads it took)."""
+    (name, SHA-256, column) or ``--where`` (listing, filters, the reads it took). ``owners``
+    (field, into): with ``--where``, each item's account by id (``select_targets``)."""
     from ircli.cli.asyncrun import run_with_stop
     from ircli.executor import service
     from ircli.executor.targets import read_ids_file_recorded, unique_ids
@@ -239,7 +303,9 @@ def _targets(
 
     async def select(_stop: asyncio.Event) -> tuple[list[str], Skipped]:
         # One past the cap is enough to refuse: a flood's listing can be very long.
-        return await service.select_targets(workspace, loaded, listing, filters, limit=cap + 1)
+        return await service.select_targets(
+            workspace, loaded, listing, filters, limit=cap + 1, owners=owners
+        )
 
     with counting() as reads:  # the asyncio task shares this tally (a copied context)
         selected, skipped = run_with_stop(select, lambda _signal: None)
@@ -270,11 +336,13 @@ def _preview(state: CliState, plan: ActionPlan) -> None:
     run = "RUN-DRYRUN"
     header = plan.loaded.profile.idempotency_header
     requests = [(r, key if header else None) for r, key in plan.preview(run, count=3)]
+    sent = plan.to_send
     data = {
         "dry_run": True,
         "action": plan.action.name,
-        "targets": len(plan.targets),
-        "sample": list(plan.targets[:5]),
+        "targets": len(sent),
+        "protected": len(plan.protected),
+        "sample": list(sent[:5]),
         "idempotency_header": header,
         "idempotency_keys_for_run": run if header else None,
         "requests": [
@@ -293,8 +361,9 @@ def _preview(state: CliState, plan: ActionPlan) -> None:
         state.display.json(data)
         return
     display = state.display
-    display.result(f"dry run: {plan.action.name} on {len(plan.targets):,} targets; nothing sent.")
-    display.result("sample: " + ", ".join(plan.targets[:5]))
+    held = f" ({len(plan.protected):,} protected, held back)" if plan.protected else ""
+    display.result(f"dry run: {plan.action.name} on {len(sent):,} targets{held}; nothing sent.")
+    display.result("sample: " + ", ".join(sent[:5]))
     base = plan.loaded.profile.base_url
     for request, key in requests:
         body = "" if request.json is None else f" {json.dumps(request.json)}"
@@ -317,7 +386,7 @@ def _preview(state: CliState, plan: ActionPlan) -> None:
 
 
 def _confirm(state: CliState, workspace: Workspace, plan: ActionPlan, yes: bool) -> None:
-    confirm(state, workspace, plan.action.name, plan.targets, plan.incident, yes=yes)
+    confirm(state, workspace, plan.action.name, plan.to_send, plan.incident, yes=yes)
 
 
 def confirm(
@@ -376,12 +445,14 @@ def _command(group: typer.Typer, name: str, action: str, help_text: str, *exampl
         timeout: Timeout = None,
         max_pause: MaxPause = None,
         skip_preflight: SkipPreflight = False,
+        override_protected: OverrideProtected = False,
     ) -> None:
         run_action(
             ctx, action, ids=ids, ids_file=ids_file, column=column, where=where,
             profile=profile, reason=reason, incident=incident, max_targets=max_targets,
             yes=yes, dry_run=dry_run, batch=batch, concurrency=concurrency, rate=rate,
             timeout=timeout, max_pause=max_pause, skip_preflight=skip_preflight,
+            override_protected=override_protected,
         )  # fmt: skip
 
     command.__doc__ = help_text

@@ -11,7 +11,14 @@ import typer
 from ircli.clock import parse_time
 from ircli.errors import InvalidInput
 
-__all__ = ["MaxPause", "SkipPreflight", "parse_optional_time", "parse_pairs"]
+__all__ = [
+    "MaxPause",
+    "OverrideProtected",
+    "SkipPreflight",
+    "check_override",
+    "parse_optional_time",
+    "parse_pairs",
+]
 
 SkipPreflight = Annotated[
     bool,
@@ -30,6 +37,28 @@ MaxPause = Annotated[
         "store refuses writes, longer [60].",
     ),
 ]
+
+OverrideProtected = Annotated[
+    bool,
+    typer.Option(
+        "--override-protected",
+        help="Act on protected accounts too, for this run only: needs --reason; recorded "
+        "with your name.",
+    ),
+]
+
+
+def check_override(override: bool, reason: str | None) -> str | None:
+    """The reason an ``--override-protected`` is recorded with (a person must give one);
+    ``None`` without the override."""
+    if not override:
+        return None
+    if reason is None or not reason.strip():
+        raise InvalidInput(
+            "--override-protected needs --reason: why protected accounts may be acted on "
+            "(it is recorded with your name); nothing was sent."
+        )
+    return reason.strip()
 
 
 def parse_optional_time(text: str | None, now: datetime, flag: str) -> datetime | None:

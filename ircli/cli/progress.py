@@ -225,6 +225,8 @@ def print_outcome(display: Display, data: dict[str, Any]) -> None:
             f"{data['actions_per_second']:,.0f}/s" if data["actions_per_second"] else "-",
         )],
     )  # fmt: skip
+    if counts["protected"]:
+        display.result(f"protected: {counts['protected']:,} targets held back (not sent)")
     head = data["audit_head"]
     if head:
         display.result(f"audit head {head['seq']}:{head['hash']}")

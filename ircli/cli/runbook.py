@@ -9,7 +9,7 @@ import typer
 
 from ircli.cli.display import Column
 from ircli.cli.helptext import example
-from ircli.cli.options import SkipPreflight, parse_pairs
+from ircli.cli.options import OverrideProtected, SkipPreflight, check_override, parse_pairs
 from ircli.cli.state import CliState, state_of
 from ircli.errors import ExitCode, GuardRefused, InvalidInput
 
@@ -57,6 +57,11 @@ def run(
     ] = 0.1,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
     skip_preflight: SkipPreflight = False,
+    override_protected: OverrideProtected = False,
+    reason: Annotated[
+        str | None,
+        typer.Option("--reason", help="Why protected accounts may be acted on (recorded)."),
+    ] = None,
 ) -> None:
     """Run a playbook: queries, actions, notes, waits — every action audited and resumable."""
     from ircli.cli.incident import current_incident
@@ -64,6 +69,10 @@ def run(
     from ircli.playbook.runner import open_playbook
 
     state = state_of(ctx)
+    override = check_override(override_protected, reason)
+    if reason is not None and override is None:
+        raise InvalidInput("--reason goes with --override-protected; a playbook's own reason "
+                           "is its input (--input reason=…).")  # fmt: skip
     workspace = state.workspace(preflight=not skip_preflight)
     incident = current_incident(state, incident)
     book = open_playbook(workspace, playbook, profile or state.settings.profile)
@@ -85,7 +94,9 @@ def run(
                 f"running playbook {book.name!r} needs confirmation; nothing was sent.",
                 hint="Look first with --dry-run, then pass --yes.",
             )
-        planned = _execute(state, book, given, profile, incident, dry_run=True)
+        planned = _execute(
+            state, book, given, profile, incident, dry_run=True, override_protected=override
+        )
         _show(state, planned)
         state.display.err.print("run it now? [y/N] ", end="", markup=False)
         if state.environment.stdin.readline().strip().lower() not in ("y", "yes"):
@@ -101,6 +112,7 @@ def run(
         on_event=progress,
         plan=saved,
         max_drift=max_drift,
+        override_protected=override,
     )
     if plan_out is not None:
         from ircli.cli.audit import write_private
@@ -143,11 +155,16 @@ def _execute(
     on_event: Any = None,
     plan: Any = None,
     max_drift: float = 0.1,
+    override_protected: str | None = None,
 ) -> PlaybookOutcome:
     from ircli.cli.asyncrun import run_draining
     from ircli.playbook.runner import run_playbook
 
     workspace = state.workspace()
+    if override_protected is not None and not dry_run:
+        from ircli.cli.actions import warn_override
+
+        warn_override(state)
 
     async def main(stop: Any) -> PlaybookOutcome:
         return await run_playbook(
@@ -160,6 +177,7 @@ def _execute(
             stop=stop,
             plan=plan,
             max_drift=max_drift,
+            override_protected=override_protected,
             **({"on_event": on_event} if on_event else {}),
         )
 

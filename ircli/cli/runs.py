@@ -8,8 +8,9 @@ import typer
 
 from ircli.cli.display import Column, short_time
 from ircli.cli.helptext import CONTEXT_SETTINGS, example
-from ircli.cli.options import SkipPreflight
+from ircli.cli.options import OverrideProtected, SkipPreflight, check_override
 from ircli.cli.state import CliState, state_of
+from ircli.errors import InvalidInput
 
 if TYPE_CHECKING:
     import asyncio
@@ -203,9 +204,10 @@ def show(ctx: typer.Context, run: RunId) -> None:
     data["selection"] = run_state.spec.selection
     data["automated"] = run_state.spec.automated
     data["reverts"] = expired_run({"selection": run_state.spec.selection})
+    data["protection"] = run_state.spec.protection
     data["target_attempts"] = sum(result.attempts for result in run_state.results.values())
     data["http_requests"] = run_requests(
-        store.records(RecordFilter(run=run, kinds=("run.started", "run.finished")))
+        store.records(RecordFilter(run=run, kinds=("run.started", "run.resumed", "run.finished")))
     )
     failures = [
         result.as_json(target)
@@ -227,6 +229,8 @@ def show(ctx: typer.Context, run: RunId) -> None:
     if data["expiry"]:
         _show_expiry(state, data["expiry"])
     display.table(("outcome", "targets"), sorted(data["counts"].items()))
+    if data["protection"] is not None:
+        display.result(f"protection: {_protection_text(data['protection'])}")
     display.result(
         f"HTTP requests: {describe(data['http_requests'])}; "
         f"target attempts: {data['target_attempts']:,}"
@@ -257,6 +261,20 @@ def _show_expiry(state: CliState, expiry: Mapping[str, Any]) -> None:
     )  # fmt: skip
 
 
+def _protection_text(protection: Mapping[str, Any]) -> str:
+    """How ``runs show`` words the protection a run went with (``run.started``)."""
+    if "exempt" in protection:
+        return f"not applied ({protection['exempt']})"
+    said = f"{protection.get('ids', 0):,} protected accounts"
+    if protection.get("sha256"):
+        said += f" (SHA-256 {str(protection['sha256'])[:12]}…)"
+    if protection.get("applies") is False:
+        said += "; its targets cannot be accounts, so none were read"
+    if protection.get("override_protected"):
+        said += f"; overridden by {protection.get('operator')}: {protection.get('override_reason')}"
+    return said
+
+
 @app.command(
     "resume",
     epilog=example(
@@ -282,10 +300,15 @@ def resume(
             help="Resume a playbook run even though its playbook file changed since it started.",
         ),
     ] = False,
+    override_protected: OverrideProtected = False,
+    reason: Annotated[
+        str | None,
+        typer.Option("--reason", help="Why protected accounts may be acted on (recorded)."),
+    ] = None,
 ) -> None:
     """Continue an interrupted or crashed run — an action run, or a whole playbook run from
     the step it stopped in; targets known done are never resent, finished steps never rerun."""
-    from ircli.cli.actions import confirm, finish
+    from ircli.cli.actions import confirm, finish, warn_override
     from ircli.cli.asyncrun import run_draining
     from ircli.cli.progress import RunProgress
     from ircli.executor import service
@@ -293,10 +316,15 @@ def resume(
 
     state = state_of(ctx)
     display = state.display
+    override = check_override(override_protected, reason)
+    if reason is not None and override is None:
+        raise InvalidInput("--reason goes with --override-protected here.")
     workspace = state.workspace(preflight=not skip_preflight)
+    if override is not None:
+        warn_override(state)
     if _is_playbook_run(workspace.store, run):
         _resume_playbook(state, workspace, run, yes=yes, allow_changed=allow_changed,
-                         profile_changed=profile_changed)  # fmt: skip
+                         profile_changed=profile_changed, override=override)  # fmt: skip
         return
     before = load_run(workspace.store, run)
     settled = before.settled()
@@ -312,7 +340,12 @@ def resume(
     async def main(stop: asyncio.Event) -> RunOutcome:
         async with progress.shown():
             return await service.resume_run(
-                workspace, run, on_event=progress, stop=stop, profile_changed=profile_changed
+                workspace,
+                run,
+                on_event=progress,
+                stop=stop,
+                profile_changed=profile_changed,
+                override_protected=override,
             )
 
     outcome = run_draining(main, display)
@@ -540,8 +573,6 @@ def approve(
     if expires is not None:
         seconds = parse_duration(expires)
         if seconds is None or seconds <= 0:
-            from ircli.errors import InvalidInput
-
             raise InvalidInput(f"--expires {expires!r}: expected a duration such as 30m.")
         ttl = seconds
     record = plans.approve(store, run, now=state.environment.clock(), ttl=ttl)
@@ -571,6 +602,7 @@ def _resume_playbook(
     yes: bool,
     allow_changed: bool,
     profile_changed: bool,
+    override: str | None,
 ) -> None:
     from ircli.cli.actions import confirm
     from ircli.cli.asyncrun import run_draining
@@ -595,6 +627,7 @@ def _resume_playbook(
                 profile_changed=profile_changed,
                 on_event=progress,
                 stop=stop,
+                override_protected=override,
             )
 
     show_and_exit(state, run_draining(main, state.display))
@@ -647,7 +680,7 @@ def _show_playbook_run(state: CliState, run: str) -> None:
     }
     sent = {"playbook": run_requests(records)}
     for step_run in sorted(step_runs):
-        kinds = ("run.started", "run.finished")
+        kinds = ("run.started", "run.resumed", "run.finished")
         sent[step_run] = run_requests(store.records(RecordFilter(run=step_run, kinds=kinds)))
     data = {
         "run": run,

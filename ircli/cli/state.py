@@ -134,6 +134,7 @@ class CliState:
             webhooks=self._webhooks(),
             data_dir=env.user_data_dir(),
             preflight=preflight,
+            config_file=self.settings.config_file,
         )
 
     def _webhooks(self) -> dict[str, str]:

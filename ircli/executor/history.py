@@ -99,6 +99,7 @@ def _counts(outcome: Mapping[str, Any]) -> dict[str, int] | None:
     counts = outcome.get("counts")
     if not isinstance(counts, Mapping):
         return None
+    counts = {Outcome.PROTECTED.value: 0, **counts}  # recorded before targets were protected
     if not all(type(counts.get(key)) is int for key in COUNT_KEYS):
         return None
     return {key: counts[key] for key in COUNT_KEYS}

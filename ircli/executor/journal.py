@@ -94,6 +94,9 @@ class RunSpec:
     """When the change expires and what is set back then (``ircli.executor.expiry``)."""
     automated: bool = False
     """Started by ircli itself (an expiry's revert), not by a person."""
+    protection: Mapping[str, Any] | None = None
+    """The protected accounts the run went with: how many, their SHA-256, where from, and
+    whether a person overrode them (``ProtectedSet.record``); ``None`` in older records."""
 
     def as_params(self) -> dict[str, Any]:
         # Only the runs that have them carry ``expiry`` and ``automated``.
@@ -113,6 +116,7 @@ class RunSpec:
             },
             "selection": dict(self.selection) if self.selection is not None else None,
             "dsa_decision": dict(self.dsa_decision) if self.dsa_decision is not None else None,
+            "protection": dict(self.protection) if self.protection is not None else None,
             "target_count": len(self.targets),
             "targets": list(self.targets),
             **{key: value for key, value in optional.items() if value is not None},
@@ -218,15 +222,36 @@ class RunJournal:
             kind=kind, incident=self.spec.incident, run=self.spec.run, step=self.spec.step, **fields
         )
 
-    def started(self) -> None:
-        """Record ``run.started``."""
-        self._store.append(self._record("run.started", params=self.spec.as_params()))
+    def started(self, protected: Sequence[str] = ()) -> None:
+        """Record ``run.started``, and in the same transaction the outcome ``protected`` of
+        the targets held back (a crash between the two could let a resume send them)."""
+        started = self._record("run.started", params=self.spec.as_params())
+        self._store.append_many([started, *self._protected(protected)])
 
-    def resumed(self, known: Mapping[str, int], profile_sha256: str) -> None:
-        """Record ``run.resumed``: what the store already knew, and the SHA-256 of the
-        profile the run goes on with (a later resume compares against it)."""
+    def resumed(
+        self,
+        known: Mapping[str, int],
+        profile_sha256: str,
+        protection: Mapping[str, Any] | None = None,
+        held: Sequence[str] = (),
+    ) -> None:
+        """Record ``run.resumed``: what the store already knew, the SHA-256 of the profile
+        the run goes on with (a later resume compares against it) and the protection it goes
+        on with; with it, the outcome ``protected`` of the targets left that it holds back."""
         params = {"known": dict(known), "profile_sha256": profile_sha256}
-        self._store.append(self._record("run.resumed", params=params))
+        if protection is not None:
+            params["protection"] = dict(protection)
+        resumed = self._record("run.resumed", params=params)
+        self._store.append_many([resumed, *self._protected(held)])
+
+    def _protected(self, targets: Sequence[str]) -> list[NewRecord]:
+        """The ``action.outcome`` records of targets held back as protected (none sent)."""
+        from ircli.executor.protection import PROTECTED
+
+        if not targets:
+            return []
+        chunks = [list(targets[i : i + FLUSH_SIZE]) for i in range(0, len(targets), FLUSH_SIZE)]
+        return [self._outcome_record([(chunk, PROTECTED)]) for chunk in chunks]
 
     async def intend(self, targets: list[str], *, batch: bool) -> None:
         """Make the intent for ``targets`` durable; returns once committed."""
@@ -443,6 +468,7 @@ def _spec_of(record: AuditRecord, run: str) -> RunSpec:
             dsa_decision=params.get("dsa_decision"),
             expiry=params.get("expiry"),
             automated=params.get("automated") is True,
+            protection=params.get("protection"),
         )
     except (KeyError, TypeError, ValueError):
         raise _malformed(record, "it lacks the action, targets, parameters or profile") from None

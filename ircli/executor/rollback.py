@@ -17,6 +17,7 @@ from ircli.errors import InvalidInput
 from ircli.executor import service
 from ircli.executor.events import EventSink, ignore
 from ircli.executor.journal import RunState, load_run
+from ircli.executor.protection import ROLLBACK_EXEMPT
 from ircli.platform.model import Outcome
 
 __all__ = [
@@ -171,6 +172,7 @@ async def rollback(
                 max_targets=len(targets),
                 incident=stage.incident,
                 reason=f"rollback of {stage.source_run}",
+                protected=ROLLBACK_EXEMPT,
             )
             result = await service.run_plan(
                 workspace,

@@ -19,7 +19,7 @@ from typing import Any
 from ircli.audit.leases import LeaseHeld
 from ircli.audit.records import Anchor, NewRecord, RecordFilter
 from ircli.audit.store import AuditStore
-from ircli.errors import GuardRefused, InvalidInput, OperationFailed
+from ircli.errors import GuardRefused, InvalidInput, IrcliError, OperationFailed
 from ircli.executor.crashpoints import CrashHook, no_crash
 from ircli.executor.delivery import Delivery, forget_key, generator_for
 from ircli.executor.engine import ExecutionReport, Executor, Tuning
@@ -37,6 +37,7 @@ from ircli.platform.client import PlatformClient
 from ircli.platform.generate import shown
 from ircli.platform.listing import Skipped
 from ircli.platform.model import ActionSpec, Outcome, Profile
+from ircli.platform.protected import ProtectedSet
 from ircli.platform.render import PreparedRequest, render
 from ircli.platform.sent import counting, http_requests
 from ircli.redaction import Redactor
@@ -83,6 +84,8 @@ class Workspace:
     """ircli's data directory: generated values' keys and delivery files live under it."""
     preflight: bool = True
     """Make one read before a run writes anything (``ircli.executor.preflight``)."""
+    config_file: Path | None = None
+    """The ``ircli.yaml`` in force: its ``protected:`` block (``ircli.executor.protection``)."""
 
 
 @dataclass(frozen=True)
@@ -146,13 +149,26 @@ class ActionPlan:
     """Set the targets back after a while (``ircli.executor.expiry.expiring``)."""
     automated: bool = False
     """Started by ircli itself, not a person (an expiry's revert)."""
+    protected: tuple[str, ...] = ()
+    """The targets held back as protected accounts: recorded, never sent."""
+    protection: Mapping[str, Any] | None = None
+    """The protection the run goes with (``ProtectedSet.record``, in ``run.started``)."""
+
+    @property
+    def to_send(self) -> tuple[str, ...]:
+        """The targets the run sends: all but the protected ones, in order."""
+        if not self.protected:
+            return self.targets
+        held = set(self.protected)
+        return tuple(target for target in self.targets if target not in held)
 
     def preview(self, run: str, count: int = 3) -> list[tuple[PreparedRequest, str]]:
         """The first requests exactly as they would be sent, with their idempotency keys."""
         profile, action = self.loaded.profile, self.action
+        targets = self.to_send
         if self.batch_size and action.batch:
             size = min(self.batch_size, action.batch.max_size)
-            chunks = [list(self.targets[i : i + size]) for i in range(0, len(self.targets), size)]
+            chunks = [list(targets[i : i + size]) for i in range(0, len(targets), size)]
             return [
                 (
                     render(action.batch.request, targets=chunk, params=self.params,
@@ -167,7 +183,7 @@ class ActionPlan:
                        variables=profile.variables, generated=shown(action.generate)),
                 idempotency_key(run, self.step, action.name, [target]),
             )
-            for target in self.targets[:count]
+            for target in targets[:count]
         ]  # fmt: skip
 
 
@@ -184,8 +200,14 @@ def plan_action(
     overrides: Mapping[str, Any] | None = None,
     reason: str | None = None,
     selection: Mapping[str, Any] | None = None,
+    protected: ProtectedSet | None = None,
+    owners: Mapping[str, str] | None = None,
 ) -> ActionPlan:
-    """Check everything that can be checked before a request: action, params, caps, incident."""
+    """Check everything that can be checked before a request: action, params, caps, incident.
+
+    ``protected`` (``ircli.executor.protection.resolve_protection``) holds back the targets
+    that are protected accounts, or objects whose account (``owners``: id → account id, from
+    a listing read) is one; ``None`` is refused where protection is declared."""
     from ircli.platform import bind_params
 
     action = action_of(loaded.profile, action_name)
@@ -199,10 +221,17 @@ def plan_action(
     targets = list(dict.fromkeys(targets))
     if not targets:
         raise InvalidInput("no targets: give --id, --ids-file or --where.")
-    if len(targets) > max_targets:
-        refuse(workspace, action.name, len(targets), incident, f"over the cap of {max_targets}")
+    if protected is None:
+        from ircli.executor.protection import require_resolved
+
+        require_resolved(workspace, loaded)
+        protected = ProtectedSet()
+    held = protected.held(action.target_kind, targets, owners)
+    sent = len(targets) - len(held)  # the cap guards what is sent
+    if sent > max_targets:
+        refuse(workspace, action.name, sent, incident, f"over the cap of {max_targets}")
         raise GuardRefused(
-            f"{len(targets):,} targets exceed the cap of {max_targets:,}; nothing was sent.",
+            f"{sent:,} targets exceed the cap of {max_targets:,}; nothing was sent.",
             hint="Raise it deliberately with --max-targets N (or max_targets in ircli.yaml).",
         )
     if batch_size is not None and action.batch is None:
@@ -221,6 +250,8 @@ def plan_action(
         overrides=dict(overrides or {}),
         reason=reason,
         selection=selection,
+        protected=tuple(held),
+        protection=protected.record(),
     )
 
 
@@ -267,10 +298,12 @@ async def select_targets(
     listing: str,
     filters: Mapping[str, str],
     limit: int | None = None,
+    owners: tuple[str, dict[str, str]] | None = None,
 ) -> tuple[list[str], Skipped]:
     """Ids of the objects of ``listing`` matching the server-side ``filters``, each once, and
     the items left out for an unusable id; reading stops after ``limit`` ids (a cap plus one
-    is enough to refuse)."""
+    is enough to refuse). ``owners`` (field, into): each item's value of the field that names
+    its account is put in ``into`` by id (for protected accounts' objects)."""
     from ircli.platform import auth_headers, check_filters, iter_items, listing_of
 
     profile = loaded.profile
@@ -287,6 +320,8 @@ async def select_targets(
     ):
         async for item in items:
             found.setdefault(str(item[spec.id]), None)
+            if owners is not None and owners[0] in item:
+                owners[1][str(item[spec.id])] = str(item[owners[0]])
             if limit is not None and len(found) >= limit:
                 break
     return list(found), skipped
@@ -368,15 +403,18 @@ async def _run_plan(
         selection=plan.selection,
         dsa_decision=plan.action.dsa.model_dump(exclude_none=True) if plan.action.dsa else None,
         automated=plan.automated,
+        protection=plan.protection,
     )
-    await _preflight(workspace, plan.loaded.profile, plan.action, spec)
+    to_send = list(plan.to_send)
+    if to_send:  # all protected: nothing to write, so nothing to check first
+        await _preflight(workspace, plan.loaded.profile, plan.action, spec)
     if plan.expiry is not None:  # what to set back when it is due: read just before the change
         spec = replace(spec, expiry=await expiry_of(workspace, plan))
     with workspace.store.leases.hold(run, workspace.store.clock()):
         journal = RunJournal(workspace.store, spec, workspace.crash)
-        journal.started()
+        journal.started(protected=plan.protected)
         return await _execute(
-            workspace, plan.loaded, spec, journal, list(spec.targets), on_event, stop, None
+            workspace, plan.loaded, spec, journal, to_send, on_event, stop, None, plan.protected
         )
 
 
@@ -387,11 +425,16 @@ async def resume_run(
     on_event: EventSink = ignore,
     stop: asyncio.Event | None = None,
     profile_changed: bool = False,
+    protected: ProtectedSet | None = None,
+    override_protected: str | None = None,
 ) -> RunOutcome:
     """Continue a run from the audit store alone; targets known settled are never resent.
 
     The profile is found again by the name or path the run recorded; if its text changed
     since (another endpoint, other limits), resuming is refused unless ``profile_changed``.
+    Protection is resolved again (unless ``protected`` is given: a playbook run's), and
+    targets left that are protected now are held back too, unless ``override_protected``
+    (a person's reason to lift them, ``--override-protected``).
     """
     store = workspace.store
     with contextlib.ExitStack() as leased, counting():
@@ -402,7 +445,9 @@ async def resume_run(
             refuse(workspace, spec.action, len(spec.targets), spec.incident,
                    f"resume refused: {run_id} is running in {held.holder}")  # fmt: skip
             raise
-        return await _resume_leased(workspace, run_id, on_event, stop, profile_changed)
+        return await _resume_leased(
+            workspace, run_id, on_event, stop, profile_changed, protected, override_protected
+        )
 
 
 async def _resume_leased(
@@ -411,8 +456,12 @@ async def _resume_leased(
     on_event: EventSink,
     stop: asyncio.Event | None,
     profile_changed: bool,
+    protected: ProtectedSet | None,
+    override_protected: str | None,
 ) -> RunOutcome:
     """``resume_run`` once the run's lease is held."""
+    from ircli.executor.protection import resolve_protection
+
     state = load_run(workspace.store, run_id)
     if state.status == "completed":
         raise InvalidInput(f"the run {run_id} already completed; there is nothing to resume.")
@@ -429,12 +478,29 @@ async def _resume_leased(
     # The environment may have changed since (a variable now holds a line break).
     action = action_of(loaded.profile, spec.action)
     check_request_headers(loaded.profile, action, spec.params)
-    await _preflight(workspace, loaded.profile, action, spec)
-    journal = RunJournal(workspace.store, spec, workspace.crash)
-    journal.resumed(state.counts(), profile_sha256=loaded.sha256)
+    if protected is None:
+        try:
+            protected = await resolve_protection(workspace, loaded, override=override_protected)
+        except IrcliError as failed:
+            refuse(workspace, spec.action, len(spec.targets), spec.incident,
+                   f"resume refused: protected accounts unresolved: {failed.message}")  # fmt: skip
+            raise
     settled = state.settled()
     remaining = [target for target in spec.targets if target not in settled]
-    return await _execute(workspace, loaded, spec, journal, remaining, on_event, stop, state)
+    # Ids only: the objects' accounts are known from listing reads, which a resume has not.
+    held = protected.held(action.target_kind, remaining)
+    if held:
+        kept = set(remaining).difference(held)
+        remaining = [target for target in remaining if target in kept]
+    if remaining:
+        await _preflight(workspace, loaded.profile, action, spec)
+    journal = RunJournal(workspace.store, spec, workspace.crash)
+    journal.resumed(
+        state.counts(), profile_sha256=loaded.sha256, protection=protected.record(), held=held
+    )
+    return await _execute(
+        workspace, loaded, spec, journal, remaining, on_event, stop, state, tuple(held)
+    )
 
 
 async def _preflight(
@@ -466,7 +532,10 @@ async def _execute(
     on_event: EventSink,
     stop: asyncio.Event | None,
     prior: RunState | None,
+    protected: Sequence[str] = (),
 ) -> RunOutcome:
+    """Send ``targets``; ``protected`` were held back (recorded already), for the counts."""
+    from ircli.executor.protection import PROTECTED
     from ircli.platform import auth_headers
 
     profile = loaded.profile
@@ -520,6 +589,7 @@ async def _execute(
             state.intended.update(journal.intended)
             state.intended.update(report.results)
             merge_results(state.results, report.results)
+            merge_results(state.results, dict.fromkeys(protected, PROTECTED))
             counts = state.counts()
             if not report.store_failed:  # else the store refuses it too: resume goes on
                 journal.finished(report.status, _summary(spec, counts, report))
@@ -541,6 +611,7 @@ def _aborted(spec: RunSpec) -> dict[str, Any]:
 
 def _summary(spec: RunSpec, counts: dict[str, int], report: ExecutionReport) -> dict[str, Any]:
     done = counts[Outcome.DONE.value] + counts[Outcome.ALREADY_DONE.value]
+    held = counts[Outcome.PROTECTED.value]
     return {
         "counts": counts,
         "requests": report.requests,
@@ -548,7 +619,8 @@ def _summary(spec: RunSpec, counts: dict[str, int], report: ExecutionReport) -> 
         "http_requests": http_requests(),
         "elapsed_ms": int(report.elapsed * 1000),
         "reason": report.reason,
-        "summary": f"{spec.action}: {done:,} of {len(spec.targets):,} targets done",
+        "summary": f"{spec.action}: {done:,} of {len(spec.targets):,} targets done"
+        + (f", {held:,} protected (not sent)" if held else ""),
     }
 
 

@@ -12,7 +12,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
-from pydantic import BeforeValidator, Field, PrivateAttr, ValidationInfo, model_validator
+from pydantic import (
+    BeforeValidator,
+    Field,
+    PrivateAttr,
+    ValidationInfo,
+    WithJsonSchema,
+    model_validator,
+)
 
 from ircli.dsarules import DecisionMapping
 from ircli.platform.outcome import Outcome
@@ -68,7 +75,13 @@ PARAM_TYPES = ("string", "integer", "number", "boolean")
 IDENTIFIER = r"[A-Za-z_][A-Za-z0-9_]*"
 
 
-OutcomeWord = Annotated[Outcome, choice("outcome", tuple(o.value for o in Outcome))]
+_PLATFORM_OUTCOMES = tuple(o.value for o in Outcome if o is not Outcome.PROTECTED)
+OutcomeWord = Annotated[
+    Outcome,
+    choice("outcome", _PLATFORM_OUTCOMES),
+    WithJsonSchema({"enum": list(_PLATFORM_OUTCOMES), "type": "string"}),
+]
+"""How a platform's answer ended; never ``protected``, which is ircli's own word."""
 Scalar = str | int | float | bool | None
 
 

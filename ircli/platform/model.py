@@ -35,6 +35,7 @@ from ircli.platform.actions import (
     UrlPath,
     check_query,
 )
+from ircli.platform.protected import Protected
 from ircli.platform.templates import Scope, check_values
 from ircli.redaction import is_secret_key
 from ircli.shapes import (
@@ -440,6 +441,8 @@ class Profile(Shape):
     actions: Annotated[Mapping[str, ActionSpec], BeforeValidator(names_from_keys("actions"))] = (
         Field(default_factory=dict)
     )
+    protected: Protected | None = None
+    """Accounts no action may touch (``ircli.platform.protected``, docs/profiles.md)."""
     source: str = Field("", exclude=True)
     """The file the profile came from (for messages)."""
 

@@ -20,6 +20,9 @@ class Outcome(StrEnum):
     """A transient refusal (429, 5xx, timeout): try again later, with the same key."""
     FAILED = "failed"
     """A permanent refusal (404, 403, 422 …): do not retry."""
+    PROTECTED = "protected"
+    """Never sent: the target is a protected account (``ircli.platform.protected``). ircli's
+    own word, never the platform's: a profile cannot classify an answer as protected."""
 
     # Plain attributes, set below: enum properties cost a descriptor call on a hot path.
     final: bool

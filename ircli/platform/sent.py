@@ -76,15 +76,17 @@ def add_recorded(into: dict[str, int], recorded: Any) -> bool:
 
 
 def run_requests(records: Iterable[Any]) -> dict[str, int] | None:
-    """The HTTP requests a run's records hold: its ``--where`` selection (``run.started``)
-    and every session's ``run.finished``; None when no finish record holds a count."""
+    """The HTTP requests a run's records hold: its ``--where`` selection and the reads that
+    resolved its protected accounts (``run.started``, and ``run.resumed`` for a resume's), and
+    every session's ``run.finished``; None when no finish record holds a count."""
     sent: dict[str, int] = dict.fromkeys(REQUEST_KINDS, 0)
     finished = False
     for record in records:
-        if record.kind == "run.started":
-            selection = record.params.get("selection")
-            if isinstance(selection, Mapping):
-                add_recorded(sent, selection.get("http_requests"))
+        if record.kind in ("run.started", "run.resumed"):
+            for part in ("selection", "protection"):
+                found = record.params.get(part)
+                if isinstance(found, Mapping):
+                    add_recorded(sent, found.get("http_requests"))
         elif record.kind == "run.finished":
             finished = add_recorded(sent, record.outcome.get("http_requests")) or finished
     return sent if finished else None

@@ -29,7 +29,7 @@ __all__ = [
 
 STEP_RESULT_FIELDS: Mapping[str, frozenset[str]] = {
     "query": frozenset({"ids", "items", "count"}),
-    "action": frozenset({"ids", "count", "succeeded", "failed", "failure_ratio"}),
+    "action": frozenset({"ids", "count", "succeeded", "failed", "failure_ratio", "protected"}),
     "wait": frozenset({"ids", "items", "count", "elapsed", "ok"}),
     "include": frozenset({"status"}),
     "approval": frozenset({"approvers"}),
@@ -46,6 +46,7 @@ _EMPTY: Mapping[str, Any] = {
     "succeeded": 0,
     "failed": 0,
     "failure_ratio": 0.0,
+    "protected": 0,
     "elapsed": 0.0,
     "ok": False,
     "status": "skipped",

@@ -23,6 +23,7 @@ from ircli.executor import service
 from ircli.executor.events import EventSink
 from ircli.executor.expiry import ExpiryRequest, expiring
 from ircli.executor.service import LoadedProfile, Workspace
+from ircli.platform.protected import ProtectedSet
 from ircli.playbook.context import Context, skipped_result
 from ircli.playbook.model import (
     ActionStep,
@@ -151,6 +152,12 @@ class StepRunner:
         """Step ids resolved at run time (their dry-run result is today's, an upper bound)."""
         self.read_seconds: list[float] = []
         """How long a listing request of this run took, per query (for estimates)."""
+        self.protected = ProtectedSet()
+        """The run's protected accounts (resolved by the runner before its first step)."""
+        self.owners: dict[str, dict[str, str]] = {}
+        """For listings whose objects belong to an account (``owned``): id → account id, from
+        every item this run's queries read, so that such objects of protected accounts are
+        held back too."""
         self._headers: dict[str, str] | None = None
 
     # -- records ---------------------------------------------------------------------------
@@ -320,6 +327,7 @@ class StepRunner:
         size = listing.pagination.page_size if listing.pagination is not None else len(raw)
         pages = max(1, -(-len(raw) // max(1, size)))
         self.read_seconds.append((time.monotonic() - began) / pages)
+        self._note_owners(query.listing, raw)
         items = list(query.where.filter(raw, context)) if query.where else raw
         if query.limit is not None:
             items = items[: query.limit]
@@ -340,6 +348,17 @@ class StepRunner:
             },
         )
         return [dict(item) for item in items]
+
+    def _note_owners(self, listing: str, items: Sequence[Mapping[str, Any]]) -> None:
+        """Remember the account of each item of a listing whose objects belong to one."""
+        field = self.protected.owned.get(listing)
+        if field is None or self.protected.override:
+            return
+        id_field = self.loaded.profile.listings[listing].id
+        owners = self.owners.setdefault(listing, {})
+        for item in items:
+            if field in item and id_field in item:
+                owners[str(item[id_field])] = str(item[field])
 
     def _ids(self, query: Query, items: Sequence[Mapping[str, Any]]) -> list[str]:
         """Each matching object's id, once (a listing paged under a live flood can repeat
@@ -389,6 +408,11 @@ class StepRunner:
             ids = await self.targets(step.targets, context, step_id)
             if not self.dry_run:
                 self.record("step.targets", step_id, params={"ids": ids, "count": len(ids)})
+        kind = self.loaded.profile.actions[step.action].target_kind
+        held = self.protected.held(kind, ids, self.owners.get(kind))
+        if held:  # never sent: recorded by the step's first run, counted apart
+            free = set(ids).difference(held)
+            ids = [target for target in ids if target in free]
         params = render_value(dict(step.params), context)
         controls = step.controls
         at_run_time = self._late_targets(step.targets)
@@ -415,12 +439,17 @@ class StepRunner:
             )
         if at_run_time:
             self.late.add(step.id)
+        protected = len(held)
+        kept = f"; {protected:,} protected (not sent)" if held else ""
         if not ids:
+            if held and not self.dry_run:  # their refusal is on record, in a run of the step
+                await self._execute(step, params, [], f"{self.run}.{step_id}", held=held)
             summary = f"{step.action}: no targets"
             if at_run_time:
                 summary += " today; resolved at run time (earlier steps change its targets)"
-            self._finish(step_id, "action", "done", summary, at_run_time=at_run_time)
-            return {"ids": [], "count": 0, "succeeded": 0, "failed": 0, "failure_ratio": 0.0}
+            self._finish(step_id, "action", "done", summary + kept, at_run_time=at_run_time)
+            return {"ids": [], "count": 0, "succeeded": 0, "failed": 0, "failure_ratio": 0.0,
+                    "protected": protected}  # fmt: skip
         if self.dry_run:
             summary = f"{step.action} on {len(ids):,} targets (dry run: nothing sent)"
             if at_run_time:
@@ -434,7 +463,7 @@ class StepRunner:
                 step_id,
                 "action",
                 "planned",
-                "; ".join([summary, *warnings]),
+                "; ".join([summary + kept, *warnings]),
                 targets=len(ids),
                 sample=ids[:SAMPLE],
                 estimate_seconds=estimate,
@@ -449,6 +478,7 @@ class StepRunner:
                 "succeeded": len(ids),
                 "failed": 0,
                 "failure_ratio": 0.0,
+                "protected": protected,
             }
         expiry = _expiry_request(step, context)
         succeeded = failed = 0
@@ -457,8 +487,9 @@ class StepRunner:
             size = step.canary.size(len(ids))
             slice_, remaining = remaining[:size], remaining[size:]
             done, bad = await self._execute(
-                step, params, slice_, f"{self.run}.{step_id}.canary", expiry
+                step, params, slice_, f"{self.run}.{step_id}.canary", expiry, held
             )
+            held = []  # on record with the canary
             succeeded, failed = succeeded + done, failed + bad
             values: dict[str, Any] = {
                 "attempted": len(slice_),
@@ -483,11 +514,11 @@ class StepRunner:
                 )
         if remaining:
             done, bad = await self._execute(
-                step, params, remaining, f"{self.run}.{step_id}", expiry
+                step, params, remaining, f"{self.run}.{step_id}", expiry, held
             )
             succeeded, failed = succeeded + done, failed + bad
         ratio = failed / len(ids)
-        summary = f"{step.action}: {succeeded:,} of {len(ids):,} done, {failed:,} not"
+        summary = f"{step.action}: {succeeded:,} of {len(ids):,} done, {failed:,} not{kept}"
         limit = controls.max_failure_ratio
         over = limit is not None and ratio > limit
         self._finish(
@@ -513,6 +544,7 @@ class StepRunner:
             "succeeded": succeeded,
             "failed": failed,
             "failure_ratio": ratio,
+            "protected": protected,
         }
 
     def _late_query(self, query: Query) -> bool:
@@ -561,15 +593,20 @@ class StepRunner:
         ids: list[str],
         run: str,
         expiry: ExpiryRequest | None = None,
+        held: Sequence[str] = (),
     ) -> tuple[int, int]:
+        """Run ``step``'s action on ``ids`` as the executor run ``run`` (resumed if it was
+        started before a resume); ``held`` are targets it records as protected, never sent.
+        Returns how many of ``ids`` succeeded and how many did not."""
         controls = step.controls
+        kind = self.loaded.profile.actions[step.action].target_kind
         plan = service.plan_action(
             self.workspace,
             self.loaded,
             action_name=step.action,
-            targets=ids,
+            targets=[*ids, *held],
             params=params,
-            max_targets=len(ids),
+            max_targets=max(len(ids), 1),
             incident=self.incident,
             batch_size=controls.batch,
             overrides={**controls.overrides(), "timeout": controls.timeout},
@@ -580,6 +617,8 @@ class StepRunner:
                 "step": step.id,
                 **step.targets.described(),
             },
+            protected=self.protected,
+            owners=self.owners.get(kind),
         )
         plan = _with_step(plan, step.id)
         if expiry is not None:
@@ -597,6 +636,7 @@ class StepRunner:
                 on_event=self.on_event,
                 stop=self.stop,
                 profile_changed=self.profile_changed,
+                protected=self.protected,
             )
         else:
             outcome = await service.run_plan(

@@ -8,7 +8,8 @@ the platform (queries) but sends no change, and ends with the plan and its hash.
 
 Record kinds of the playbook run itself (``run`` = the playbook run id):
 ``run.started`` (params ``playbook {name, source, sha256}``, ``inputs``, ``profile``,
-``dry_run``, and the playbook's ``dsa`` reasons when it has them), ``step.started``,
+``dry_run``, ``protection`` — the protected accounts, resolved once before the first step —
+and the playbook's ``dsa`` reasons when it has them), ``step.started``,
 ``query.result`` (``listing``, ``filters``, ``count``, ``sample``), ``step.finished`` (outcome
 ``status``, ``summary``), ``run.finished`` (outcome ``status``, ``plan_hash``, ``summary``).
 """
@@ -28,7 +29,9 @@ from ircli.audit.records import Anchor, NewRecord
 from ircli.errors import GuardRefused, InvalidInput, IrcliError
 from ircli.executor import service
 from ircli.executor.events import EventSink, ignore
+from ircli.executor.protection import resolve_protection
 from ircli.executor.service import Workspace
+from ircli.platform.protected import ProtectedSet
 from ircli.platform.sent import counting, http_requests
 from ircli.playbook.execution import Resumed, StepOutcome, StepRunner, Stopped, bind, jsonable
 from ircli.playbook.model import Playbook
@@ -100,6 +103,7 @@ async def run_playbook(
     on_event: EventSink = ignore,
     stop: asyncio.Event | None = None,
     trigger: Mapping[str, Any] | None = None,
+    override_protected: str | None = None,
 ) -> PlaybookOutcome:
     """Run (or plan, with ``dry_run``) a playbook; see the module docstring.
 
@@ -109,6 +113,9 @@ async def run_playbook(
     With ``plan`` (a saved dry run) the run applies exactly those targets, after checking that
     the playbook is unchanged, the plan was not applied before, the platform has not drifted
     by more than ``max_drift`` per step, and the approvals the playbook requires are there.
+    Protected accounts are held back from every action step unless ``override_protected``:
+    a person's reason to lift them for this run (``--override-protected``), never a
+    playbook's.
     """
     loaded = service.load_platform(workspace, profile_ref or playbook.profile)
     bound = bind(playbook, plan.inputs if plan is not None else inputs)
@@ -133,6 +140,7 @@ async def run_playbook(
                 )
             )
             raise
+    protected = await _protection(workspace, loaded, playbook.name, incident, override_protected)
     run = workspace.new_run_id(workspace.store.clock())
     runner = StepRunner(
         workspace,
@@ -144,6 +152,7 @@ async def run_playbook(
         stop=stop or asyncio.Event(),
     )
     runner.approvers = approvers
+    runner.protected = protected.with_reads(None)  # the reads are this run's, not its steps'
     if plan is not None:
         runner.planned = plan.targets()
     with workspace.store.leases.hold(run, workspace.store.clock()):
@@ -158,6 +167,7 @@ async def run_playbook(
                 "dry_run": dry_run,
                 "applies_plan": plan.plan_hash if plan is not None else None,
                 "approvers": approvers,
+                "protection": protected.record(),
                 # Read back by ``ircli report -f dsa`` for the statements of this run's actions.
                 **({"dsa": playbook.dsa.model_dump(exclude_none=True)} if playbook.dsa else {}),
                 **(dict(trigger) if trigger else {}),
@@ -174,6 +184,7 @@ async def resume_playbook(
     profile_changed: bool = False,
     on_event: EventSink = ignore,
     stop: asyncio.Event | None = None,
+    override_protected: str | None = None,
 ) -> PlaybookOutcome:
     """Continue an interrupted or crashed playbook run where it stopped.
 
@@ -237,6 +248,11 @@ async def resume_playbook(
             )
         playbook = load_playbook(source, profile=loaded.profile)
         bound = bind(playbook, dict(started.params.get("inputs") or {}))
+        try:  # resolved again: who is protected may have changed since
+            protected = await resolve_protection(workspace, loaded, override=override_protected)
+        except IrcliError as failed:
+            refuse(f"resume refused: protected accounts unresolved: {failed.message}")
+            raise
         runner = StepRunner(
             workspace,
             loaded,
@@ -248,6 +264,7 @@ async def resume_playbook(
         )
         runner.resumed = history.resumed
         runner.profile_changed = profile_changed
+        runner.protected = protected.with_reads(None)
         runner.record(
             "run.resumed",
             params={
@@ -255,6 +272,7 @@ async def resume_playbook(
                 f"{len(history.resumed.results):,} finished steps",
                 "playbook_sha256": sha,
                 "profile_sha256": loaded.sha256,
+                "protection": protected.record(),
                 "steps_done": sorted(history.resumed.results),
             },
         )
@@ -424,6 +442,29 @@ async def _preflight(
             f"other operators (valid now: {have}); nothing was sent."
         )
     return approvers
+
+
+async def _protection(
+    workspace: Workspace,
+    loaded: service.LoadedProfile,
+    playbook: str,
+    incident: str | None,
+    override: str | None,
+) -> ProtectedSet:
+    """The run's protected accounts, resolved before its first step; a failure is recorded
+    as ``run.refused`` and raised: no step may act unprotected."""
+    try:
+        return await resolve_protection(workspace, loaded, override=override)
+    except IrcliError as failed:
+        workspace.store.append(
+            NewRecord(
+                kind="run.refused",
+                incident=incident,
+                params={"playbook": playbook, "reason": "protected accounts unresolved: "
+                        + failed.message},
+            )
+        )  # fmt: skip
+        raise
 
 
 def resolve_playbook(ref: str, cwd: Path) -> Path:

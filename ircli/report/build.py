@@ -159,6 +159,7 @@ def _metrics(
         retries=sum(t.retries for t in actions),
         peak_actions_per_minute=max((sum(b.counts.values()) for b in per_minute), default=0),
         actions=actions,
+        protected=sum(t.outcomes.get("protected", 0) for t in actions),
     )
 
 

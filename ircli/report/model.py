@@ -153,6 +153,8 @@ class Metrics:
     retries: int
     peak_actions_per_minute: int
     actions: list[ActionTally]
+    protected: int = 0
+    """Targets held back as protected accounts (never sent)."""
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,8 @@ __all__ = [
     "summarise_runs",
 ]
 
-OUTCOMES = ("done", "already_done", "retryable", "failed")
+OUTCOMES = ("done", "already_done", "retryable", "failed", "protected")
+"""A target's final outcomes; ``protected``: held back as a protected account, never sent."""
 
 
 def _int(value: Any) -> int:
@@ -112,7 +113,8 @@ class _RunBuilder:
     tally: TallyBuilder = field(default_factory=TallyBuilder)
     steps: dict[str, dict[str, Any]] = field(default_factory=dict)
     lifecycle: list[AuditRecord] = field(default_factory=list)
-    """``run.started`` and ``run.finished`` records: what ``run_requests`` reads."""
+    """``run.started``, ``run.resumed`` and ``run.finished`` records: what ``run_requests``
+    reads."""
 
     def add(self, record: AuditRecord) -> None:
         kind = record.kind
@@ -124,6 +126,7 @@ class _RunBuilder:
             self.resumed += 1
             self.status = "running (no finish record)"
             self.finished_at = None
+            self.lifecycle.append(record)
         elif kind == "run.finished":
             self.status = text_of(record.outcome.get("status")) or "finished"
             self.finished_at = record.ts

@@ -58,14 +58,17 @@ def outcome_totals(tallies: list[ActionTally]) -> dict[str, int]:
 
 
 def outcome_text(tallies: list[ActionTally], targets: int | None) -> str:
-    """``400 of 400 targets done, 0 already done, 0 not done``."""
+    """``400 of 400 targets done, 0 already done, 0 not done`` (``, 3 protected`` when
+    protected accounts were held back)."""
     totals = outcome_totals(tallies)
     acted = sum(totals.values())
     of = max(acted, targets or 0)
+    protected = totals["protected"]
     return (
         f"{num(totals['done'])} of {num(of)} targets done, "
         f"{num(totals['already_done'])} already done, "
         f"{num(totals['failed'] + totals['retryable'] + of - acted)} not done"
+        + (f", {num(protected)} protected (not sent)" if protected else "")
     )
 
 

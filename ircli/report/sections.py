@@ -98,7 +98,9 @@ def summary(report: Report) -> str:
     acted = (
         f" {num(runs)} run{'s' if runs != 1 else ''} acted on {num(sum(totals.values()))} "
         f"targets ({num(totals['done'])} done, {num(totals['already_done'])} already done, "
-        f"{num(totals['failed'] + totals['retryable'])} not done) in "
+        f"{num(totals['failed'] + totals['retryable'])} not done"
+        + (f", {num(totals['protected'])} protected (not sent)" if totals["protected"] else "")
+        + ") in "
         f"{num(metrics.target_attempts)} target attempts ({num(metrics.retries)} retries); "
         f"HTTP requests sent: {_incident_http(report)}."
         if runs
@@ -193,6 +195,7 @@ def metric_rows(report: Report) -> list[tuple[str, str]]:
         ("HTTP requests sent", describe(m.http_requests)),
         ("Target attempts", num(m.target_attempts)),
         ("Failures (targets not done)", num(m.failures)),
+        ("Protected (targets held back, not sent)", num(m.protected)),
         ("Retries (target attempts beyond the first)", num(m.retries)),
         ("Peak target actions per minute", num(m.peak_actions_per_minute)),
     ]
@@ -210,6 +213,7 @@ def action_rows(report: Report) -> tuple[tuple[str, ...], list[tuple[str, ...]]]
         "Already done",
         "Retryable",
         "Failed",
+        "Protected",
         "Target attempts",
         "Retries",
     )

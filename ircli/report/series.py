@@ -1,7 +1,8 @@
 """The data behind the charts, derived from the incident's own audit records.
 
-* **Actions per minute**: every result in an ``action.outcome`` record is one target action,
-  counted in the UTC minute the record was written, by action name.
+* **Actions per minute**: every result in an ``action.outcome`` record is one target action
+  (but ``protected``: held back, never sent), counted in the UTC minute the record was
+  written, by action name.
 * **Phases**: bands from each recorded milestone (impact started, detected, acknowledged,
   mitigated, resolved) to the next recorded one; the last runs to the end. A milestone never
   recorded gets no band ("detected → mitigated" when nobody acknowledged).
@@ -59,7 +60,8 @@ def _actions_per_minute(records: Iterable[AuditRecord]) -> list[MinuteBucket]:
         if record.kind != "action.outcome" or moment is None:
             continue
         action = text_of(record.params.get("action")) or "action"
-        total = sum(outcome_tally(record.outcome).values())
+        tally = outcome_tally(record.outcome)
+        total = sum(tally.values()) - tally["protected"]  # held back: nothing was sent
         if total:
             counts = buckets.setdefault(_minute(moment), {})
             counts[action] = counts.get(action, 0) + total

@@ -64,7 +64,8 @@ def test_listing_matches_a_full_replay(store: AuditStore, monkeypatch: pytest.Mo
     with store.leases.hold("R-3", store.clock()):  # a live process runs it
         assert list_run_summaries(store)[0].status == "running"
     assert dict(listed[2].counts) == {
-        "done": 1, "already_done": 0, "retryable": 0, "failed": 1, "unknown": 1, "untouched": 0,
+        "done": 1, "already_done": 0, "retryable": 0, "failed": 1, "protected": 0, "unknown": 1,
+        "untouched": 0,
     }  # fmt: skip
 
 

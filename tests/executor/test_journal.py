@@ -94,7 +94,8 @@ def test_load_run_reads_grouped_and_per_target_records(store: AuditStore) -> Non
     state = load_run(store, "RUN-J")
     assert state.results == {"a": DONE, "b": ALREADY, "c": GONE}
     assert state.counts() == {
-        "done": 1, "already_done": 1, "retryable": 0, "failed": 1, "unknown": 0, "untouched": 1,
+        "done": 1, "already_done": 1, "retryable": 0, "failed": 1, "protected": 0, "unknown": 0,
+        "untouched": 1,
     }  # fmt: skip
 
 
@@ -145,7 +146,8 @@ def test_counts_tell_unknown_from_untouched(store: AuditStore) -> None:
     assert state.unknown() == ["b", "c"]  # intended, no outcome: their requests may have left
     # d has neither an intent nor an outcome: counted untouched, not unknown
     assert state.counts() == {
-        "done": 1, "already_done": 0, "retryable": 0, "failed": 0, "unknown": 2, "untouched": 1,
+        "done": 1, "already_done": 0, "retryable": 0, "failed": 0, "protected": 0, "unknown": 2,
+        "untouched": 1,
     }  # fmt: skip
 
 

@@ -25,6 +25,7 @@ def test_rollback_reverts_only_what_the_run_changed(
         "already_done": 1,
         "retryable": 0,
         "failed": 0,
+        "protected": 0,
         "unknown": 0,
         "untouched": 0,
     }

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from ircli.audit.store import open_store
+from ircli.audit.store import AuditStore, open_store
 from ircli.clock import system_clock
 from ircli.executor.service import Workspace
 from ircli.playbook.catalog import shipped_playbooks_dir
@@ -52,15 +52,23 @@ def _admin(sandbox: RunningServer, path: str) -> dict[str, Any]:
     return dict(response.json())
 
 
-def _run(sandbox: RunningServer, tmp_path: Path) -> PlaybookOutcome:
-    store = open_store(str(tmp_path / "audit.db"), operator="tester", clock=system_clock)
-    workspace = Workspace(
+def workspace_for(
+    sandbox: RunningServer, store: AuditStore, tmp_path: Path, config_file: Path | None = None
+) -> Workspace:
+    """A workspace on ``store`` that drives ``sandbox`` (with ``config_file`` as ircli.yaml)."""
+    return Workspace(
         store=store,
         env={"IRCLI_SANDBOX_URL": sandbox.url, "IRCLI_SANDBOX_TOKEN": TOKEN},
         cwd=tmp_path,
         user_config_dir=tmp_path / "config",
         redactor=Redactor([TOKEN]),
+        config_file=config_file,
     )
+
+
+def _run(sandbox: RunningServer, tmp_path: Path) -> PlaybookOutcome:
+    store = open_store(str(tmp_path / "audit.db"), operator="tester", clock=system_clock)
+    workspace = workspace_for(sandbox, store, tmp_path)
     playbook = load_playbook(PLAYBOOK, profile=sandbox_profile())
     try:
         outcome = asyncio.run(

@@ -24,6 +24,7 @@ def test_metrics_count_final_outcomes_requests_and_retries(report: Report) -> No
         "already_done": 1,
         "retryable": 0,
         "failed": 1,
+        "protected": 0,
     }
     assert (tallies["streams.suspend"].attempts, tallies["streams.suspend"].retries) == (8, 3)
     assert tallies["accounts.freeze"].outcomes["retryable"] == 1
@@ -184,3 +185,32 @@ def test_a_run_finished_line_counts_targets(store: AuditStore, incident: str) ->
     lines = [item.message for item in built.timeline if item.kind == "run"]
     assert "Run R-big finished: incomplete (99,999 done, 1 failed)" in lines
     assert "Run R-pb finished: completed" in lines
+
+
+def test_protected_targets_are_counted_apart_and_not_as_actions(
+    store: AuditStore, incident: str
+) -> None:
+    before = build_report(store, incident, now=GENERATED_AT)
+    store.append(
+        NewRecord(
+            kind="action.outcome",
+            incident=INCIDENT,
+            run="R-accounts",
+            params={"action": "accounts.freeze"},
+            outcome={"groups": [{"outcome": "protected", "status": None, "attempts": 0,
+                                 "latency_ms": 0, "error": "protected account: not sent",
+                                 "targets": ["acc-9", "acc-10"]}]},
+        )
+    )  # fmt: skip
+    built = build_report(store, incident, now=GENERATED_AT)
+    freezes = next(t for t in built.metrics.actions if t.action == "accounts.freeze")
+    assert freezes.outcomes["protected"] == 2
+    assert built.metrics.protected == 2
+    assert built.metrics.failures == before.metrics.failures  # held back is not a failure
+    assert built.metrics.target_attempts == before.metrics.target_attempts
+    assert sum(sum(b.counts.values()) for b in built.charts.actions_per_minute) == sum(
+        sum(b.counts.values()) for b in before.charts.actions_per_minute
+    )
+    markdown = render(built, "md")
+    assert "| Protected \\(targets held back, not sent\\) | 2 |" in markdown
+    assert "2 protected \\(not sent\\)" in markdown  # in the summary and its run
