@@ -44,8 +44,8 @@ __all__ = [
     "storable",
 ]
 
-HOUSEKEEPING_SECONDS = 5.0
-"""How often expiring flag changes are looked at."""
+HOUSEKEEPING_SECONDS = 10.0
+"""How often the flag changes whose time is up are looked for."""
 _ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 
 Message = Callable[[str, str], None]
@@ -84,7 +84,6 @@ class WatchSession:
         on_message: Message = lambda level, text: None,
         pre_approve: bool = False,
         title_prefix: str = "",
-        revert_due: Callable[[], Any] | None = None,
     ) -> None:
         from ircli.watch.model import conditions_of
 
@@ -96,7 +95,6 @@ class WatchSession:
         self.pre_approve = pre_approve
         """A drill's: every response runs at once, within the file's guardrails."""
         self.title_prefix = title_prefix
-        self.revert_due = revert_due
         spec = watch.watch
         by_signal = conditions_of(spec.rules)
         self.signals = {
@@ -297,18 +295,25 @@ class WatchSession:
                 self.done.set()
 
     async def _housekeeping(self) -> None:
-        if self.revert_due is None:
-            return
+        """Set back the flag changes whose time is up, as ``ircli runs due`` would."""
+        from ircli.executor.expiry import revert_due
+
         while True:
             await asyncio.sleep(HOUSEKEEPING_SECONDS)
             try:
-                reverted = await self.revert_due()
+                results = await revert_due(
+                    self.workspace, self.workspace.store.clock(), stop=self.stop
+                )
             except IrcliError as exc:
-                self.say("error", f"expiring flag changes: {exc.message}")
+                self.say("error", f"expired flag changes: {exc.message}")
                 continue
-            for run in reverted or ():
-                self.reverted.append(run)
-                self.say("info", f"reverted an expired flag change: run {run}")
+            for result in results:
+                what = f"{result.expiry.target} (changed by {result.expiry.run})"
+                if result.status == "reverted" and result.run is not None:
+                    self.reverted.append(result.run)
+                    self.say("info", f"set back {what}: run {result.run}")
+                elif result.status == "failed":
+                    self.say("error", f"could not set back {what}: {result.error}")
 
     # -- for the display ---------------------------------------------------------------------
 

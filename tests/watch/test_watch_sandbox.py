@@ -262,3 +262,27 @@ def test_a_platform_it_cannot_read_stops_the_watch_at_once(tmp_path: Path, webho
     [stopped] = records(ircli, "watch.stopped")
     assert stopped["params"]["status_reason"].startswith("failed: cannot read signal young")
     assert records(ircli, "incident.opened") == []
+
+
+def test_the_watch_sets_back_a_flag_change_whose_time_is_up(
+    tmp_path: Path, sandbox: RunningServer, platform: httpx.Client, webhook: str
+) -> None:
+    ircli = ircli_for(tmp_path, sandbox, webhook)
+    watch = files(tmp_path, "person")
+    quiet = watch.read_text(encoding="utf-8").replace("above: 20", "above: 1000000")
+    watch.write_text(quiet, encoding="utf-8")
+    change = ircli("flags", "set", "live_streaming", "--off", "--for", "1s", "--yes")
+    assert change.returncode == 0, change.stderr
+    flags = {f["name"]: f for f in platform.get("/api/v1/flags").json()["items"]}
+    assert flags["live_streaming"]["enabled"] is False
+    # Housekeeping runs every 10 s: 25 s gives it two chances, whatever the machine's load.
+    result = ircli("--json", "watch", str(watch), "--duration", "25s")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["fired"] == []
+    [revert] = summary["reverted_runs"]
+    flags = {f["name"]: f for f in platform.get("/api/v1/flags").json()["items"]}
+    assert flags["live_streaming"]["enabled"] is True
+    started = [r for r in records(ircli, "run.started") if r["run"] == revert]
+    assert started[0]["params"]["automated"] is True
+    assert started[0]["operator"] == "watch:tester"
