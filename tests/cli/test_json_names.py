@@ -105,6 +105,8 @@ def test_every_command_json_follows_the_naming_convention(
         ("profile", "list"),
         ("profile", "validate", "sandbox"),
         ("playbook", "list"),
+        ("watch", "live-flood", "--check"),
+        ("watch", "live-flood", "--duration", "3s"),
         ("report", incident),
     ):
         run(*command)
@@ -118,6 +120,9 @@ def test_every_command_json_follows_the_naming_convention(
     assert all("started_at" in listed for listed in outputs["runs list"])
     assert outputs["runs show " + expiring["run"]]["expiry"]["expires_at"] == expiring["expires_at"]
     assert outputs["audit log --target acc_0000003"][0]["targets_in_record"] >= 1
+    watched = outputs["watch live-flood --duration 3s"]
+    assert watched["polls"] >= 1
+    assert set(watched["http_requests"]) == {"action", "check", "listing", "probe"}
     report = outputs["report " + incident]
     assert report["http_requests"] == sum(report["metrics"]["http_requests"].values())
 

@@ -9,6 +9,7 @@ and its records — not about timing (the drill benchmark measures that).
 from __future__ import annotations
 
 import json
+import signal
 import threading
 import time
 from collections.abc import Iterator
@@ -286,3 +287,33 @@ def test_the_watch_sets_back_a_flag_change_whose_time_is_up(
     started = [r for r in records(ircli, "run.started") if r["run"] == revert]
     assert started[0]["params"]["automated"] is True
     assert started[0]["operator"] == "watch:tester"
+
+
+def test_ctrl_c_stops_the_watch_as_it_stops_a_run(
+    tmp_path: Path, sandbox: RunningServer, platform: httpx.Client, webhook: str
+) -> None:
+    ircli = ircli_for(tmp_path, sandbox, webhook)
+    watch = files(tmp_path, "person")
+    quiet = watch.read_text(encoding="utf-8").replace("above: 20", "above: 1000000")
+    watch.write_text(quiet, encoding="utf-8")
+    process = ircli.start("--json", "watch", str(watch))
+    try:
+
+        def polled() -> bool:
+            # watching: its first record written (the store exists from then on), and its
+            # polls reaching the platform (the score counts the API's requests only)
+            if not ircli.db.exists() or not records(ircli, "watch.started"):
+                return False
+            return int(platform.get("/_sandbox/score").json()["requests_total"]) > 0
+
+        wait_for(polled, "the watch's first poll")
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    assert json.loads(stdout)["status_reason"] == "stopped by the operator"
+    [stopped] = records(ircli, "watch.stopped")
+    assert stopped["params"]["status_reason"] == "stopped by the operator"
