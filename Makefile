@@ -40,6 +40,7 @@ bench: install
 	$(PY) bench/expressions.py
 	$(PY) bench/executor.py
 	$(PY) bench/startup.py
+	$(PY) bench/watch.py
 
 docs: install
 	$(PY) -m ircli.cli.docgen docs/cli.md

@@ -13,6 +13,11 @@ Prints a table, writes ``bench/results/watch.json``, and exits 1 when a goal is 
 drills are the measurement; nothing here is asserted in the test suite).
 
     .venv/bin/python bench/watch.py [--attack-start 30] [--seeds 7,1,42] [--no-faults]
+    .venv/bin/python bench/watch.py --soak 600
+
+``--soak SECONDS`` measures instead what a long watch costs: ``ircli watch`` over a quiet
+sandbox (the attack an hour away) with every signal polled each second, its resident memory
+sampled every 10 s — first, median and last — into ``bench/results/watch-soak.json``.
 """
 
 from __future__ import annotations
@@ -114,12 +119,95 @@ def print_table(rows: list[dict[str, Any]]) -> None:
           "starts, never before it; 0 honest accounts frozen")  # fmt: skip
 
 
+SOAK_WATCH = """\
+watch: 1
+name: soak
+signals:
+  young_new_streams:
+    listing: streams
+    filters: {status: live, created_after: {ago: 30s}, account_created_after: {ago: 7d}}
+    every: 1s
+    baseline: 15m
+  open_reports:
+    listing: reports
+    filters: {status: open, created_after: {ago: 1m}}
+    every: 1s
+rules:
+  live-flood:
+    when:
+      - {signal: young_new_streams, above: 25}
+      - {signal: young_new_streams, above_baseline: 10}
+    for: 2s
+"""
+
+
+def rss_kib(pid: int) -> int:
+    """Resident memory of process ``pid`` in KiB (Linux ``/proc``)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise SystemExit(f"no VmRSS for process {pid}")
+
+
+def soak(seconds: float) -> None:
+    """``ircli watch`` for ``seconds`` over a quiet sandbox; its memory over time."""
+    import statistics
+
+    from ircli.sandbox import WorldConfig, run_server
+
+    token = "soak-token"
+    with (
+        tempfile.TemporaryDirectory(prefix="ircli-watch-soak-") as folder,
+        run_server(WorldConfig(seed=7, attack_start_seconds=3600.0), token=token) as server,
+    ):
+        watch = Path(folder) / "soak.yaml"
+        watch.write_text(SOAK_WATCH, encoding="utf-8")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("IRCLI_")}
+        env.update(IRCLI_SANDBOX_URL=server.url, IRCLI_SANDBOX_TOKEN=token)
+        store = str(Path(folder) / "soak.db")
+        argv = [sys.executable, "-m", "ircli", "--json", "--db", store, "watch", str(watch),
+                "--profile", "sandbox", "--duration", f"{seconds:g}s"]  # fmt: skip
+        process = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+        samples: list[tuple[float, int]] = []
+        began = time.monotonic()
+        time.sleep(10)
+        while process.poll() is None:
+            samples.append((round(time.monotonic() - began, 1), rss_kib(process.pid)))
+            time.sleep(10)
+        summary = json.loads(process.communicate()[0])
+    values = [kib for _t, kib in samples]
+    result = {
+        "command": "bench/watch.py " + " ".join(sys.argv[1:]),
+        "seconds": seconds,
+        "polls": summary["polls"],
+        "failed_polls": summary["failed_polls"],
+        "rss_kib_first": values[0],
+        "rss_kib_median": int(statistics.median(values)),
+        "rss_kib_last": values[-1],
+        "rss_kib_max": max(values),
+        "samples": samples,
+    }
+    print(
+        f"watch for {seconds:g} s: {summary['polls']:,} polls ({summary['failed_polls']} failed);"
+        f" resident memory first {values[0]:,} KiB, median {result['rss_kib_median']:,} KiB,"
+        f" last {values[-1]:,} KiB, max {max(values):,} KiB"
+    )
+    out = RESULTS.with_name("watch-soak.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {out.relative_to(ROOT)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--attack-start", type=float, default=30.0)
     parser.add_argument("--seeds", default="7,1,42")
     parser.add_argument("--no-faults", action="store_true", help="Skip the runs with faults.")
+    parser.add_argument("--soak", type=float, metavar="SECONDS", help="Measure a long watch.")
     args = parser.parse_args()
+    if args.soak:
+        soak(args.soak)
+        return
     seeds = [int(s) for s in args.seeds.split(",")]
     rows = []
     with tempfile.TemporaryDirectory(prefix="ircli-watch-bench-") as folder:
