@@ -277,6 +277,7 @@ class WatchSession:
 
         response = Response(self, state.rule, evidence)
         self.responses.append(response)
+        self._tasks = [task for task in self._tasks if not task.done()]
         self._tasks.append(asyncio.create_task(self._respond(response)))
 
     async def _respond(self, response: Response) -> None:

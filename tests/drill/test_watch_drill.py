@@ -83,3 +83,25 @@ def test_watch_with_a_playbook_no_watch_file_answers_is_refused(tmp_path: Path) 
         "error: no shipped watch file responds with the playbook account-takeover-single.yaml"
     )
     assert not (tmp_path / "audit.db").exists(), "refused before anything is opened"
+
+
+@pytest.mark.slow
+def test_without_watch_a_timed_drill_starts_the_playbook_when_the_attack_does(
+    tmp_path: Path,
+) -> None:
+    code, result, stderr = drill(tmp_path, "--attack-start", "6", "--formats", "json")
+    assert code == 0, stderr + json.dumps(result["criteria"])
+    score = result["score"]
+    assert score["malicious_streams_total"] > 0, "the playbook met the attack"
+    assert score["contained_at_seconds"] > 6
+    started = json.loads(ircli(tmp_path, "--json", "audit", "log", "--kind", "run.started").stdout)
+    [playbook] = [r for r in started if r["run"] == result["run"]]
+    opened = json.loads(ircli(tmp_path, "--json", "incident", "show", result["incident"]).stdout)
+    waited = _seconds(playbook["ts"]) - _seconds(opened["opened_at"])
+    assert waited >= 6 - 1, "the playbook started once the attack had"
+
+
+def _seconds(stamp: str) -> float:
+    from ircli.clock import stored_time
+
+    return stored_time(stamp).timestamp()
