@@ -140,10 +140,11 @@ def webhook() -> Iterator[str]:
     server.server_close()
 
 
-def files(tmp_path: Path, approval: str) -> Path:
+def files(tmp_path: Path, approval: str, threshold: int = 20) -> Path:
     (tmp_path / "young-streams.yaml").write_text(PLAYBOOK, encoding="utf-8")
     path = tmp_path / "watch.yaml"
-    path.write_text(WATCH.format(approval=approval), encoding="utf-8")
+    text = WATCH.format(approval=approval).replace("above: 20", f"above: {threshold}")
+    path.write_text(text, encoding="utf-8")
     return path
 
 
@@ -269,9 +270,7 @@ def test_the_watch_sets_back_a_flag_change_whose_time_is_up(
     tmp_path: Path, sandbox: RunningServer, platform: httpx.Client, webhook: str
 ) -> None:
     ircli = ircli_for(tmp_path, sandbox, webhook)
-    watch = files(tmp_path, "person")
-    quiet = watch.read_text(encoding="utf-8").replace("above: 20", "above: 1000000")
-    watch.write_text(quiet, encoding="utf-8")
+    watch = files(tmp_path, "person", threshold=1_000_000)  # a rule that never fires
     change = ircli("flags", "set", "live_streaming", "--off", "--for", "1s", "--yes")
     assert change.returncode == 0, change.stderr
     flags = {f["name"]: f for f in platform.get("/api/v1/flags").json()["items"]}
@@ -293,9 +292,7 @@ def test_ctrl_c_stops_the_watch_as_it_stops_a_run(
     tmp_path: Path, sandbox: RunningServer, platform: httpx.Client, webhook: str
 ) -> None:
     ircli = ircli_for(tmp_path, sandbox, webhook)
-    watch = files(tmp_path, "person")
-    quiet = watch.read_text(encoding="utf-8").replace("above: 20", "above: 1000000")
-    watch.write_text(quiet, encoding="utf-8")
+    watch = files(tmp_path, "person", threshold=1_000_000)  # a rule that never fires
     process = ircli.start("--json", "watch", str(watch))
     try:
 
