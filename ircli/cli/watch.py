@@ -194,6 +194,7 @@ class _live:
         self.session = session
         self.live: Any = None
         self.task: Any = None
+        self.soft_wrap = True
 
     async def __aenter__(self) -> None:
         import asyncio
@@ -202,6 +203,9 @@ class _live:
             return
         from rich.live import Live
 
+        # Soft wrapping makes Live cut its lines at the terminal's width: wrap them while it
+        # runs (an approval command must stay whole), as the console had it afterwards.
+        self.soft_wrap, self.display.err.soft_wrap = self.display.err.soft_wrap, False
         self.live = Live(self.render(), console=self.display.err, refresh_per_second=4)
         self.live.start()
 
@@ -218,10 +222,12 @@ class _live:
         if self.live is not None:
             self.live.update(self.render())
             self.live.stop()
+            self.display.err.soft_wrap = self.soft_wrap
 
     def render(self) -> Any:
         from rich.console import Group
         from rich.table import Table
+        from rich.text import Text
 
         snapshot = self.session.snapshot()
         signals = Table(title=f"watch {self.session.watch.watch.name}", expand=False)
@@ -238,18 +244,16 @@ class _live:
             rules.add_column(column)
         for r in snapshot["rules"]:
             marks = {True: "✓", False: "·", None: "?"}
-            conditions = ", ".join(f"{marks[c['holds']]} {c['condition']}" for c in r["conditions"])
+            conditions = "\n".join(f"{marks[c['holds']]} {c['condition']}" for c in r["conditions"])
             state = r["status"] + (f" since {r['held_since'][11:19]}" if r["held_since"] else "")
             rules.add_row(r["name"], state, conditions)
         parts: list[Any] = [signals, rules]
         for response in snapshot["responses"]:
-            parts.append(
+            line = (
                 f"rule {response['rule']} → incident {response['incident'] or '…'}: "
                 f"{response['state']}"
-                + (
-                    f" (approve with: ircli runs approve {response['plan_run']})"
-                    if response["state"] == "awaiting_approval"
-                    else ""
-                )
             )
+            if response["state"] == "awaiting_approval":
+                line += f" (approve with: ircli runs approve {response['plan_run']})"
+            parts.append(Text(line, overflow="fold"))  # wrapped, never cut: a command to copy
         return Group(*parts)
