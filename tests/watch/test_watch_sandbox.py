@@ -314,3 +314,56 @@ def test_ctrl_c_stops_the_watch_as_it_stops_a_run(
     assert json.loads(stdout)["status_reason"] == "stopped by the operator"
     [stopped] = records(ircli, "watch.stopped")
     assert stopped["params"]["status_reason"] == "stopped by the operator"
+
+
+def test_a_plan_the_platform_drifted_from_is_planned_again_for_a_new_approval(
+    tmp_path: Path, sandbox: RunningServer, platform: httpx.Client, webhook: str
+) -> None:
+    ircli = ircli_for(tmp_path, sandbox, webhook)
+    watch = files(tmp_path, "person")
+    process = ircli.start("--json", "watch", str(watch), "--once", "--duration", "10m")
+    try:
+
+        def plans() -> list[str]:
+            if not ircli.db.exists():
+                return []
+            return [
+                str(r["params"]["plan_run"])
+                for r in records(ircli, "watch.decision")
+                if r["params"]["decision"] == "awaiting_approval"
+            ]
+
+        [first] = wait_for(plans, "the first plan")
+        # Someone else freezes the accounts behind every stream the plan would suspend: their
+        # streams end, and frozen accounts start no new ones — the plan's targets are gone.
+        owners: set[str] = set()
+        query = {"status": "live", "min_moderation_score": "0.6", "limit": "1000"}
+        while True:
+            page = platform.get("/api/v1/streams", params=query).json()
+            owners.update(s["account_id"] for s in page["items"])
+            if not page["next_cursor"]:
+                break
+            query["cursor"] = page["next_cursor"]
+        frozen = sorted(owners)
+        for start in range(0, len(frozen), 100):
+            platform.post(
+                "/api/v1/accounts/batch/freeze", json={"ids": frozen[start : start + 100]}
+            ).raise_for_status()
+        assert ircli("runs", "approve", first, IRCLI_OPERATOR="dana").returncode == 0
+        second = wait_for(lambda: plans()[1:], "a second plan")[0]
+        assert second != first
+        approved = ircli("runs", "approve", second, IRCLI_OPERATOR="dana")
+        assert approved.returncode == 0, approved.stderr
+        stdout, stderr = process.communicate(timeout=300)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, stderr
+    assert "the platform drifted since planning" in stderr
+    decisions = [r["params"]["decision"] for r in records(ircli, "watch.decision")]
+    assert decisions == [
+        "awaiting_approval", "approved", "refused", "awaiting_approval", "approved", "run_finished",
+    ]  # fmt: skip
+    [response] = json.loads(stdout)["responses"]
+    assert response["plan_run"] == second
+    assert response["state"] == "completed"
