@@ -17,8 +17,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
     from ircli.audit.store import AuditStore
-    from ircli.executor.expiry import Expiry, RevertResult
     from ircli.executor.history import PlaybookListing, RunListing
+    from ircli.executor.reverts import Expiry, RevertResult
     from ircli.executor.rollback import RollbackOutcome
     from ircli.executor.service import RunOutcome, Workspace
 
@@ -76,7 +76,7 @@ def _expiry_summary(found: list[Expiry] | None) -> dict[str, Any] | None:
 
 def _expiries_by_run(state: CliState, store: AuditStore) -> dict[str, list[Expiry]]:
     """Every expiry in the store, by the run that made the change, as of now."""
-    from ircli.executor.expiry import expiries
+    from ircli.executor.reverts import expiries
 
     by_run: dict[str, list[Expiry]] = {}
     for expiry in expiries(store, state.environment.clock()):
@@ -187,9 +187,9 @@ def show(ctx: typer.Context, run: RunId) -> None:
     """Show a run: its action, parameters, status, per-outcome counts and the HTTP requests
     it sent (by kind), apart from its target attempts."""
     from ircli.audit.records import RecordFilter
-    from ircli.executor.expiry import expired_run
     from ircli.executor.history import RunListing
     from ircli.executor.journal import load_run
+    from ircli.executor.reverts import expired_run
     from ircli.platform.sent import describe, run_requests
 
     state = state_of(ctx)
@@ -457,20 +457,20 @@ def due(
     from ircli.cli.asyncrun import run_draining
     from ircli.clock import format_utc
     from ircli.errors import ExitCode
-    from ircli.executor import expiry
+    from ircli.executor import reverts
 
     state = state_of(ctx)
     display = state.display
     store = state.store()  # one that exists: a mistyped --db must not start a new chain
     now = state.environment.clock()
-    found = expiry.due_reverts(store, now, profile=profile)
+    found = reverts.due_reverts(store, now, profile=profile)
     if dry_run or not found:  # nothing to send: no profile or HTTP client is loaded
-        results = [expiry.RevertResult(due, due.status) for due in found]
+        results = [reverts.RevertResult(due, due.status) for due in found]
     else:
         workspace = state.workspace()
 
         async def main(stop: asyncio.Event) -> list[RevertResult]:
-            return await expiry.revert_due(workspace, now, profile=profile, stop=stop)
+            return await reverts.revert_due(workspace, now, profile=profile, stop=stop)
 
         results = run_draining(main, display)
     rows = [result.as_json() for result in results]

@@ -91,7 +91,8 @@ class RunSpec:
     """The action's EU DSA decision (the profile's ``dsa:``) as the run used it, for its
     statements of reasons whatever becomes of the profile; ``None``: it decides nothing."""
     expiry: Mapping[str, Any] | None = None
-    """When the change expires and what is set back then (``ircli.executor.expiry``)."""
+    """When the change expires and what is set back then (``ircli.executor.expiry``; where
+    each expiry stands, ``ircli.executor.reverts``)."""
     automated: bool = False
     """Started by ircli itself (an expiry's revert), not by a person."""
     protection: Mapping[str, Any] | None = None

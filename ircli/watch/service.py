@@ -5,7 +5,7 @@ it never bursts). After each sample the rules over that signal are judged
 (``ircli.watch.rules``); a rule that fires gets a response task (``ircli.watch.respond``):
 an incident detected when the rule first held, the webhooks, and the linked playbook —
 planned and waiting for a person's approval, or run at once when pre-approved. While it runs
-the watch also reverts the flag changes whose time is up (``ircli.executor.expiry``).
+the watch also reverts the flag changes whose time is up (``ircli.executor.reverts``).
 
 Every record the watch writes says ``automated: true``. The watch stops on the stop event
 (Ctrl-C), after ``duration``, or — for drills — once its first response is over.
@@ -297,7 +297,7 @@ class WatchSession:
 
     async def _housekeeping(self) -> None:
         """Set back the flag changes whose time is up, as ``ircli runs due`` would."""
-        from ircli.executor.expiry import revert_due
+        from ircli.executor.reverts import revert_due
 
         while True:
             await asyncio.sleep(HOUSEKEEPING_SECONDS)

@@ -16,8 +16,8 @@ import pytest
 
 from ircli.audit.records import RecordFilter
 from ircli.audit.store import AuditStore, open_store
-from ircli.executor import expiry
-from ircli.executor.expiry import due_reverts, expiry_lease, revert_due
+from ircli.executor import reverts
+from ircli.executor.reverts import due_reverts, expiry_lease, revert_due
 from ircli.executor.service import Workspace
 from ircli.redaction import Redactor
 from tests.cli.test_json_names import problems
@@ -404,7 +404,7 @@ def test_one_settled_meanwhile_is_read_again_under_the_lease(
     clock.advance(HOUR)
     stale = due_reverts(store, clock())
     assert due(ircli)[1]["counts"]["reverted"] == 1
-    monkeypatch.setattr(expiry, "due_reverts", lambda *_args, **_kwargs: stale)
+    monkeypatch.setattr(reverts, "due_reverts", lambda *_args, **_kwargs: stale)
     before = sent(platform)
     assert asyncio.run(revert_due(_workspace(store, platform, tmp_path), clock())) == []
     assert sent(platform) == before
