@@ -13,6 +13,7 @@ __all__ = [
     "MAX_YEAR",
     "MIN_YEAR",
     "Clock",
+    "format_epoch",
     "format_utc",
     "parse_duration",
     "parse_time",
@@ -44,6 +45,11 @@ def format_utc(moment: datetime) -> str:
         f"{m.year:04d}-{m.month:02d}-{m.day:02d}T"
         f"{m.hour:02d}:{m.minute:02d}:{m.second:02d}.{m.microsecond:06d}Z"
     )
+
+
+def format_epoch(seconds: float) -> str:
+    """Epoch seconds in the audit's time form (``format_utc``)."""
+    return format_utc(datetime.fromtimestamp(seconds, UTC))
 
 
 def stored_time(text: str) -> datetime:

@@ -93,7 +93,10 @@ def watch(
     state.act_as(WATCH_OPERATOR.format(operator=state.settings.operator))
     workspace = state.workspace()
     loaded = load_platform(workspace, ref)
-    spec = load_watch(path, profile=loaded.profile, webhooks=_webhook_names(workspace))
+    from ircli.playbook.webhooks import webhook_names
+
+    known = webhook_names(workspace.webhooks, workspace.env)
+    spec = load_watch(path, profile=loaded.profile, webhooks=known)
 
     async def main(stop: asyncio.Event) -> WatchSummary:
         from ircli.watch.service import WatchSession
@@ -138,13 +141,6 @@ def _checked(display: Display, loaded: LoadedWatch) -> None:
         f"{spec.source}: ok: watch {spec.name}, {len(spec.signals)} signal(s), "
         f"{len(spec.rules)} rule(s)"
     )
-
-
-def _webhook_names(workspace: Any) -> set[str]:
-    names = set(workspace.webhooks)
-    prefix = "IRCLI_WEBHOOK_"
-    names.update(k[len(prefix) :].lower() for k in workspace.env if k.startswith(prefix))
-    return names
 
 
 def _say(display: Display, level: str, text: str) -> None:

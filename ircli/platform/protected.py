@@ -31,7 +31,7 @@ from pydantic import BeforeValidator, Field, ValidationError, ValidationInfo, Wi
 from ircli.errors import InvalidInput, OperationFailed
 from ircli.platform.actions import REFERENCE_HINT, ProfileDocument
 from ircli.platform.ids import usable_id
-from ircli.shapes import Document, Located, Shape, Word, document
+from ircli.shapes import Document, Located, Shape, Word, document, query_text
 from ircli.shapes.problems import first_problem
 from ircli.wording import not_among
 
@@ -72,12 +72,9 @@ def _filter_values(value: Any, info: ValidationInfo) -> Any:
         return value
     values: dict[Any, Any] = {}
     for name, raw in value.items():
-        if isinstance(raw, bool):
-            values[name] = "true" if raw else "false"
-        elif isinstance(raw, int | float):
-            values[name] = str(raw)
-        elif isinstance(raw, str) or doc is None:
-            values[name] = raw
+        text = query_text(raw)
+        if text is not None or doc is None:
+            values[name] = raw if text is None else text
         else:
             raise doc.fail(doc.here("filters", name), "a filter value must be a string, "
                            "number or boolean.")  # fmt: skip

@@ -38,6 +38,7 @@ from ircli.shapes import (
     choice,
     document,
     named,
+    query_text,
 )
 from ircli.yamlfile import FieldPath
 
@@ -178,14 +179,10 @@ class Query(Located):
             where = doc.here("filters", name)
             if spec is not None and name not in spec.filters:
                 raise doc.fail(where, spec.no_filter(name), at_key=True)
-            if isinstance(raw, bool):
-                filters[name] = "true" if raw else "false"
-            elif isinstance(raw, int | float):
-                filters[name] = str(raw)
-            elif isinstance(raw, str):
-                filters[name] = doc.template(where, raw)
-            else:
+            text = query_text(raw)
+            if text is None:
                 raise doc.fail(where, "a filter value must be a string, number or boolean.")
+            filters[name] = doc.template(where, text) if isinstance(raw, str) else text
         return filters
 
     @field_validator("where", mode="before")

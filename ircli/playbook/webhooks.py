@@ -9,12 +9,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["post_webhook", "webhook_url", "webhook_variable"]
+__all__ = ["post_webhook", "webhook_names", "webhook_url", "webhook_variable"]
+
+_PREFIX = "IRCLI_WEBHOOK_"
 
 
 def webhook_variable(name: str) -> str:
     """The environment variable that may hold webhook ``name``'s URL."""
-    return "IRCLI_WEBHOOK_" + name.upper().replace("-", "_")
+    return _PREFIX + name.upper().replace("-", "_")
+
+
+def webhook_names(webhooks: Mapping[str, str], env: Mapping[str, str]) -> set[str]:
+    """The webhooks configured: the config's names, and those of ``IRCLI_WEBHOOK_NAME``
+    variables (lower-cased)."""
+    return {*webhooks, *(key[len(_PREFIX) :].lower() for key in env if key.startswith(_PREFIX))}
 
 
 def webhook_url(webhooks: Mapping[str, str], env: Mapping[str, str], name: str) -> str | None:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
-from ircli.clock import format_utc
+from ircli.clock import format_epoch
 from ircli.sandbox.platform import FLAG_LIVE, Platform
 from ircli.sandbox.world import BOT, COMPROMISED, LIVE
 
@@ -68,7 +67,7 @@ def score(platform: Platform, now: float) -> dict[str, Any]:
         },
         "requests": dict(sorted(platform.requests.items())),
         "requests_total": sum(platform.requests.values()),
-        "started_at": format_utc(datetime.fromtimestamp(platform.started_at, UTC)),
+        "started_at": format_epoch(platform.started_at),
         "malicious_live_series": [list(point) for point in platform.mal_live_series],
     }
 

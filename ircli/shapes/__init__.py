@@ -35,6 +35,7 @@ from ircli.shapes.types import (
     choice,
     format_version,
     named,
+    query_text,
 )
 
 __all__ = [
@@ -58,5 +59,6 @@ __all__ = [
     "named",
     "names_from_keys",
     "nested",
+    "query_text",
     "read_document",
 ]

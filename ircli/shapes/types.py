@@ -40,6 +40,7 @@ __all__ = [
     "format_version",
     "is_duration",
     "named",
+    "query_text",
 ]
 
 Text = StrictStr
@@ -101,6 +102,16 @@ SCALAR_TYPES: dict[str, tuple[str, Any]] = {
     "boolean": ("true or false", lambda v: isinstance(v, bool)),
 }
 """A declared scalar type → how messages name it, and whether a YAML value has it."""
+
+
+def query_text(value: Any) -> str | None:
+    """A filter value written in YAML as a listing is sent it: booleans ``true``/``false``,
+    numbers their text, strings as written; ``None`` for anything else."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return value if isinstance(value, str) else None
 
 
 def check_scalar(doc: Document, path: FieldPath, value: Any, kind: str) -> Any:

@@ -53,8 +53,6 @@ def _guard(step: ActionStep, rails: Guardrails) -> ActionStep:
         "max_targets": _stricter(step.max_targets, rails.max_targets_per_step),
         "max_failure_ratio": _stricter(step.max_failure_ratio, rails.max_failure_ratio),
     }
-    if step.max_targets is not None or rails.max_targets_per_step is not None:
-        update["max_targets"] = int(update["max_targets"])
     if step.canary is None and rails.canary_percent is not None:
         update["canary"] = _canary(rails, step)
     return step.model_copy(update=update)

@@ -40,6 +40,7 @@ from ircli.shapes import (
     named,
     names_from_keys,
     nested,
+    query_text,
 )
 from ircli.wording import did_you_mean, not_among
 
@@ -129,12 +130,11 @@ class Signal(Located):
             return value
         out: dict[str, Any] = {}
         for key, item in value.items():
-            if isinstance(item, int | float):  # booleans too
-                out[str(key)] = str(item).lower() if isinstance(item, bool) else str(item)
-            elif isinstance(item, dict):
+            text = query_text(item)
+            if isinstance(item, dict):
                 out[str(key)] = nested(Ago, item, info)
-            elif isinstance(item, str):
-                out[str(key)] = item
+            elif text is not None:
+                out[str(key)] = text
             else:
                 raise doc.wrong_type(doc.here("filters", key), item, "a string or {ago: DURATION}")
         return out

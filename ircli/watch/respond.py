@@ -21,6 +21,7 @@ import asyncio
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from ircli.clock import format_epoch
 from ircli.errors import GuardRefused
 from ircli.watch.rules import Evidence
 
@@ -36,12 +37,6 @@ __all__ = ["APPROVAL_POLL_SECONDS", "MAX_PLANS", "Response"]
 APPROVAL_POLL_SECONDS = 2.0
 MAX_PLANS = 3
 """Plans made for one firing before the watch gives up (each refused one is re-planned)."""
-
-
-def _utc(moment: float) -> str:
-    from ircli.clock import format_utc
-
-    return format_utc(datetime.fromtimestamp(moment, UTC))
 
 
 class Response:
@@ -67,8 +62,8 @@ class Response:
             "rule": self.rule.name,
             "incident": self.incident,
             "state": self.state,
-            "detected_at": _utc(self.evidence.held_since),
-            "fired_at": _utc(self.evidence.fired_at),
+            "detected_at": format_epoch(self.evidence.held_since),
+            "fired_at": format_epoch(self.evidence.fired_at),
             "plan_run": self.plan_run,
             "run": self.run_id,
             "run_status": self.run_status,
@@ -90,7 +85,7 @@ class Response:
         session.say(
             "warning",
             f"rule {self.rule.name} fired: incident {self.incident} "
-            f"(held since {_utc(self.evidence.held_since)}; {self._values_text()})",
+            f"(held since {format_epoch(self.evidence.held_since)}; {self._values_text()})",
         )
         await self._notify()
         playbook = session.watch.playbooks.get(self.rule.name)
@@ -141,8 +136,8 @@ class Response:
             incident=incident.id,
             summary=f"rule {self.rule.name} fired",
             rule=self.rule.name,
-            held_since=_utc(evidence.held_since),
-            fired_at=_utc(evidence.fired_at),
+            held_since=format_epoch(evidence.held_since),
+            fired_at=format_epoch(evidence.fired_at),
             conditions=[
                 {
                     "condition": text,
@@ -153,7 +148,7 @@ class Response:
                 for text, verdict in evidence.conditions
             ],
             samples={
-                name: [[_utc(at), value] for at, value in rows]
+                name: [[format_epoch(at), value] for at, value in rows]
                 for name, rows in evidence.samples.items()
             },
             baselines=dict(evidence.baselines),
@@ -168,8 +163,8 @@ class Response:
             {
                 "rule": self.rule.name,
                 "incident": incident.id,
-                "detected_at": _utc(evidence.held_since),
-                "fired_at": _utc(evidence.fired_at),
+                "detected_at": format_epoch(evidence.held_since),
+                "fired_at": format_epoch(evidence.fired_at),
                 "values": evidence.values(),
             }
         )

@@ -19,12 +19,12 @@ import secrets
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ircli.audit.records import NewRecord
-from ircli.clock import format_utc
+from ircli.clock import format_epoch
 from ircli.errors import IrcliError, OperationFailed
 from ircli.platform.sent import counting, http_requests
 from ircli.watch.rules import RuleState, Sample, SignalState
@@ -328,7 +328,7 @@ class WatchSession:
                     "value": None if s.latest is None else s.latest.value,
                     "capped": bool(s.latest and s.latest.capped),
                     "baseline": s.baseline(now + 1e-6),
-                    "at": None if s.latest is None else _utc(s.latest.at),
+                    "at": None if s.latest is None else format_epoch(s.latest.at),
                     "failures": s.failures,
                     "error": s.last_error,
                 }
@@ -338,7 +338,7 @@ class WatchSession:
                 {
                     "name": name,
                     "status": r.status,
-                    "held_since": None if r.held_since is None else _utc(r.held_since),
+                    "held_since": None if r.held_since is None else format_epoch(r.held_since),
                     "conditions": [
                         {"condition": text, "holds": v.holds, "value": v.value}
                         for text, v in r.verdicts
@@ -364,7 +364,3 @@ def storable(value: Any) -> Any:
         return item
 
     return audit_safe(whole(value))
-
-
-def _utc(moment: float) -> str:
-    return format_utc(datetime.fromtimestamp(moment, UTC))

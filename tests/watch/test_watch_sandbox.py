@@ -160,6 +160,17 @@ def records(ircli: Ircli, kind: str) -> list[dict[str, Any]]:
     return list(ircli.json("audit", "log", "--kind", kind))
 
 
+def plans(ircli: Ircli) -> list[str]:
+    """The plan runs the watch waits (or waited) on for approval, in order."""
+    if not ircli.db.exists():  # the watch has not created its store yet
+        return []
+    return [
+        str(r["params"]["plan_run"])
+        for r in records(ircli, "watch.decision")
+        if r["params"]["decision"] == "awaiting_approval"
+    ]
+
+
 def test_a_pre_approved_response_runs_at_once_automated_and_guarded(
     tmp_path: Path, sandbox: RunningServer, platform: httpx.Client, webhook: str
 ) -> None:
@@ -220,16 +231,7 @@ def test_a_person_approves_the_plan_and_the_watch_applies_exactly_it(
     watch = files(tmp_path, "person")
     process = ircli.start("--json", "watch", str(watch), "--once", "--duration", "10m")
     try:
-
-        def awaiting() -> str | None:
-            if not ircli.db.exists():  # the watch has not created its store yet
-                return None
-            for record in records(ircli, "watch.decision"):
-                if record["params"]["decision"] == "awaiting_approval":
-                    return str(record["params"]["plan_run"])
-            return None
-
-        plan_run = wait_for(awaiting, "the plan")
+        [plan_run] = wait_for(lambda: plans(ircli), "the plan")
         assert platform.get("/_sandbox/score").json()["malicious_streams_suspended"] == 0
         own = ircli("runs", "approve", plan_run, IRCLI_OPERATOR="watch:tester")
         assert own.returncode == 3, "the watch's plan is not approved by the watch"
@@ -323,17 +325,7 @@ def test_a_plan_the_platform_drifted_from_is_planned_again_for_a_new_approval(
     watch = files(tmp_path, "person")
     process = ircli.start("--json", "watch", str(watch), "--once", "--duration", "10m")
     try:
-
-        def plans() -> list[str]:
-            if not ircli.db.exists():
-                return []
-            return [
-                str(r["params"]["plan_run"])
-                for r in records(ircli, "watch.decision")
-                if r["params"]["decision"] == "awaiting_approval"
-            ]
-
-        [first] = wait_for(plans, "the first plan")
+        [first] = wait_for(lambda: plans(ircli), "the first plan")
         # Someone else freezes the accounts behind every stream the plan would suspend: their
         # streams end, and frozen accounts start no new ones — the plan's targets are gone.
         owners: set[str] = set()
@@ -350,7 +342,7 @@ def test_a_plan_the_platform_drifted_from_is_planned_again_for_a_new_approval(
                 "/api/v1/accounts/batch/freeze", json={"ids": frozen[start : start + 100]}
             ).raise_for_status()
         assert ircli("runs", "approve", first, IRCLI_OPERATOR="dana").returncode == 0
-        second = wait_for(lambda: plans()[1:], "a second plan")[0]
+        second = wait_for(lambda: plans(ircli)[1:], "a second plan")[0]
         assert second != first
         approved = ircli("runs", "approve", second, IRCLI_OPERATOR="dana")
         assert approved.returncode == 0, approved.stderr
