@@ -9,6 +9,8 @@ naming the store: damaged (exit 4), locked too long or refused (exit 1).
 from __future__ import annotations
 
 import os
+import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +61,7 @@ def configure_sqlite(engine: Engine, *, read_only: bool = False) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         if not read_only:
-            cursor.execute("PRAGMA journal_mode = WAL")
+            _switch_to_wal(cursor)
             cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
 
@@ -67,6 +69,27 @@ def configure_sqlite(engine: Engine, *, read_only: bool = False) -> None:
     def _on_begin(connection: Connection) -> None:
         writing = connection.get_execution_options().get(WRITE, False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+
+
+def _switch_to_wal(cursor: sqlite3.Cursor) -> None:
+    """Put the database in WAL mode (a no-op when it is). While another connection switches a
+    new file, SQLite refuses at once, without waiting out the busy timeout: several
+    processes creating one store at the same moment all get here. Retry for as long."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    pause = 0.005
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL").fetchall()
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() + pause > deadline:
+                raise
+        _pause(pause)
+        pause = min(pause * 2, 0.1)
+
+
+def _pause(seconds: float) -> None:
+    time.sleep(seconds)
 
 
 def configure_postgresql(engine: Engine) -> None:

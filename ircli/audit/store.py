@@ -27,6 +27,7 @@ from sqlalchemy import (
     exc,
     func,
     insert,
+    inspect,
     select,
 )
 from sqlalchemy.engine import URL, make_url
@@ -166,6 +167,14 @@ def open_store(
     return store
 
 
+def _revision(connection: Connection) -> str | None:
+    """The schema revision as ``connection`` sees it (None: no ircli tables yet). Asks the
+    catalog first, so that inside a transaction nothing fails (PostgreSQL would abort it)."""
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    return connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+
+
 class StoreMissing(InvalidInput):
     """There is no audit store where a reading command looked (exit 2; nothing created)."""
 
@@ -212,22 +221,18 @@ class AuditStore:
             "script_location", str(resources.files("ircli.audit") / "migrations")
         )
         with self._writer() as connection:
+            # Several processes opening a new store all saw it unmigrated and queued here:
+            # only the first migrates, the rest find it current and let go of the lock at
+            # once (loading Alembic under the lock, one after another, took whole seconds).
+            if _revision(connection) == HEAD_REVISION:
+                return
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
 
     def revision(self) -> str | None:
         """The schema revision the store is at (None: no ircli tables yet)."""
-        try:
-            with self._engine.connect() as connection:
-                return connection.exec_driver_sql(
-                    "SELECT version_num FROM alembic_version"
-                ).scalar()
-        except exc.OperationalError as error:
-            if "no such table" in str(error.orig) or "does not exist" in str(error.orig):
-                return None
-            raise
-        except exc.ProgrammingError:  # PostgreSQL: undefined table
-            return None
+        with self._engine.connect() as connection:
+            return _revision(connection)
 
     def close(self) -> None:
         """Release all connections."""

@@ -35,13 +35,19 @@ def test_eight_processes_append_without_loss_or_fork(db: str, backend: str) -> N
         for n in range(PROCESSES)
     ]
     acknowledged: dict[int, str] = {}
-    for writer in writers:
-        out, err = writer.communicate(timeout=600)
-        assert writer.returncode == 0, err
-        for line in out.splitlines():
-            seq, digest = line.split()
-            assert int(seq) not in acknowledged
-            acknowledged[int(seq)] = digest
+    try:
+        for writer in writers:
+            out, err = writer.communicate(timeout=600)
+            assert writer.returncode == 0, err
+            for line in out.splitlines():
+                seq, digest = line.split()
+                assert int(seq) not in acknowledged
+                acknowledged[int(seq)] = digest
+    finally:  # one writer failing must not leave the others running into the next test
+        for writer in writers:
+            if writer.returncode is None:
+                writer.kill()
+                writer.communicate()
     assert len(acknowledged) == PROCESSES * appends
 
     rows = query(db, "SELECT seq, hash, prev_hash, target FROM audit_records")

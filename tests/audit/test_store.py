@@ -142,3 +142,50 @@ def test_verify_reports_a_ts_that_goes_back(  # type: ignore[no-untyped-def]
         shown.stderr
     )
     assert cli("--json", "audit", "verify").stdout.count('"time_decreases": 1') == 1
+
+
+@sqlite_only
+def test_a_store_being_created_elsewhere_is_waited_for(
+    db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db_path = Path(db)
+    # Another process is switching the new file to WAL (it holds the RESERVED lock of the
+    # rollback journal): SQLite refuses the switch at once, without its busy timeout.
+    db_path.touch()
+    other = sqlite3.connect(db_path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        sqlite3.connect(db_path, isolation_level=None).execute("PRAGMA journal_mode = WAL")
+
+    pauses: list[float] = []
+
+    def other_finishes(seconds: float) -> None:
+        pauses.append(seconds)
+        if len(pauses) == 3:
+            other.execute("COMMIT")
+
+    monkeypatch.setattr("ircli.audit.engines._pause", other_finishes)
+    with open_store(db, operator="alice") as opened:
+        opened.append(NewRecord(kind="test"))
+    other.close()
+    assert len(pauses) == 3
+    connection = sqlite3.connect(db_path)
+    assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    connection.close()
+
+
+def test_opening_a_store_another_process_just_migrated_skips_alembic(
+    db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Processes that saw the new store unmigrated queue for the write lock; each after the
+    # first finds it current once it holds the lock and must not run Alembic again.
+    with open_store(db, operator="alice") as first:
+        seen = iter([None])
+        monkeypatch.setattr(
+            AuditStore, "revision", lambda self: next(seen, HEAD_REVISION), raising=True
+        )
+        monkeypatch.setattr(
+            "alembic.command.upgrade",
+            lambda *_a, **_k: pytest.fail("Alembic ran on a current store"),
+        )
+        first.migrate()
