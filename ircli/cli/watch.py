@@ -93,9 +93,9 @@ def watch(
     state.act_as(WATCH_OPERATOR.format(operator=state.settings.operator))
     workspace = state.workspace()
     loaded = load_platform(workspace, ref)
-    from ircli.playbook.webhooks import webhook_names
+    from ircli.playbook.webhooks import KnownWebhooks
 
-    known = webhook_names(workspace.webhooks, workspace.env)
+    known = KnownWebhooks(workspace.webhooks, workspace.env)
     spec = load_watch(path, profile=loaded.profile, webhooks=known)
 
     async def main(stop: asyncio.Event) -> WatchSummary:

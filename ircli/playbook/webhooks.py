@@ -6,10 +6,10 @@ never failing the caller — the outcome is returned for its audit record.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Iterator, Mapping
 from typing import Any
 
-__all__ = ["post_webhook", "webhook_names", "webhook_url", "webhook_variable"]
+__all__ = ["KnownWebhooks", "post_webhook", "webhook_url", "webhook_variable"]
 
 _PREFIX = "IRCLI_WEBHOOK_"
 
@@ -19,10 +19,25 @@ def webhook_variable(name: str) -> str:
     return _PREFIX + name.upper().replace("-", "_")
 
 
-def webhook_names(webhooks: Mapping[str, str], env: Mapping[str, str]) -> set[str]:
-    """The webhooks configured: the config's names, and those of ``IRCLI_WEBHOOK_NAME``
-    variables (lower-cased)."""
-    return {*webhooks, *(key[len(_PREFIX) :].lower() for key in env if key.startswith(_PREFIX))}
+class KnownWebhooks(Collection[str]):
+    """The webhooks configured, as the files' checks see them: a name is in it when
+    ``webhook_url`` finds its URL (``on-call`` through ``IRCLI_WEBHOOK_ON_CALL`` too);
+    iterating gives the config's names and the variables' (lower-cased), for suggestions."""
+
+    def __init__(self, webhooks: Mapping[str, str], env: Mapping[str, str]) -> None:
+        self._webhooks = webhooks
+        self._env = env
+        from_env = (key[len(_PREFIX) :].lower() for key in env if key.startswith(_PREFIX))
+        self._names = sorted({*webhooks, *from_env})
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and webhook_url(self._webhooks, self._env, name) is not None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
 
 
 def webhook_url(webhooks: Mapping[str, str], env: Mapping[str, str], name: str) -> str | None:
