@@ -41,6 +41,7 @@ bench: install
 	$(PY) bench/executor.py
 	$(PY) bench/startup.py
 	$(PY) bench/watch.py
+	$(PY) bench/expiries.py
 
 docs: install
 	$(PY) -m ircli.cli.docgen docs/cli.md

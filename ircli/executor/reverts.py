@@ -41,6 +41,7 @@ __all__ = [
     "EXPIRY_STATES",
     "SUPERSEDED_KIND",
     "Expiry",
+    "ExpiryScan",
     "RevertResult",
     "due_reverts",
     "expired_run",
@@ -103,27 +104,52 @@ class Expiry:
         }
 
 
-def expiries(store: AuditStore, now: datetime) -> list[Expiry]:
+class ExpiryScan:
+    """The ``run.started`` records expiries are read from, kept between calls: each read
+    takes only the records appended since the last (the kind index and ``seq``), where a
+    fresh read takes every run the store ever held. ``ircli watch`` keeps one while it runs.
+
+    Kept: every expiring run, and every later run of an action an expiring run changes or
+    sets back with (only a later change can supersede or revert it)."""
+
+    def __init__(self) -> None:
+        self._after = 0
+        self._actions: set[str] = set()
+        self.expiring: list[tuple[AuditRecord, tuple[str, dict[str, dict[str, Any]], datetime]]]
+        self.expiring = []
+        self.changes: list[AuditRecord] = []
+
+    def read(self, store: AuditStore) -> None:
+        """Take in the ``run.started`` records appended since the last read."""
+        where = RecordFilter(kinds=("run.started",), after_seq=self._after)
+        for record in store.records(where):
+            if record.run is not None and "action" in record.params:
+                self._take(record)
+            self._after = record.seq  # (a malformed expiry is met again on the next read)
+
+    def _take(self, record: AuditRecord) -> None:
+        if record.params.get("expiry") is not None:
+            reading = _reading(record)
+            self.expiring.append((record, reading))
+            self._actions |= {str(record.params["action"]), reading[0]}
+        if record.params["action"] in self._actions:
+            self.changes.append(record)
+
+
+def expiries(store: AuditStore, now: datetime, scan: ExpiryScan | None = None) -> list[Expiry]:
     """Every target of every expiring run in ``store``, oldest run first, in its state at
-    ``now``."""
-    started = [
-        record
-        for record in store.records(RecordFilter(kinds=("run.started",)))
-        if record.run is not None and "action" in record.params
-    ]
-    expiring = [record for record in started if record.params.get("expiry") is not None]
-    if not expiring:
+    ``now``; through ``scan`` when given (brought up to date), else from a fresh read."""
+    scan = scan or ExpiryScan()
+    scan.read(store)
+    if not scan.expiring:
         return []
     noted = {
         (record.run, record.target)
         for record in store.records(RecordFilter(kinds=(SUPERSEDED_KIND,)))
     }
-    readings = [_reading(record) for record in expiring]
-    actions = {r.params["action"] for r in expiring} | {reading[0] for reading in readings}
-    changes = [record for record in started if record.params.get("action") in actions]
     states = _States(store)
     found = []
-    for record, (revert_action, by_target, expires_at) in zip(expiring, readings, strict=True):
+    for record, (revert_action, by_target, expires_at) in scan.expiring:
         for target, params in by_target.items():
             expiry = Expiry(
                 run=str(record.run),
@@ -137,16 +163,22 @@ def expiries(store: AuditStore, now: datetime) -> list[Expiry]:
                 status="pending",
                 noted=(record.run, target) in noted,
             )
-            found.append(_standing(expiry, record, changes, states, now))
+            found.append(_standing(expiry, record, scan.changes, states, now))
     return found
 
 
-def due_reverts(store: AuditStore, now: datetime, *, profile: str | None = None) -> list[Expiry]:
+def due_reverts(
+    store: AuditStore,
+    now: datetime,
+    *,
+    profile: str | None = None,
+    scan: ExpiryScan | None = None,
+) -> list[Expiry]:
     """The expiries ``revert_due`` has work with at ``now`` (on ``profile`` only, if given):
     due and not set back, or superseded and not yet recorded so."""
     return [
         expiry
-        for expiry in expiries(store, now)
+        for expiry in expiries(store, now, scan)
         if expiry.due_at(now) and (profile is None or expiry.profile == profile)
     ]
 
@@ -274,18 +306,20 @@ async def revert_due(
     profile: str | None = None,
     on_event: EventSink = ignore,
     stop: asyncio.Event | None = None,
+    scan: ExpiryScan | None = None,
 ) -> list[RevertResult]:
     """Settle every expiry due at ``now`` (on ``profile`` only, if given): set each back with
     an audited run, or record that a later change superseded it. A failure is returned as
     ``failed`` (and the expiry stays due, for next time); the others are settled all the same.
-    What ``ircli runs due`` runs, and ``ircli watch`` at every poll."""
+    What ``ircli runs due`` runs, and ``ircli watch`` every 10 s (keeping its ``scan``)."""
     profiles: dict[str, LoadedProfile] = {}  # loaded once: several expiries name the same
+    scan = scan or ExpiryScan()
     results = []
-    for expiry in due_reverts(workspace.store, now, profile=profile):
+    for expiry in due_reverts(workspace.store, now, profile=profile, scan=scan):
         if stop is not None and stop.is_set():
             results.append(RevertResult(expiry, "interrupted"))
             continue
-        result = await _settle(workspace, expiry, now, profiles, on_event, stop)
+        result = await _settle(workspace, expiry, now, profiles, scan, on_event, stop)
         if result is not None:
             results.append(result)
     return results
@@ -296,6 +330,7 @@ async def _settle(
     expiry: Expiry,
     now: datetime,
     profiles: dict[str, LoadedProfile],
+    scan: ExpiryScan,
     on_event: EventSink,
     stop: asyncio.Event | None,
 ) -> RevertResult | None:
@@ -310,7 +345,11 @@ async def _settle(
             return RevertResult(expiry, "busy", error=f"being settled by {held.holder}")
         # Read again under the lease: another process may have settled it just before.
         current = next(
-            (e for e in expiries(store, now) if (e.run, e.target) == (expiry.run, expiry.target)),
+            (
+                e
+                for e in expiries(store, now, scan)
+                if (e.run, e.target) == (expiry.run, expiry.target)
+            ),
             None,
         )
         if current is None or not current.due_at(now):

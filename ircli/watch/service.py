@@ -297,13 +297,14 @@ class WatchSession:
 
     async def _housekeeping(self) -> None:
         """Set back the flag changes whose time is up, as ``ircli runs due`` would."""
-        from ircli.executor.reverts import revert_due
+        from ircli.executor.reverts import ExpiryScan, revert_due
 
+        scan = ExpiryScan()  # each round reads only the runs started since the last
         while True:
             await asyncio.sleep(HOUSEKEEPING_SECONDS)
             try:
                 results = await revert_due(
-                    self.workspace, self.workspace.store.clock(), stop=self.stop
+                    self.workspace, self.workspace.store.clock(), stop=self.stop, scan=scan
                 )
             except IrcliError as exc:
                 self.say("error", f"expired flag changes: {exc.message}")

@@ -449,3 +449,43 @@ def test_the_revert_is_on_the_incident_of_the_change(
     assert f"targets chosen by the expiry of {changed['run']} \\(set back by ircli\\)" in (
         report.stdout
     )
+
+
+def test_a_kept_scan_reads_only_new_runs_and_agrees_with_a_fresh_read(
+    ircli: Ircli, platform: Platform, clock: FixedClock, store: AuditStore,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    read: list[int] = []  # run.started records the scan took in, per read
+    records = store.records
+
+    def counting(where: RecordFilter | None = None) -> Any:
+        found = list(records(where))
+        if where is not None and where.kinds == ("run.started",):
+            read.append(len(found))
+        return iter(found)
+
+    monkeypatch.setattr(store, "records", counting)
+    scan = reverts.ExpiryScan()
+
+    def agrees() -> list[tuple[str, str]]:
+        now = clock()
+        kept = [e.as_json() for e in reverts.expiries(store, now, scan)]
+        assert kept == [e.as_json() for e in reverts.expiries(store, now)]
+        return [(e["run"], e["status"]) for e in kept]
+
+    assert agrees() == []
+    first = change(ircli, "--off", "--for", "1h")["run"]
+    assert agrees() == [(first, "pending")]
+    change(ircli, "--on", "--rollout", "20")  # no expiry: it supersedes the first
+    second = change(ircli, "--off", "--for", "30m")["run"]
+    assert [status for _run, status in agrees()] == ["superseded", "pending"]
+    clock.advance(HOUR)
+    result, data = due(ircli)
+    assert [e["status"] for e in data["expiries"]] == ["superseded", "reverted"], result.stderr
+    assert agrees() == [(first, "superseded"), (second, "reverted")]
+    assert agrees() == [(first, "superseded"), (second, "reverted")]
+
+    kept_reads = read[0::2]  # the kept scan's reads alternate with the fresh ones
+    fresh_reads = read[1::2]
+    assert kept_reads == [0, 1, 2, 1, 0]  # each run.started once: the revert run last
+    assert fresh_reads == [0, 1, 3, 4, 4]
