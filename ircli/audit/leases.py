@@ -4,7 +4,8 @@ free again — the operating system or the database releases it with the process
 
 - SQLite file: an exclusive ``flock`` on ``<store>.leases/<sha256(name)>.lock``, a file that
   says who holds it (pid, host, since) and is removed on release.
-- PostgreSQL: a session-level advisory lock keyed by the name, on a connection of its own.
+- PostgreSQL: a session-level advisory lock keyed by the name, on a connection of its own,
+  whose ``application_name`` says who holds it (pid, host, since).
 - An in-memory store: a set in this process.
 """
 
@@ -23,7 +24,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 
 from ircli.clock import format_utc
 from ircli.errors import GuardRefused
@@ -64,7 +65,7 @@ class Leases:
             with self._file_lease(name, now):
                 yield
         elif self._postgres:
-            with self._advisory_lease(name):
+            with self._advisory_lease(name, now):
                 yield
         else:
             with self._local_lease(name):
@@ -82,7 +83,7 @@ class Leases:
                 if taken:
                     connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _key(name)})
                     return None
-            return "another PostgreSQL session"
+                return _advisory_holder(connection, name)
         return "this process" if name in self._local else None
 
     # -- SQLite: a locked file beside the store ------------------------------------------------
@@ -149,18 +150,27 @@ class Leases:
     # -- PostgreSQL: an advisory lock -----------------------------------------------------------
 
     @contextlib.contextmanager
-    def _advisory_lease(self, name: str) -> Iterator[None]:
+    def _advisory_lease(self, name: str, now: datetime) -> Iterator[None]:
         with self._engine.connect() as connection:
             taken = connection.execute(
                 text("SELECT pg_try_advisory_lock(:key)"), {"key": _key(name)}
             ).scalar()
-            connection.commit()
             if not taken:
-                raise LeaseHeld(name, "another PostgreSQL session")
+                holder = _advisory_holder(connection, name)
+                connection.commit()
+                raise LeaseHeld(name, holder)
+            # Who holds it, for a refused process to name (pg_stat_activity.application_name;
+            # the lease's connection is its own, and is closed with the lease).
+            about = f"{_APPLICATION}{os.getpid()} {format_utc(now)} {socket.gethostname()}"
+            connection.execute(
+                text("SELECT set_config('application_name', :about, false)"), {"about": about}
+            )
+            connection.commit()
             try:
                 yield
             finally:
                 connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _key(name)})
+                connection.execute(text("RESET application_name"))
                 connection.commit()
 
     # -- in memory ---------------------------------------------------------------------------
@@ -176,6 +186,33 @@ class Leases:
         finally:
             with self._local_lock:
                 self._local.discard(name)
+
+
+_APPLICATION = "ircli lease "
+"""How a lease's PostgreSQL connection names itself: ``ircli lease PID SINCE HOST`` (the
+server keeps 63 bytes of it: a long host name is cut, nothing else)."""
+
+_HOLDER = text(
+    "SELECT l.pid, a.application_name FROM pg_locks l "
+    "LEFT JOIN pg_stat_activity a ON a.pid = l.pid "
+    "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
+    "AND l.classid::bigint = :high AND l.objid::bigint = :low AND l.database = "
+    "(SELECT oid FROM pg_database WHERE datname = current_database())"
+)
+
+
+def _advisory_holder(connection: Connection, name: str) -> str:
+    """Who holds ``name``'s advisory lock, as a SQLite lease file says it when the holder is
+    an ircli lease: ``process PID on HOST (since …)``; else its server process."""
+    key = _key(name) & 0xFFFF_FFFF_FFFF_FFFF  # pg_locks shows a bigint key's two halves
+    row = connection.execute(_HOLDER, {"high": key >> 32, "low": key & 0xFFFF_FFFF}).first()
+    if row is None:  # released meanwhile
+        return "another PostgreSQL session"
+    pid, application = row
+    parts = (application or "").removeprefix(_APPLICATION).split(" ", 2)
+    if application and application.startswith(_APPLICATION) and len(parts) == 3:
+        return f"process {parts[0]} on {parts[2]} (since {parts[1]})"
+    return f"another PostgreSQL session (server process {pid})"
 
 
 def _key(name: str) -> int:
