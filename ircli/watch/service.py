@@ -109,6 +109,8 @@ class WatchSession:
         self.fired: list[dict[str, Any]] = []
         self.reverted: list[str] = []
         self._tasks: list[asyncio.Task[Any]] = []
+        self._blind: dict[str, float] = {}
+        """The signals that stopped answering, since when (the store's clock)."""
 
     # -- records ---------------------------------------------------------------------------
 
@@ -169,24 +171,27 @@ class WatchSession:
         pollers = [asyncio.create_task(self._poll(name)) for name in self.signals]
         keeper = asyncio.create_task(self._housekeeping())
         waits = [asyncio.create_task(self.stop.wait()), asyncio.create_task(self.done.wait())]
+        workers = [*pollers, keeper]  # they loop for ever: one that ends has failed
         try:
             began = time.monotonic()
-            await self._first_round()
+            await self._first_round(workers)
             finished: set[asyncio.Task[Any]] = set()
             if fire_within is not None:
                 left = fire_within - (time.monotonic() - began)
                 finished, _pending = await asyncio.wait(
-                    waits, timeout=max(0.0, left), return_when=asyncio.FIRST_COMPLETED
+                    [*waits, *workers], timeout=max(0.0, left), return_when=asyncio.FIRST_COMPLETED
                 )
+                _raise_if_ended(workers)
                 if not finished and not self.responses:
                     return f"no rule fired within {fire_within:g} s"
             if not finished:
                 rest = None if duration is None else duration - (time.monotonic() - began)
                 finished, _pending = await asyncio.wait(
-                    waits,
+                    [*waits, *workers],
                     timeout=None if rest is None else max(0.0, rest),
                     return_when=asyncio.FIRST_COMPLETED,
                 )
+                _raise_if_ended(workers)
         finally:
             for task in (*pollers, keeper, *waits):
                 task.cancel()
@@ -219,12 +224,13 @@ class WatchSession:
         )
         return summary
 
-    async def _first_round(self) -> None:
+    async def _first_round(self, workers: list[asyncio.Task[Any]]) -> None:
         """Every signal read once — or the watch stops at once, naming the platform and why:
         a watch that cannot see must not look as if it watched."""
         while any(s.latest is None and not s.failures for s in self.signals.values()):
             if self.stop.is_set():
                 return
+            _raise_if_ended(workers)
             await asyncio.sleep(0.05)
         for name, state in self.signals.items():
             if state.latest is None:
@@ -252,16 +258,45 @@ class WatchSession:
                 except IrcliError as exc:
                     self.failed_polls += 1
                     state.failed(exc.message)
-                    seen = state.latest is not None  # else the first round says it, once
-                    if seen and (state.failures == 1 or state.failures % 10 == 0):
-                        self.say("warning", f"signal {name}: {exc.message}")
+                    if state.latest is not None:  # else the first round says it, once
+                        self._lost(name, exc.message, profile.base_url)
                 else:
                     self.polls += 1
+                    failures = state.failures
                     state.add(Sample(self.now(), value, capped))
+                    if name in self._blind:
+                        self._restored(name, failures)
                     self._judge(name)
                 # the next tick not yet begun: a slow poll skips ticks, it never bursts
                 tick = max(tick + 1, int((time.monotonic() - began) / signal.every) + 1)
                 await asyncio.sleep(max(0.0, began + tick * signal.every - time.monotonic()))
+
+    def _lost(self, name: str, error: str, url: str) -> None:
+        """A signal that answered stopped answering: said at once and every 10th failure,
+        and put on record once — a post-mortem must see when the watch could not see."""
+        failures = self.signals[name].failures
+        if failures == 1 or failures % 10 == 0:
+            self.say("warning", f"signal {name}: {error}")
+        if name not in self._blind:
+            self._blind[name] = self.now()
+            self.record(
+                "watch.signal_lost",
+                signal=name,
+                url=url,
+                error=error,
+                summary=f"signal {name} could not be read from {url}: {error}",
+            )
+
+    def _restored(self, name: str, failures: int) -> None:
+        blind = self.now() - self._blind.pop(name)
+        self.say("info", f"signal {name}: read again after {blind:.0f} s")
+        self.record(
+            "watch.signal_restored",
+            signal=name,
+            failed_polls=failures,
+            blind_seconds=round(blind),
+            summary=f"signal {name} read again after {blind:.0f} s ({failures} failed polls)",
+        )
 
     def _judge(self, signal: str) -> None:
         now = self.now()
@@ -365,3 +400,14 @@ def storable(value: Any) -> Any:
         return item
 
     return audit_safe(whole(value))
+
+
+def _raise_if_ended(workers: list[asyncio.Task[Any]]) -> None:
+    """A poller or the housekeeping loops until cancelled: one that ended failed. Its error
+    stops the watch (exit 1, said) rather than leaving a signal unwatched in silence."""
+    for task in workers:
+        if task.done() and not task.cancelled():
+            error = task.exception()
+            if error is not None:
+                raise error
+            raise OperationFailed("a watch task ended on its own; the watch stops.")

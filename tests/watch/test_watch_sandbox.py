@@ -20,7 +20,12 @@ from typing import Any, ClassVar
 import httpx
 import pytest
 
+from ircli.audit.records import RecordFilter
+from ircli.audit.store import open_store
+from ircli.errors import OperationFailed
 from ircli.sandbox import RunningServer, WorldConfig, run_server
+from ircli.watch.service import WatchSession
+from tests.conftest import CliRunner
 from tests.executor.conftest import Ircli
 
 TOKEN = "watch-test-token"
@@ -316,6 +321,67 @@ def test_ctrl_c_stops_the_watch_as_it_stops_a_run(
     assert json.loads(stdout)["status_reason"] == "stopped by the operator"
     [stopped] = records(ircli, "watch.stopped")
     assert stopped["params"]["status_reason"] == "stopped by the operator"
+
+
+def test_a_platform_lost_mid_watch_is_said_and_put_on_record_and_found_again(
+    tmp_path: Path, sandbox: RunningServer, platform: httpx.Client, webhook: str
+) -> None:
+    ircli = ircli_for(tmp_path, sandbox, webhook)
+    watch = files(tmp_path, "person", threshold=1_000_000)  # a rule that never fires
+    process = ircli.start("--json", "watch", str(watch), "--duration", "10m")
+    try:
+        wait_for(lambda: ircli.db.exists() and records(ircli, "watch.started"), "the watch")
+        wait_for(lambda: platform.get("/_sandbox/score").json()["requests_total"], "a poll")
+        platform.put("/_sandbox/faults", json={"5xx": 1}).raise_for_status()
+        [lost] = wait_for(lambda: records(ircli, "watch.signal_lost"), "the loss on record")
+        assert records(ircli, "watch.signal_restored") == []
+        platform.put("/_sandbox/faults", json={}).raise_for_status()
+        [restored] = wait_for(lambda: records(ircli, "watch.signal_restored"), "the recovery")
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=120)
+    finally:
+        platform.put("/_sandbox/faults", json={})
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 130, stderr
+    assert lost["params"]["signal"] == "young"
+    assert lost["params"]["url"] == sandbox.url
+    assert "503" in lost["params"]["error"]
+    assert lost["params"]["automated"] is True
+    assert restored["params"]["failed_polls"] >= 1
+    assert restored["seq"] > lost["seq"]
+    assert f"warning: signal young: {lost['params']['error']}" in stderr
+    assert "signal young: read again after" in stderr
+    assert json.loads(stdout)["failed_polls"] >= restored["params"]["failed_polls"]
+
+
+def test_a_watch_task_that_fails_stops_the_watch_at_once_and_says_why(
+    cli: CliRunner, db: str, tmp_path: Path, sandbox: RunningServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    # A poller that fails (here: the store refusing what judging a sample writes) must not
+    # leave its signal unwatched in silence until --duration.
+    judged: list[str] = []
+
+    def failing(self: WatchSession, name: str) -> None:
+        judged.append(name)
+        if len(judged) == 3:
+            raise OperationFailed("the audit store refused a write: database or disk is full.")
+
+    monkeypatch.setattr(WatchSession, "_judge", failing)
+    watch = files(tmp_path, "person", threshold=1_000_000)
+    env = {"IRCLI_PROFILE": "sandbox", "IRCLI_SANDBOX_URL": sandbox.url,
+           "IRCLI_SANDBOX_TOKEN": TOKEN, "IRCLI_WEBHOOK_ONCALL": "http://127.0.0.1:9/"}  # fmt: skip
+    result = cli("--json", "watch", str(watch), "--duration", "2m", env=env)
+    assert result.exit_code == 1, result.stderr
+    assert "error: the audit store refused a write: database or disk is full." in result.stderr
+    assert len(judged) == 3
+    with open_store(db, operator="checker", create=False) as store:
+        [stopped] = store.records(RecordFilter(kinds=("watch.stopped",)))
+    assert stopped.params["status_reason"] == (
+        "failed: the audit store refused a write: database or disk is full."
+    )
 
 
 def test_a_plan_the_platform_drifted_from_is_planned_again_for_a_new_approval(
