@@ -30,6 +30,7 @@ from typing import Any
 from ircli.audit.records import NewRecord
 from ircli.audit.store import AuditStore, open_store
 from ircli.clock import format_utc
+from ircli.executor.history import COUNT_KEYS
 from ircli.executor.reverts import ExpiryScan, expiries
 
 RESULTS = Path(__file__).resolve().parent / "results" / "expiries.json"
@@ -54,13 +55,22 @@ def started(run: int, expiring: bool) -> NewRecord:
     return NewRecord(kind="run.started", run=f"run_{run:06d}", step="adhoc", params=params)
 
 
+def finished(flagged: bool) -> dict[str, Any]:
+    """A ``run.finished`` outcome as the executor writes it: the status and every count."""
+    counts = dict.fromkeys(COUNT_KEYS, 0)
+    counts["done"] = 1 if flagged else 8
+    return {"status": "completed", "counts": counts}
+
+
 def build(store: AuditStore, runs: int, expiring: int) -> None:
     every = max(1, runs // max(1, expiring))
     batch: list[NewRecord] = []
     for run in range(runs):
         flagged = expiring > 0 and run % every == 0 and run // every < expiring
         batch.append(started(run, flagged))
-        batch.append(NewRecord(kind="run.finished", run=f"run_{run:06d}", outcome={"done": 8}))
+        batch.append(
+            NewRecord(kind="run.finished", run=f"run_{run:06d}", outcome=finished(flagged))
+        )
         if len(batch) >= 4000:
             store.append_many(batch)
             batch = []

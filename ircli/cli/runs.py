@@ -96,9 +96,24 @@ def _expiry_cell(summary: dict[str, Any]) -> str:
     return str(status).replace("_", " ")
 
 
-@app.command("list", epilog=example("ircli runs list", "ircli --json runs list"))
-def list_runs(ctx: typer.Context) -> None:
-    """List runs, newest first."""
+LIST_LIMIT = 50
+"""How many runs ``runs list`` shows unless told otherwise: a store keeps every run ever."""
+
+
+@app.command(
+    "list",
+    epilog=example(
+        "ircli runs list", "ircli runs list --limit 200", "ircli --json runs list --all"
+    ),
+)
+def list_runs(
+    ctx: typer.Context,
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, help="Show at most this many runs, newest first.")
+    ] = LIST_LIMIT,
+    every: Annotated[bool, typer.Option("--all", help="Show every run the store holds.")] = False,
+) -> None:
+    """List runs, newest first (the newest 50 unless --limit or --all)."""
     from ircli.executor.history import list_playbook_runs, list_run_summaries
 
     state = state_of(ctx)
@@ -107,12 +122,17 @@ def list_runs(ctx: typer.Context) -> None:
     summaries = [_summary(run, expiries) for run in list_run_summaries(store)]
     summaries += [_playbook_summary(run) for run in list_playbook_runs(store)]
     summaries.sort(key=lambda s: (s["started_at"], s["run"]), reverse=True)
+    if not every and len(summaries) > limit:
+        state.display.info(
+            f"the newest {limit:,} of {len(summaries):,} runs; --limit N or --all for more."
+        )
+        summaries = summaries[:limit]
     if state.display.json_mode:
         state.display.json(summaries)
         return
     # The expires column only when a run expires (most stores have none); it gives way
     # after the start time and the operator.
-    expiring = (Column("expires", drop=3),) if expiries else ()
+    expiring = (Column("expires", drop=3),) if any(s.get("expiry") for s in summaries) else ()
     state.display.table(
         (
             "run",

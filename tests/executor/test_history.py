@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 
@@ -12,6 +13,7 @@ from ircli.executor import history
 from ircli.executor.history import RunListing, list_run_summaries
 from ircli.executor.journal import RunJournal, RunSpec, RunState, TargetResult, load_run
 from ircli.platform.model import Outcome
+from tests.conftest import CliRunner
 
 DONE = TargetResult(Outcome.DONE, 200, 1, 40)
 GONE = TargetResult(Outcome.FAILED, 404, 1, 12, "HTTP 404: not_found")
@@ -85,3 +87,23 @@ def test_playbook_runs_are_listed_by_their_step_runs(store: AuditStore) -> None:
     settle(step, ("a", DONE))
     finish(store, step, "completed")
     assert [listing.run for listing in list_run_summaries(store)] == ["PB-1.freeze"]
+
+
+def test_runs_list_shows_the_newest_50_unless_told_otherwise(
+    store: AuditStore, cli: CliRunner
+) -> None:
+    for n in range(60):
+        finish(store, start(store, f"R-{n:03d}", ["a"]), "completed")
+    newest = [f"R-{n:03d}" for n in range(59, -1, -1)]
+
+    listed = cli("--json", "runs", "list")
+    assert [run["run"] for run in json.loads(listed.stdout)] == newest[:50]
+    assert "the newest 50 of 60 runs; --limit N or --all for more." in listed.stderr
+    listed = cli("--json", "runs", "list", "--all")
+    assert [run["run"] for run in json.loads(listed.stdout)] == newest
+    assert "newest" not in listed.stderr
+    listed = cli("runs", "list", "--limit", "3")
+    assert listed.exit_code == 0, listed.stderr
+    assert [run for run in newest if run in listed.stdout] == newest[:3]
+    assert "the newest 3 of 60 runs" in listed.stderr
+    assert cli("runs", "list", "--limit", "0").exit_code == 2
