@@ -91,6 +91,8 @@ class RecordFilter:
     until: str | None = None
     after_seq: int = 0
     limit: int | None = None
+    newest_first: bool = False
+    """In descending ``seq`` order (with ``limit``: the newest records)."""
     target: str | None = None
     """Records concerning this target (``ircli.audit.targets``: its own record, intents and
     outcomes naming it among others), found through the target index."""

@@ -28,9 +28,11 @@ from sqlalchemy import (
     func,
     insert,
     inspect,
+    or_,
     select,
 )
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.sql import Select
 
 from ircli.audit.chain import (
     VerifyResult,
@@ -165,6 +167,34 @@ def open_store(
         engine.dispose()
         raise database_error(shown, error) from None
     return store
+
+
+def _selection(where: RecordFilter) -> Select[Any]:
+    """The records ``where`` selects, unordered and unlimited."""
+    table = audit_records
+    query = select(table).where(table.c.seq > where.after_seq)
+    if where.target is not None:
+        query = query.join(audit_targets, audit_targets.c.seq == table.c.seq).where(
+            audit_targets.c.target == where.target
+        )
+    if where.incident is not None:
+        query = query.where(table.c.incident == where.incident)
+    if where.run is not None:
+        query = query.where(table.c.run == where.run)
+    if where.kinds:
+        exact = [kind for kind in where.kinds if not kind.endswith(".")]
+        prefixes = [kind for kind in where.kinds if kind.endswith(".")]
+        query = query.where(
+            or_(
+                table.c.kind.in_(exact),
+                *(table.c.kind.startswith(prefix, autoescape=True) for prefix in prefixes),
+            )
+        )
+    if where.since is not None:
+        query = query.where(table.c.ts >= where.since)
+    if where.until is not None:
+        query = query.where(table.c.ts <= where.until)
+    return query
 
 
 def _revision(connection: Connection) -> str | None:
@@ -396,12 +426,11 @@ class AuditStore:
         with self._reading() as connection:
             return _head(connection)
 
-    def count(self) -> int:
-        """How many records the store holds."""
+    def count(self, where: RecordFilter | None = None) -> int:
+        """How many records the store holds (that ``where`` selects: its ``limit`` aside)."""
+        selected = audit_records if where is None else _selection(where).subquery()
         with self._reading() as connection:
-            return int(
-                connection.execute(select(func.count()).select_from(audit_records)).scalar_one()
-            )
+            return int(connection.execute(select(func.count()).select_from(selected)).scalar_one())
 
     @contextlib.contextmanager
     def _reading(self) -> Iterator[Connection]:
@@ -436,38 +465,17 @@ class AuditStore:
             )
 
     def records(self, where: RecordFilter | None = None) -> Iterator[AuditRecord]:
-        """Records matching ``where``, in ``seq`` order, streamed. A ``target`` is found
-        through the target index."""
+        """Records matching ``where``, in ``seq`` order (or newest first), streamed. A
+        ``target`` is found through the target index."""
         where = where or RecordFilter()
         if where.target is not None and not self.indexed:
             yield from _concerning(self.records(replace(where, target=None, limit=None)),
                                    where.target, where.limit)  # fmt: skip
             return
         table = audit_records
-        query = select(table).where(table.c.seq > where.after_seq).order_by(table.c.seq)
-        if where.target is not None:
-            query = query.join(audit_targets, audit_targets.c.seq == table.c.seq).where(
-                audit_targets.c.target == where.target
-            )
-        if where.incident is not None:
-            query = query.where(table.c.incident == where.incident)
-        if where.run is not None:
-            query = query.where(table.c.run == where.run)
-        if where.kinds:
-            exact = [kind for kind in where.kinds if not kind.endswith(".")]
-            prefixes = [kind for kind in where.kinds if kind.endswith(".")]
-            from sqlalchemy import or_
-
-            query = query.where(
-                or_(
-                    table.c.kind.in_(exact),
-                    *(table.c.kind.startswith(prefix, autoescape=True) for prefix in prefixes),
-                )
-            )
-        if where.since is not None:
-            query = query.where(table.c.ts >= where.since)
-        if where.until is not None:
-            query = query.where(table.c.ts <= where.until)
+        query = _selection(where).order_by(
+            table.c.seq.desc() if where.newest_first else table.c.seq
+        )
         if where.limit is not None:
             query = query.limit(where.limit)
         # The result is closed even when the reader stops early (verify at a break, ``next``):

@@ -114,19 +114,19 @@ def list_runs(
     every: Annotated[bool, typer.Option("--all", help="Show every run the store holds.")] = False,
 ) -> None:
     """List runs, newest first (the newest 50 unless --limit or --all)."""
-    from ircli.executor.history import list_playbook_runs, list_run_summaries
+    from ircli.executor.history import list_playbook_runs, list_run_summaries, newest_runs
 
     state = state_of(ctx)
     store = state.store()
-    expiries = _expiries_by_run(state, store)
-    summaries = [_summary(run, expiries) for run in list_run_summaries(store)]
-    summaries += [_playbook_summary(run) for run in list_playbook_runs(store)]
-    summaries.sort(key=lambda s: (s["started_at"], s["run"]), reverse=True)
-    if not every and len(summaries) > limit:
+    runs, total = (None, 0) if every else newest_runs(store, limit)
+    if runs is not None and total > len(runs):
         state.display.info(
-            f"the newest {limit:,} of {len(summaries):,} runs; --limit N or --all for more."
+            f"the newest {len(runs):,} of {total:,} runs; --limit N or --all for more."
         )
-        summaries = summaries[:limit]
+    expiries = _expiries_by_run(state, store)
+    summaries = [_summary(run, expiries) for run in list_run_summaries(store, runs)]
+    summaries += [_playbook_summary(run) for run in list_playbook_runs(store, runs)]
+    summaries.sort(key=lambda s: (s["started_at"], s["run"]), reverse=True)
     if state.display.json_mode:
         state.display.json(summaries)
         return
@@ -679,7 +679,7 @@ def _show_playbook_run(state: CliState, run: str) -> None:
         for r in records
         if r.kind == "step.finished"
     ]
-    (listing,) = list_playbook_runs(store, run)  # status and the step it stopped in
+    (listing,) = list_playbook_runs(store, [run])  # status and the step it stopped in
     over = listing.status not in ("running", "crashed")  # not resumed since its finish
     plan_hash = finished.outcome.get("plan_hash") if finished is not None and over else None
     needed = 0

@@ -7,8 +7,9 @@ finish after its last start or resume (crashed, or still going) is replayed in f
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+import itertools
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ircli.audit.records import AuditRecord, RecordFilter
@@ -22,6 +23,7 @@ __all__ = [
     "RunListing",
     "list_playbook_runs",
     "list_run_summaries",
+    "newest_runs",
 ]
 
 COUNT_KEYS = (*(outcome.value for outcome in Outcome), "unknown", "untouched")
@@ -58,11 +60,31 @@ class RunListing:
         )
 
 
-def list_run_summaries(store: AuditStore) -> list[RunListing]:
-    """Every action run in the store, newest first."""
+def newest_runs(store: AuditStore, limit: int) -> tuple[list[str], int]:
+    """The ids of the newest ``limit`` runs (action and playbook runs), newest first, and how
+    many runs the store holds: read from their start records alone."""
+    started = RecordFilter(kinds=("run.started",))
+    newest = store.records(replace(started, limit=limit, newest_first=True))
+    return [str(record.run) for record in newest], store.count(started)
+
+
+def _run_records(
+    store: AuditStore, kinds: tuple[str, ...], runs: Sequence[str] | None
+) -> Iterable[AuditRecord]:
+    """The records of ``kinds`` of every run (``runs``: of those only, through the run
+    index), oldest run first."""
+    if runs is None:
+        return store.records(RecordFilter(kinds=kinds))
+    return itertools.chain.from_iterable(
+        store.records(RecordFilter(run=run, kinds=kinds)) for run in reversed(runs)
+    )
+
+
+def list_run_summaries(store: AuditStore, runs: Sequence[str] | None = None) -> list[RunListing]:
+    """Every action run in the store (or those of ``runs``, newest first), newest first."""
     latest: dict[str, tuple[AuditRecord, AuditRecord | None]] = {}
     kinds = ("run.started", "run.finished", "run.resumed")
-    for record in store.records(RecordFilter(kinds=kinds)):
+    for record in _run_records(store, kinds, runs):
         if record.run is None:
             continue
         if record.kind == "run.started":
@@ -124,19 +146,21 @@ class PlaybookListing:
     """The step that started and did not finish, when the run is not over."""
 
 
-def list_playbook_runs(store: AuditStore, run: str | None = None) -> list[PlaybookListing]:
-    """Every playbook run in the store (or only ``run``), newest first."""
+def list_playbook_runs(
+    store: AuditStore, runs: Sequence[str] | None = None
+) -> list[PlaybookListing]:
+    """Every playbook run in the store (or those of ``runs``, newest first), newest first."""
     kinds = ("run.started", "run.resumed", "run.finished", "step.started", "step.finished")
-    runs: dict[str, dict[str, Any]] = {}
-    for record in store.records(RecordFilter(run=run, kinds=kinds)):
+    tallies: dict[str, dict[str, Any]] = {}
+    for record in _run_records(store, kinds, runs):
         if record.run is None:
             continue
         if record.kind == "run.started":
             if "playbook" in record.params:
-                runs[record.run] = {"started": record, "status": "running", "open": {},
+                tallies[record.run] = {"started": record, "status": "running", "open": {},
                                     "done": set(), "failed": set()}  # fmt: skip
             continue
-        tally = runs.get(record.run)
+        tally = tallies.get(record.run)
         if tally is None:
             continue
         if record.kind == "run.finished":
@@ -150,7 +174,7 @@ def list_playbook_runs(store: AuditStore, run: str | None = None) -> list[Playbo
             failed = record.outcome.get("status") == "failed"
             (tally["failed"] if failed else tally["done"]).add(record.step)
     listings = []
-    for name, tally in reversed(runs.items()):
+    for name, tally in reversed(tallies.items()):
         started: AuditRecord = tally["started"]
         status = tally["status"]
         if status == "running" and store.leases.holder(name) is None:

@@ -67,7 +67,12 @@ def test_filters(store: AuditStore, clock: FixedClock) -> None:
     assert seqs(RecordFilter(since="2026-11-28T22:01:00.000000Z")) == [2, 3, 4]
     assert seqs(RecordFilter(until="2026-11-28T22:01:00.000000Z")) == [1, 2, 3]
     assert seqs(RecordFilter(limit=2)) == [1, 2]
+    assert seqs(RecordFilter(limit=2, newest_first=True)) == [4, 3]
+    assert seqs(RecordFilter(incident="A", newest_first=True)) == [3, 2, 1]
     assert store.count() == 4
+    assert store.count(RecordFilter(incident="A")) == 3
+    assert store.count(RecordFilter(kinds=("action.",), limit=1)) == 2  # a limit aside
+    assert store.count(RecordFilter(target="s1")) == 2
 
 
 def test_floats_and_non_json_values_are_refused(store: AuditStore) -> None:
