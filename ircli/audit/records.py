@@ -93,6 +93,10 @@ class RecordFilter:
     limit: int | None = None
     newest_first: bool = False
     """In descending ``seq`` order (with ``limit``: the newest records)."""
+    params_contain: tuple[str, ...] = ()
+    """Records whose params, as stored (canonical JSON: ``"key":value``, no spaces), contain
+    one of these texts: a narrowing done by the database, which may let through more than
+    the reader wants (SQLite compares ASCII letters in any case), never less."""
     target: str | None = None
     """Records concerning this target (``ircli.audit.targets``: its own record, intents and
     outcomes naming it among others), found through the target index."""

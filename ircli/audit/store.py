@@ -190,6 +190,10 @@ def _selection(where: RecordFilter) -> Select[Any]:
                 *(table.c.kind.startswith(prefix, autoescape=True) for prefix in prefixes),
             )
         )
+    if where.params_contain:
+        query = query.where(
+            or_(*(table.c.params.contains(text, autoescape=True) for text in where.params_contain))
+        )
     if where.since is not None:
         query = query.where(table.c.ts >= where.since)
     if where.until is not None:

@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from ircli.audit.chain import canonical_json
 from ircli.audit.records import AuditRecord, NewRecord, RecordFilter
 from ircli.clock import format_utc, stored_time
 from ircli.errors import AuditIntegrityError, GuardRefused, InvalidInput, OperationFailed
@@ -110,7 +111,8 @@ class ExpiryScan:
     fresh read takes every run the store ever held. ``ircli watch`` keeps one while it runs.
 
     Kept: every expiring run, and every later run of an action an expiring run changes or
-    sets back with (only a later change can supersede or revert it)."""
+    sets back with (only a later change can supersede or revert it). The database picks them
+    by their params' text, so a store of many runs is not parsed run by run."""
 
     def __init__(self) -> None:
         self._after = 0
@@ -120,20 +122,41 @@ class ExpiryScan:
         self.changes: list[AuditRecord] = []
 
     def read(self, store: AuditStore) -> None:
-        """Take in the ``run.started`` records appended since the last read."""
-        where = RecordFilter(kinds=("run.started",), after_seq=self._after)
-        for record in store.records(where):
-            if record.run is not None and "action" in record.params:
-                self._take(record)
-            self._after = record.seq  # (a malformed expiry is met again on the next read)
+        """Take in the ``run.started`` records appended since the last read. The database
+        hands over only those that expire or run an action of interest (their params' text
+        says so); when a record adds an action, the read starts again after it, asking for
+        that action too."""
+        while True:
+            where = RecordFilter(
+                kinds=("run.started",),
+                after_seq=self._after,
+                params_contain=(
+                    '"expiry":{',
+                    *(canonical_json({"action": action})[1:-1] for action in sorted(self._actions)),
+                ),
+            )
+            grew = False
+            for record in store.records(where):
+                if record.run is not None and "action" in record.params:
+                    grew = self._take(record)
+                self._after = record.seq  # (a malformed expiry is met again on the next read)
+                if grew:
+                    break
+            if not grew:
+                return
 
-    def _take(self, record: AuditRecord) -> None:
+    def _take(self, record: AuditRecord) -> bool:
+        """Keep ``record`` if it matters; whether it added an action of interest."""
+        grew = False
         if record.params.get("expiry") is not None:
             reading = _reading(record)
             self.expiring.append((record, reading))
-            self._actions |= {str(record.params["action"]), reading[0]}
+            actions = {str(record.params["action"]), reading[0]}
+            grew = not actions <= self._actions
+            self._actions |= actions
         if record.params["action"] in self._actions:
             self.changes.append(record)
+        return grew
 
 
 def expiries(store: AuditStore, now: datetime, scan: ExpiryScan | None = None) -> list[Expiry]:

@@ -75,6 +75,21 @@ def test_filters(store: AuditStore, clock: FixedClock) -> None:
     assert store.count(RecordFilter(target="s1")) == 2
 
 
+def test_params_contain_narrows_by_the_stored_text(store: AuditStore) -> None:
+    store.append(NewRecord(kind="run.started", params={"action": "flags.set", "n": 1}))
+    store.append(NewRecord(kind="run.started", params={"action": "streams.suspend"}))
+    store.append(NewRecord(kind="run.started", params={"action": "x", "expiry": {"a": 1}}))
+    store.append(NewRecord(kind="run.started", params={"note": '"action":"flags.set" 100%'}))
+
+    def seqs(*texts: str) -> list[int]:
+        return [r.seq for r in store.records(RecordFilter(params_contain=texts))]
+
+    assert seqs('"action":"flags.set"') == [1]  # quoted inside a string it is escaped
+    assert seqs('"expiry":{', '"action":"streams.suspend"') == [2, 3]
+    assert seqs("100%") == [4]  # LIKE's wildcards are taken as they are
+    assert seqs("1_0%") == []
+
+
 def test_floats_and_non_json_values_are_refused(store: AuditStore) -> None:
     with pytest.raises(TypeError, match="float is not allowed"):
         store.append(NewRecord(kind="x", outcome={"latency": 0.5}))

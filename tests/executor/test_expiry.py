@@ -8,13 +8,13 @@ import asyncio
 import json
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from ircli.audit.records import RecordFilter
+from ircli.audit.records import AuditRecord, RecordFilter
 from ircli.audit.store import AuditStore, open_store
 from ircli.executor import reverts
 from ircli.executor.reverts import due_reverts, expiry_lease, revert_due
@@ -455,22 +455,29 @@ def test_a_kept_scan_reads_only_new_runs_and_agrees_with_a_fresh_read(
     ircli: Ircli, platform: Platform, clock: FixedClock, store: AuditStore,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
-    read: list[int] = []  # run.started records the scan took in, per read
+    taken: list[int] = []  # the run.started records the store handed over, per read
+    kept_reads: list[int] = []
+    fresh_reads: list[int] = []
     records = store.records
 
-    def counting(where: RecordFilter | None = None) -> Any:
-        found = list(records(where))
-        if where is not None and where.kinds == ("run.started",):
-            read.append(len(found))
-        return iter(found)
+    def counting(where: RecordFilter | None = None) -> Iterator[AuditRecord]:
+        for record in records(where):
+            if where is not None and where.kinds == ("run.started",):
+                taken.append(1)
+            yield record
 
     monkeypatch.setattr(store, "records", counting)
     scan = reverts.ExpiryScan()
 
+    def read(scan: reverts.ExpiryScan | None, reads: list[int]) -> list[dict[str, Any]]:
+        taken.clear()
+        found = [e.as_json() for e in reverts.expiries(store, clock(), scan)]
+        reads.append(sum(taken))
+        return found
+
     def agrees() -> list[tuple[str, str]]:
-        now = clock()
-        kept = [e.as_json() for e in reverts.expiries(store, now, scan)]
-        assert kept == [e.as_json() for e in reverts.expiries(store, now)]
+        kept = read(scan, kept_reads)
+        assert kept == read(None, fresh_reads)
         return [(e["run"], e["status"]) for e in kept]
 
     assert agrees() == []
@@ -485,7 +492,15 @@ def test_a_kept_scan_reads_only_new_runs_and_agrees_with_a_fresh_read(
     assert agrees() == [(first, "superseded"), (second, "reverted")]
     assert agrees() == [(first, "superseded"), (second, "reverted")]
 
-    kept_reads = read[0::2]  # the kept scan's reads alternate with the fresh ones
-    fresh_reads = read[1::2]
-    assert kept_reads == [0, 1, 2, 1, 0]  # each run.started once: the revert run last
+    # The kept scan takes each run.started once (the revert run last); a fresh read takes
+    # them all again.
+    assert kept_reads == [0, 1, 2, 1, 0]
     assert fresh_reads == [0, 1, 3, 4, 4]
+    # The database hands over only runs that expire or change a flag: a run of another
+    # action is never taken in.
+    suspended = ircli("streams", "suspend", "--id", "st_none", "--yes")
+    assert suspended.exit_code in (0, 1), suspended.stderr
+    [other] = store.records(RecordFilter(kinds=("run.started",), newest_first=True, limit=1))
+    assert other.params["action"] == "streams.suspend"
+    assert read(scan, kept_reads) == read(None, fresh_reads)
+    assert (kept_reads[-1], fresh_reads[-1]) == (0, 4)
