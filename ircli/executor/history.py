@@ -158,7 +158,7 @@ def list_playbook_runs(
         if record.kind == "run.started":
             if "playbook" in record.params:
                 tallies[record.run] = {"started": record, "status": "running", "open": {},
-                                    "done": set(), "failed": set()}  # fmt: skip
+                                       "done": set(), "failed": set()}  # fmt: skip
             continue
         tally = tallies.get(record.run)
         if tally is None:

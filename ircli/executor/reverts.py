@@ -105,10 +105,14 @@ class Expiry:
         }
 
 
+_Reading = tuple[str, dict[str, dict[str, Any]], datetime]
+"""A ``run.started``'s expiry: the revert action, values by target, and when."""
+
+
 class ExpiryScan:
     """The ``run.started`` records expiries are read from, kept between calls: each read
-    takes only the records appended since the last (the kind index and ``seq``), where a
-    fresh read takes every run the store ever held. ``ircli watch`` keeps one while it runs.
+    takes only the records appended since the last (``seq``). ``ircli watch`` keeps one
+    while it runs; a command reads once with a new one.
 
     Kept: every expiring run, and every later run of an action an expiring run changes or
     sets back with (only a later change can supersede or revert it). The database picks them
@@ -117,8 +121,7 @@ class ExpiryScan:
     def __init__(self) -> None:
         self._after = 0
         self._actions: set[str] = set()
-        self.expiring: list[tuple[AuditRecord, tuple[str, dict[str, dict[str, Any]], datetime]]]
-        self.expiring = []
+        self.expiring: list[tuple[AuditRecord, _Reading]] = []
         self.changes: list[AuditRecord] = []
 
     def read(self, store: AuditStore) -> None:
@@ -206,8 +209,8 @@ def due_reverts(
     ]
 
 
-def _reading(record: AuditRecord) -> tuple[str, dict[str, dict[str, Any]], datetime]:
-    """A ``run.started``'s expiry: the revert action, values by target, and when."""
+def _reading(record: AuditRecord) -> _Reading:
+    """A ``run.started``'s expiry (``_Reading``)."""
     expiry = record.params["expiry"]
     try:
         by_target = expiry["revert_params"]
