@@ -32,6 +32,7 @@ __all__ = [
     "canonical_json",
     "check_continues",
     "check_json_value",
+    "member_text",
     "record_hash",
     "verify_records",
 ]
@@ -155,6 +156,12 @@ def canonical_json(value: Any) -> str:
     are hashed with it as they always were, whatever they hold.
     """
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def member_text(key: str, value: Any) -> str:
+    """The text ``key: value`` is stored as inside an object (``"key":value``): what
+    ``RecordFilter.params_contain`` looks for."""
+    return canonical_json({key: value})[1:-1]
 
 
 def hashed_content(

@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ircli.audit.chain import canonical_json
+from ircli.audit.chain import member_text
 from ircli.audit.records import AuditRecord, NewRecord, RecordFilter
 from ircli.clock import format_utc, stored_time
 from ircli.errors import AuditIntegrityError, GuardRefused, InvalidInput, OperationFailed
@@ -135,7 +135,7 @@ class ExpiryScan:
                 after_seq=self._after,
                 params_contain=(
                     '"expiry":{',
-                    *(canonical_json({"action": action})[1:-1] for action in sorted(self._actions)),
+                    *(member_text("action", action) for action in sorted(self._actions)),
                 ),
             )
             grew = False

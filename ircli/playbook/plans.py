@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from ircli.audit.chain import member_text
 from ircli.audit.records import AuditRecord, NewRecord, RecordFilter
 from ircli.audit.store import AuditStore
 from ircli.clock import format_utc
@@ -90,7 +91,8 @@ def drift(
 
 def applied_by(store: AuditStore, plan_hash: str) -> str | None:
     """The run that applied ``plan_hash`` already, if any."""
-    for record in store.records(RecordFilter(kinds=("run.started",))):
+    applying = member_text("applies_plan", plan_hash)
+    for record in store.records(RecordFilter(kinds=("run.started",), params_contain=(applying,))):
         if record.params.get("applies_plan") == plan_hash:
             return record.run
     return None
