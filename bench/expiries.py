@@ -4,8 +4,9 @@ Builds a store of ``--runs`` finished runs (``run.started`` and ``run.finished``
 mass action writes them), ``--expiring`` of them flag changes with an expiry, then times, side
 by side on the same store:
 
-- a fresh read (``expiries(store, now)``: every ``run.started`` the store holds; what ``ircli
-  runs due`` and ``runs list`` do once per command);
+- a fresh read (``expiries(store, now)``: the ``run.started`` records that expire or change a
+  flag, as the database hands them over; what ``ircli runs due`` and ``runs list`` do once per
+  command);
 - a kept ``ExpiryScan`` (what a watch holds while it runs): its first read, its next reads with
   nothing new, and its next read after one more run.
 

@@ -174,8 +174,10 @@ def test_a_store_being_created_elsewhere_is_waited_for(
     db_path.touch()
     other = sqlite3.connect(db_path, isolation_level=None, check_same_thread=False)
     other.execute("BEGIN IMMEDIATE")
+    probe = sqlite3.connect(db_path, isolation_level=None)
     with pytest.raises(sqlite3.OperationalError, match="locked"):
-        sqlite3.connect(db_path, isolation_level=None).execute("PRAGMA journal_mode = WAL")
+        probe.execute("PRAGMA journal_mode = WAL")
+    probe.close()
 
     pauses: list[float] = []
 
