@@ -6,10 +6,11 @@ never failing the caller — the outcome is returned for its audit record.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Collection, Iterator, Mapping
 from typing import Any
 
-__all__ = ["KnownWebhooks", "post_webhook", "webhook_url", "webhook_variable"]
+__all__ = ["POST_SECONDS", "KnownWebhooks", "post_webhook", "webhook_url", "webhook_variable"]
 
 _PREFIX = "IRCLI_WEBHOOK_"
 
@@ -45,14 +46,23 @@ def webhook_url(webhooks: Mapping[str, str], env: Mapping[str, str], name: str) 
     return webhooks.get(name) or env.get(webhook_variable(name))
 
 
+POST_SECONDS = 15.0
+"""The most a webhook post may take, however its server trickles its answer."""
+
+
 async def post_webhook(url: str, payload: Mapping[str, Any]) -> tuple[str, str]:
-    """POST ``payload`` as JSON; ``(done|failed, "HTTP 204" | the error's type)``."""
+    """POST ``payload`` as JSON; ``(done|failed, "HTTP 204" | the error's type)``, within
+    ``POST_SECONDS``."""
     import httpx
 
     try:
         async with httpx.AsyncClient(timeout=10) as client:
-            response = await client.post(url, json=dict(payload))
+            response = await asyncio.wait_for(
+                client.post(url, json=dict(payload)), timeout=POST_SECONDS
+            )
     except httpx.HTTPError as exc:
         return "failed", type(exc).__name__
+    except TimeoutError:
+        return "failed", f"no answer within {POST_SECONDS:g} s"
     status = "done" if response.status_code < 300 else "failed"
     return status, f"HTTP {response.status_code}"

@@ -4,7 +4,8 @@
    ``automated: true``), with the signals' values as the detection note, and records
    ``watch.fired`` with the evidence: each condition's verdict and the samples since the rule
    first held.
-2. Posts to the rule's webhooks (``watch.notified``, one record each).
+2. Posts to the rule's webhooks (``watch.notified``, one record each), all at once and beside
+   the response: a slow or silent webhook never holds the containment back.
 3. Responds with the linked playbook (``watch.decision`` records each step of the way):
    - ``approval: person`` (the default): plans it (a dry run on the incident) and waits for
      ``ircli runs approve PLAN-RUN`` by a person other than the watch, then applies exactly
@@ -87,7 +88,14 @@ class Response:
             f"rule {self.rule.name} fired: incident {self.incident} "
             f"(held since {format_epoch(self.evidence.held_since)}; {self._values_text()})",
         )
-        await self._notify()
+        notifying = asyncio.create_task(self._notify())
+        try:
+            await self._respond()
+        finally:  # the response is over once its notifications are on record too
+            await notifying
+
+    async def _respond(self) -> None:
+        session = self.session
         playbook = session.watch.playbooks.get(self.rule.name)
         response = self.rule.respond
         if playbook is None or response is None:
@@ -178,17 +186,18 @@ class Response:
             f"ircli watch {session.watch.watch.name}: rule {self.rule.name} fired — "
             f"incident {self.incident}: {self._values_text()}"
         )
-        for name in self.rule.notify:
+        payload = {
+            "text": text,
+            "incident": self.incident,
+            "rule": self.rule.name,
+            "values": self.evidence.values(),
+        }
+
+        async def notify(name: str) -> None:
             url = webhook_url(workspace.webhooks, workspace.env, name)
             if url is None:
                 status, detail = "failed", "no such webhook configured"
             else:
-                payload = {
-                    "text": text,
-                    "incident": self.incident,
-                    "rule": self.rule.name,
-                    "values": self.evidence.values(),
-                }
                 status, detail = await post_webhook(url, payload)
             session.record(
                 "watch.notified",
@@ -200,6 +209,8 @@ class Response:
             )
             if status != "done":
                 session.say("error", f"notify {name} failed: {detail}")
+
+        await asyncio.gather(*(notify(name) for name in self.rule.notify))
 
     def _decide(self, decision: str, **params: Any) -> None:
         self.session.record(

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
+
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ircli.playbook import webhooks
 from ircli.playbook.webhooks import KnownWebhooks, webhook_url, webhook_variable
+from tests.peers import RawServer, response
 
 NAMES = st.from_regex(r"[a-z][a-z0-9_-]{0,20}", fullmatch=True)
 
@@ -31,3 +37,22 @@ def test_a_hyphenated_name_is_found_through_its_variable() -> None:
     assert "on_call" in known
     assert "oncall" not in known
     assert list(known) == ["on_call", "pager"]  # what a "did you mean" may offer
+
+
+def test_a_webhook_that_never_answers_fails_within_the_bound(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    release = threading.Event()
+
+    def answer(_request: bytes) -> bytes:
+        release.wait(30)  # accepted, read, and never answered while the post waits
+        return response("204 No Content", b"")
+
+    monkeypatch.setattr(webhooks, "POST_SECONDS", 0.2)
+    with RawServer(answer).running() as server:
+        try:
+            status, detail = asyncio.run(webhooks.post_webhook(server.url, {"text": "x"}))
+        finally:
+            release.set()
+    assert (status, detail) == ("failed", "no answer within 0.2 s")
+    assert len(server.requests) == 1

@@ -229,6 +229,48 @@ def test_a_pre_approved_response_runs_at_once_automated_and_guarded(
     assert ircli("audit", "verify").returncode == 0
 
 
+def test_a_webhook_that_holds_its_answer_never_holds_the_containment_back(
+    tmp_path: Path, sandbox: RunningServer, platform: httpx.Client
+) -> None:
+    db = tmp_path / "audit.db"
+
+    def run_started() -> bool:
+        if not db.exists():
+            return False
+        with open_store(str(db), operator="hook", create=False) as store:
+            return any(store.records(RecordFilter(kinds=("run.started",), limit=1)))
+
+    class Slow(BaseHTTPRequestHandler):
+        """Answers only once the playbook run has started: a watch that waited for its
+        webhook before responding would see it time out instead."""
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            wait_for(run_started, "the playbook run, before the webhook answers", deadline=60)
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *_args: object) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        ircli = ircli_for(tmp_path, sandbox, f"http://127.0.0.1:{server.server_address[1]}/")
+        watch = files(tmp_path, "pre-approved")
+        result = ircli("--json", "watch", str(watch), "--once", "--duration", "10m")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.returncode == 0, result.stderr
+    [response] = json.loads(result.stdout)["responses"]
+    assert response["state"] == "completed", response
+    [notified] = records(ircli, "watch.notified")
+    assert (notified["params"]["status"], notified["params"]["detail"]) == ("done", "HTTP 204")
+    first_run = min(r["seq"] for r in records(ircli, "run.started"))
+    assert first_run < notified["seq"]
+
+
 def test_a_person_approves_the_plan_and_the_watch_applies_exactly_it(
     tmp_path: Path, sandbox: RunningServer, platform: httpx.Client, webhook: str
 ) -> None:
