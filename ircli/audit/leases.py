@@ -139,10 +139,8 @@ class Leases:
                 fcntl.flock(descriptor, fcntl.LOCK_SH | fcntl.LOCK_NB)
             except BlockingIOError:
                 about = _about(os.pread(descriptor, 4096, 0))
-                return (
-                    f"process {about.get('pid', '?')} on {about.get('host', '?')} "
-                    f"(since {about.get('since', '?')})"
-                )
+                pid, host, since = (about.get(key, "?") for key in ("pid", "host", "since"))
+                return _holder(pid=pid, host=host, since=since)
             return None  # a file left behind, locked by nobody
         finally:
             os.close(descriptor)
@@ -211,8 +209,13 @@ def _advisory_holder(connection: Connection, name: str) -> str:
     pid, application = row
     parts = (application or "").removeprefix(_APPLICATION).split(" ", 2)
     if application and application.startswith(_APPLICATION) and len(parts) == 3:
-        return f"process {parts[0]} on {parts[2]} (since {parts[1]})"
+        return _holder(pid=parts[0], host=parts[2], since=parts[1])
     return f"another PostgreSQL session (server process {pid})"
+
+
+def _holder(pid: object, host: object, since: object) -> str:
+    """How a refused lease names its holder, on SQLite and on PostgreSQL alike."""
+    return f"process {pid} on {host} (since {since})"
 
 
 def _key(name: str) -> int:
